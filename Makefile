@@ -1,0 +1,56 @@
+# openMosix for Linux 7.3.
+#   make demo   build everything, boot a 4-node cluster, configure it as rc.local would
+#   make test   every test: host unit tests, module lint (CLIPPY=1), VM tests
+# Everything installs itself (scripts/setup-host.sh) and caches under ~/.cache/mosix.
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(ROOT)/build
+CARGO ?= cargo
+TOOLS := setpe mosctl
+TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
+
+.PHONY: all setup kernel module tools images demo test test-host test-lint test-vm clean help
+
+all: images
+
+help:
+	@sed -n '2,4p' Makefile
+
+setup:
+	@$(ROOT)/scripts/setup-host.sh
+
+# The kernel build directory (cached); build/kdir points at it.
+kernel: setup
+	@mkdir -p $(BUILD)
+	@kb=$$($(ROOT)/scripts/build-kernel.sh) && ln -sfn "$$kb" $(BUILD)/kdir && \
+	  ln -sfn "$$kb/arch/x86/boot/bzImage" $(BUILD)/bzImage
+
+module: kernel
+	@$(ROOT)/scripts/make-module.sh
+
+tools: setup
+	@$(CARGO) build --release --locked -p mosix-tools
+
+images: module tools
+	@$(ROOT)/scripts/mkimage --out $(BUILD)/initramfs.cpio.gz --module $(ROOT)/module/mosix.ko \
+	  $(addprefix --bin ,$(TOOL_BINS)) --progs $(BUILD)/progs
+
+demo: images
+	@$(ROOT)/scripts/cluster --nodes 4 --run $(ROOT)/scripts/demo.sh
+
+test: test-host test-lint test-vm
+
+test-host: setup
+	@$(CARGO) test --locked --workspace
+
+test-lint: kernel
+	@$(ROOT)/scripts/make-module.sh --clippy
+
+test-vm: images
+	@$(ROOT)/tests/vm/run-all.sh
+
+clean:
+	@$(CARGO) clean
+	@rm -rf $(BUILD)
+	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+//! openMosix for Linux 7.3: a single-system-image cluster module.
+//!
+//! This crate root holds only the module declarations, the module type and its lifetime.
+//! See `docs/architecture.md` for the parts, the data flow and the lock order.
+
+mod cluster;
+mod dev;
+mod procfs;
+mod sys;
+
+/// Logic shared with the user-space tools (`mosix-core/src`), compiled into the module.
+#[path = "../mosix-core/src"]
+pub mod mcore {
+    pub mod abi;
+    pub mod load;
+    pub mod map;
+    pub mod params;
+    pub mod text;
+
+    /// Lets the kernel's formatting macros print the shared types (which implement
+    /// `core::fmt::Display`).
+    macro_rules! kernel_display {
+        ($($t:ty),*) => {$(
+            impl kernel::fmt::Display for $t {
+                fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+                    core::fmt::Display::fmt(self, f)
+                }
+            }
+        )*};
+    }
+    kernel_display!(
+        params::ParamError,
+        text::NumError,
+        text::Ipv4,
+        map::EntryError<'_>,
+        map::MapError<'_>
+    );
+}
+
+use kernel::{
+    miscdevice::{
+        MiscDeviceOptions,
+        MiscDeviceRegistration, //
+    },
+    prelude::*,
+};
+
+module! {
+    type: Mosix,
+    name: "mosix",
+    authors: ["openMosix revival team"],
+    description: "openMosix single-system-image clustering: load balancing and process migration",
+    license: "GPL",
+}
+
+/// The loaded module.
+///
+/// Fields drop in declaration order: `/proc/mosix` goes first (waiting for its callbacks),
+/// then `/dev/mosix` (open files hold a module reference, so none is open by then).
+struct Mosix {
+    _proc: procfs::Registration,
+    _dev: Pin<KBox<MiscDeviceRegistration<dev::MosixDev>>>,
+}
+
+impl kernel::Module for Mosix {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        sys::check_layouts()?;
+        // SAFETY: Called once, here, before anything uses the global state.
+        unsafe { cluster::init() };
+        let dev = KBox::pin_init(
+            MiscDeviceRegistration::register(MiscDeviceOptions { name: c"mosix" }),
+            GFP_KERNEL,
+        )?;
+        let proc = procfs::Registration::new()?;
+        pr_info!(
+            "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
+            mcore::abi::ABI_VERSION
+        );
+        Ok(Mosix { _proc: proc, _dev: dev })
+    }
+}
+
+impl Drop for Mosix {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C shim of mosix.ko. Kept small and free of policy: procfs plumbing, macro and inline
+ * wrappers, and the layout table for the init-time self-check.
+ */
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <linux/fs.h>
+#include <linux/proc_fs.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sched/loadavg.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "mosix_shim.h"
+
+static int mosix_proc_show_op(struct seq_file *m, void *v)
+{
+	return mosix_proc_show(m, (unsigned long)m->private);
+}
+
+static int mosix_proc_open(struct inode *inode, struct file *file)
+{
+	/* Checked at open, with the opener's credentials (not at write time). */
+	if ((file->f_mode & FMODE_WRITE) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return single_open(file, mosix_proc_show_op, pde_data(inode));
+}
+
+static ssize_t mosix_proc_write_op(struct file *file, const char __user *ubuf, size_t count,
+				   loff_t *ppos)
+{
+	unsigned long cookie = (unsigned long)pde_data(file_inode(file));
+	size_t len = min_t(size_t, count, MOSIX_PROC_WRITE_MAX);
+	char *buf;
+	long ret;
+
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = mosix_proc_write(cookie, buf, len, count);
+	kfree(buf);
+	return ret < 0 ? ret : (ssize_t)count;
+}
+
+static const struct proc_ops mosix_proc_ops = {
+	.proc_open = mosix_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+	.proc_write = mosix_proc_write_op,
+};
+
+struct proc_dir_entry *mosix_proc_mkdir(const char *name, struct proc_dir_entry *parent)
+{
+	return proc_mkdir(name, parent);
+}
+
+struct proc_dir_entry *mosix_proc_file(const char *name, umode_t mode,
+				       struct proc_dir_entry *parent, unsigned long cookie)
+{
+	return proc_create_data(name, mode, parent, &mosix_proc_ops, (void *)cookie);
+}
+
+void mosix_proc_remove(struct proc_dir_entry *pde)
+{
+	proc_remove(pde);
+}
+
+unsigned long mosix_avenrun0(void)
+{
+	return avenrun[0];
+}
+
+unsigned int mosix_online_cpus(void)
+{
+	return num_online_cpus();
+}
+
+unsigned long mosix_c_layout(unsigned int item)
+{
+	switch (item) {
+	case MOSIX_L_TASK_SIZE: return sizeof(struct task_struct);
+	case MOSIX_L_TASK_PID: return offsetof(struct task_struct, pid);
+	case MOSIX_L_TASK_TGID: return offsetof(struct task_struct, tgid);
+	case MOSIX_L_TASK_MM: return offsetof(struct task_struct, mm);
+	case MOSIX_L_TASK_REAL_PARENT: return offsetof(struct task_struct, real_parent);
+	case MOSIX_L_REGS_SIZE: return sizeof(struct pt_regs);
+	case MOSIX_L_REGS_ORIG_AX: return offsetof(struct pt_regs, orig_ax);
+	case MOSIX_L_REGS_AX: return offsetof(struct pt_regs, ax);
+	case MOSIX_L_REGS_IP: return offsetof(struct pt_regs, ip);
+	case MOSIX_L_REGS_SP: return offsetof(struct pt_regs, sp);
+	default: return ~0UL;
+	}
+}

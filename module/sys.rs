@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Raw C calls of `mosix.ko`, fenced into small safe wrappers.
+//!
+//! This file and `procfs.rs` are the only places that call `kernel::bindings` or the C shim
+//! directly; everything else uses these wrappers.
+
+use core::mem::{
+    offset_of,
+    size_of, //
+};
+use kernel::{
+    bindings,
+    ffi::{
+        c_char,
+        c_uint,
+        c_ulong,
+        c_void, //
+    },
+    prelude::*,
+};
+
+/// The C shim (`mosix_shim.c`).
+pub(crate) mod shim {
+    use kernel::ffi::{
+        c_char,
+        c_uint,
+        c_ulong,
+        c_void, //
+    };
+
+    extern "C" {
+        pub(crate) fn mosix_proc_mkdir(name: *const c_char, parent: *mut c_void) -> *mut c_void;
+        pub(crate) fn mosix_proc_file(
+            name: *const c_char,
+            mode: u16,
+            parent: *mut c_void,
+            cookie: c_ulong,
+        ) -> *mut c_void;
+        pub(crate) fn mosix_proc_remove(pde: *mut c_void);
+        pub(crate) fn mosix_avenrun0() -> c_ulong;
+        pub(crate) fn mosix_online_cpus() -> c_uint;
+        pub(crate) fn mosix_c_layout(item: c_uint) -> c_ulong;
+    }
+}
+
+/// Whether the current task has `CAP_SYS_ADMIN`.
+pub(crate) fn capable_sys_admin() -> bool {
+    // SAFETY: `capable` has no preconditions; it reads the current task's credentials.
+    unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as i32) }
+}
+
+/// Number of online CPUs.
+pub(crate) fn online_cpus() -> u32 {
+    // SAFETY: Reads the online CPU mask; no preconditions.
+    unsafe { shim::mosix_online_cpus() }
+}
+
+/// The 1-minute run-queue average, `avenrun[0]` (fixed point, `FSHIFT` 11).
+pub(crate) fn avenrun0() -> u64 {
+    // SAFETY: Reads an exported global; no preconditions.
+    (unsafe { shim::mosix_avenrun0() }) as u64
+}
+
+/// Memory figures in pages.
+pub(crate) struct MemInfo {
+    /// Total RAM.
+    pub(crate) total: i64,
+    /// Free RAM as Linux counts it.
+    pub(crate) free: i64,
+    /// RAM available for new work without swapping (`MemAvailable`).
+    pub(crate) available: i64,
+}
+
+/// Reads the memory figures.
+pub(crate) fn meminfo() -> MemInfo {
+    let mut si = bindings::sysinfo::default();
+    // SAFETY: `si` is a valid, writable `struct sysinfo`.
+    unsafe { bindings::si_meminfo(&mut si) };
+    // SAFETY: No preconditions.
+    let available = unsafe { bindings::si_mem_available() };
+    // `si_meminfo` reports in units of `mem_unit`, which is `PAGE_SIZE`.
+    MemInfo {
+        total: i64::try_from(si.totalram).unwrap_or(i64::MAX),
+        free: i64::try_from(si.freeram).unwrap_or(i64::MAX),
+        available: available as i64,
+    }
+}
+
+/// A `/proc` entry created through the shim: a directory or file.
+///
+/// # Invariants
+///
+/// `pde` is a live `proc_dir_entry` created by the shim and not yet removed. Removing an entry
+/// removes its whole subtree, so an owned `ProcEntry` must be dropped before any owned
+/// `ProcEntry` of an ancestor (owners encode this in their field order).
+pub(crate) struct ProcEntry {
+    pde: core::ptr::NonNull<c_void>,
+}
+
+// SAFETY: A `proc_dir_entry` may be removed from any thread; the pointer is only used for that
+// and as a parent for new entries, which procfs serialises internally.
+unsafe impl Send for ProcEntry {}
+
+impl ProcEntry {
+    /// Creates directory `name` under `parent` (`None`: under `/proc`).
+    pub(crate) fn mkdir(name: &CStr, parent: Option<&ProcEntry>) -> Result<ProcEntry> {
+        let parent = parent.map_or(core::ptr::null_mut(), |p| p.pde.as_ptr());
+        // SAFETY: `name` is NUL-terminated and copied by procfs; `parent` is null or live
+        // (type invariant).
+        let pde = unsafe { shim::mosix_proc_mkdir(name.as_char_ptr(), parent) };
+        let pde = core::ptr::NonNull::new(pde).ok_or(ENOMEM)?;
+        // INVARIANT: Created just now by the shim.
+        Ok(ProcEntry { pde })
+    }
+
+    /// Creates file `name` under this directory; its callbacks receive `cookie`. The file lives
+    /// as long as the directory.
+    pub(crate) fn file(&self, name: &CStr, mode: u16, cookie: usize) -> Result {
+        // SAFETY: `name` is NUL-terminated and copied by procfs; `self.pde` is live.
+        let pde = unsafe {
+            shim::mosix_proc_file(name.as_char_ptr(), mode, self.pde.as_ptr(), cookie as c_ulong)
+        };
+        if pde.is_null() {
+            return Err(ENOMEM);
+        }
+        Ok(())
+    }
+
+    /// Creates subdirectory `name` that lives as long as this directory (not owned).
+    pub(crate) fn subdir(&self, name: &CStr) -> Result<ProcSubdir<'_>> {
+        // SAFETY: As in `mkdir`.
+        let pde = unsafe { shim::mosix_proc_mkdir(name.as_char_ptr(), self.pde.as_ptr()) };
+        let pde = core::ptr::NonNull::new(pde).ok_or(ENOMEM)?;
+        Ok(ProcSubdir { dir: core::mem::ManuallyDrop::new(ProcEntry { pde }), _parent: self })
+    }
+}
+
+impl Drop for ProcEntry {
+    fn drop(&mut self) {
+        // SAFETY: `pde` is live (type invariant); `proc_remove` waits for running callbacks.
+        unsafe { shim::mosix_proc_remove(self.pde.as_ptr()) };
+    }
+}
+
+/// A subdirectory borrowed from its parent: removed with the parent, never on its own.
+pub(crate) struct ProcSubdir<'a> {
+    dir: core::mem::ManuallyDrop<ProcEntry>,
+    _parent: &'a ProcEntry,
+}
+
+impl core::ops::Deref for ProcSubdir<'_> {
+    type Target = ProcEntry;
+    fn deref(&self) -> &ProcEntry {
+        &self.dir
+    }
+}
+
+/// One entry of the layout self-check: the shim's item number, a name, Rust's value.
+struct LayoutItem(c_uint, &'static str, usize);
+
+/// Checks that the `task_struct` and `pt_regs` layouts in the Rust bindings agree with C.
+///
+/// With `CONFIG_SCHEDSTATS=n`, bindgen loses the alignment of an empty struct and misplaces
+/// every later `task_struct` field while `size_of` still matches: refuse to load then.
+pub(crate) fn check_layouts() -> Result {
+    type T = bindings::task_struct;
+    type R = bindings::pt_regs;
+    // Item numbers follow `enum mosix_layout_item` in `mosix_shim.h`.
+    let items = [
+        LayoutItem(0, "sizeof(struct task_struct)", size_of::<T>()),
+        LayoutItem(1, "task_struct.pid", offset_of!(T, pid)),
+        LayoutItem(2, "task_struct.tgid", offset_of!(T, tgid)),
+        LayoutItem(3, "task_struct.mm", offset_of!(T, mm)),
+        LayoutItem(4, "task_struct.real_parent", offset_of!(T, real_parent)),
+        LayoutItem(5, "sizeof(struct pt_regs)", size_of::<R>()),
+        LayoutItem(6, "pt_regs.orig_ax", offset_of!(R, orig_ax)),
+        LayoutItem(7, "pt_regs.ax", offset_of!(R, ax)),
+        LayoutItem(8, "pt_regs.ip", offset_of!(R, ip)),
+        LayoutItem(9, "pt_regs.sp", offset_of!(R, sp)),
+    ];
+    let mut ok = true;
+    for LayoutItem(item, name, rust) in items {
+        // SAFETY: Pure function of its argument.
+        let c = unsafe { shim::mosix_c_layout(item) } as usize;
+        if c != rust {
+            pr_err!("layout mismatch: {} is {} in C but {} in the Rust bindings\n", name, c, rust);
+            ok = false;
+        }
+    }
+    if !ok {
+        pr_err!("refusing to load: rebuild the kernel with CONFIG_SCHEDSTATS=y (see docs/architecture.md)\n");
+        return Err(ENOEXEC);
+    }
+    Ok(())
+}
+
+/// Borrows a C string handed in by the shim as bytes.
+///
+/// # Safety
+///
+/// `buf` must point to `len` readable bytes that stay valid and unchanged for `'a`.
+pub(crate) unsafe fn bytes_from_c<'a>(buf: *const c_char, len: usize) -> &'a [u8] {
+    if buf.is_null() || len == 0 {
+        return &[];
+    }
+    // SAFETY: Guaranteed by the caller.
+    unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) }
+}

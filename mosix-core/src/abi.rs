@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The `/dev/mosix` ioctl ABI, defined once for the module and the tools.
+//!
+//! Every argument is a `#[repr(C)]` struct of fixed-width integers without padding, declared
+//! with [`abi_struct!`], which also generates its byte encoding (native endian, at the C
+//! offsets). Each ioctl number encodes its struct's size, so a tool built against another
+//! layout gets `ENOTTY`, and [`MOSIX_IOC_VERSION`], whose layout never changes, lets a tool
+//! say plainly that it and the module disagree.
+//!
+//! Compatibility rule: any change to a struct or a command's meaning bumps [`ABI_VERSION`].
+
+use super::map::MapEntry;
+
+/// `'MOSX'`: the first field of [`AbiVersion`].
+pub const ABI_MAGIC: u32 = 0x4d4f_5358;
+/// The ABI version this source defines.
+pub const ABI_VERSION: u32 = 1;
+/// ioctl type byte of `/dev/mosix` (`0xB7`, unused in `ioctl-number.rst`).
+pub const IOC_TYPE: u32 = 0xb7;
+/// Most entries a node table may have through the ioctl.
+pub const MAX_TABLE_ENTRIES: u32 = super::map::MAX_LINES as u32;
+
+const IOC_NONE: u32 = 0;
+const IOC_WRITE: u32 = 1;
+const IOC_READ: u32 = 2;
+
+/// Linux's `_IOC(dir, type, nr, size)` for x86 and most architectures.
+pub const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
+    (dir << 30) | ((size as u32 & 0x3fff) << 16) | (IOC_TYPE << 8) | nr
+}
+
+/// `_IO(MOSIX, nr)`.
+pub const fn io(nr: u32) -> u32 {
+    ioc(IOC_NONE, nr, 0)
+}
+/// `_IOR(MOSIX, nr, T)`.
+pub const fn ior(nr: u32, size: usize) -> u32 {
+    ioc(IOC_READ, nr, size)
+}
+/// `_IOW(MOSIX, nr, T)`.
+pub const fn iow(nr: u32, size: usize) -> u32 {
+    ioc(IOC_WRITE, nr, size)
+}
+/// `_IOWR(MOSIX, nr, T)`.
+pub const fn iowr(nr: u32, size: usize) -> u32 {
+    ioc(IOC_READ | IOC_WRITE, nr, size)
+}
+
+/// Declares an ABI struct: `#[repr(C)]`, integer fields only, no padding (checked at compile
+/// time), with `SIZE`, `to_bytes` and `from_bytes`.
+macro_rules! abi_struct {
+    ($(#[$m:meta])* pub struct $name:ident { $( $(#[$fm:meta])* pub $f:ident : $t:ty ),* $(,)? }) => {
+        $(#[$m])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $name { $( $(#[$fm])* pub $f: $t ),* }
+
+        const _: () = assert!(
+            core::mem::size_of::<$name>() == 0 $(+ core::mem::size_of::<$t>())*,
+            "ABI structs must not have padding"
+        );
+
+        impl $name {
+            /// Size in bytes, as encoded in the ioctl number.
+            pub const SIZE: usize = core::mem::size_of::<$name>();
+
+            /// The struct's bytes, as C lays it out (native endian).
+            pub fn to_bytes(&self) -> [u8; $name::SIZE] {
+                let mut out = [0u8; $name::SIZE];
+                $(
+                    let b = self.$f.to_ne_bytes();
+                    let o = core::mem::offset_of!($name, $f);
+                    if let Some(dst) = out.get_mut(o..o + b.len()) {
+                        dst.copy_from_slice(&b);
+                    }
+                )*
+                out
+            }
+
+            /// Decodes the struct from its C bytes.
+            pub fn from_bytes(b: &[u8; $name::SIZE]) -> Self {
+                Self { $(
+                    $f: {
+                        let o = core::mem::offset_of!($name, $f);
+                        let mut v = [0u8; core::mem::size_of::<$t>()];
+                        if let Some(src) = b.get(o..o + v.len()) {
+                            v.copy_from_slice(src);
+                        }
+                        <$t>::from_ne_bytes(v)
+                    },
+                )* }
+            }
+        }
+    };
+}
+
+abi_struct! {
+    /// `MOSIX_IOC_VERSION` result. Its layout never changes.
+    pub struct AbiVersion {
+        /// [`ABI_MAGIC`].
+        pub magic: u32,
+        /// [`ABI_VERSION`] of the module.
+        pub version: u32,
+        /// Module release: major << 16 | minor << 8 | patch.
+        pub release: u32,
+        /// Reserved, 0.
+        pub reserved: u32,
+    }
+}
+
+abi_struct! {
+    /// One node-table entry (see [`MapEntry`]).
+    pub struct AbiMapEntry {
+        /// First node id (or the aliased id).
+        pub first: u32,
+        /// IPv4 address, host order (`a.b.c.d` = `a << 24 | ...`).
+        pub addr: u32,
+        /// Node count; 0 = `ALIAS`.
+        pub count: u32,
+    }
+}
+
+impl From<AbiMapEntry> for MapEntry {
+    fn from(e: AbiMapEntry) -> Self {
+        MapEntry { first: e.first, addr: e.addr, count: e.count }
+    }
+}
+
+impl From<MapEntry> for AbiMapEntry {
+    fn from(e: MapEntry) -> Self {
+        AbiMapEntry { first: e.first, addr: e.addr, count: e.count }
+    }
+}
+
+abi_struct! {
+    /// `MOSIX_IOC_SET_TABLE` / `MOSIX_IOC_GET_TABLE` argument.
+    pub struct TableArg {
+        /// User address of an array of [`AbiMapEntry`].
+        pub entries: u64,
+        /// SET: number of entries (0 = unconfigure). GET: in, capacity; out, entries in the table.
+        pub count: u32,
+        /// SET: this node's id (0 = not configured). GET: the current `mospe`.
+        pub mospe: u32,
+        /// Gateways (0-2).
+        pub gateways: u32,
+        /// Reserved, 0.
+        pub flags: u32,
+    }
+}
+
+abi_struct! {
+    /// `MOSIX_IOC_GET_PARAM` / `MOSIX_IOC_SET_PARAM` argument.
+    pub struct ParamArg {
+        /// A [`super::params::Param`] number.
+        pub param: u32,
+        /// Reserved, 0.
+        pub reserved: u32,
+        /// The value.
+        pub value: i64,
+    }
+}
+
+abi_struct! {
+    /// `MOSIX_IOC_NODE_INFO` argument: in, `id` (0 = this node); out, everything else.
+    ///
+    /// Values are as in `/proc/mosix/nodes/<id>/`: a negative value is `-errno` (unknown).
+    pub struct NodeInfo {
+        /// Node id; 0 asks for this node.
+        pub id: u32,
+        /// Status bits (see [`super::params::status`]).
+        pub status: u32,
+        /// IPv4 address (host order).
+        pub addr: u32,
+        /// Reserved, 0.
+        pub reserved: u32,
+        /// Number of CPUs.
+        pub cpus: i64,
+        /// Speed-normalised load, in hundredths of a standard processor.
+        pub load: i64,
+        /// Speed (10000 = standard).
+        pub speed: i64,
+        /// Free memory the cluster may use, in pages.
+        pub mem: i64,
+        /// Free memory as Linux sees it, in pages.
+        pub rmem: i64,
+        /// Total memory, in pages.
+        pub tmem: i64,
+        /// Utilizability, percent.
+        pub util: i64,
+        /// Milliseconds since this information was measured or heard (0 for this node).
+        pub age_ms: i64,
+    }
+}
+
+/// Get the module's [`AbiVersion`].
+pub const MOSIX_IOC_VERSION: u32 = ior(0, AbiVersion::SIZE);
+/// Install a node table (needs `CAP_SYS_ADMIN`).
+pub const MOSIX_IOC_SET_TABLE: u32 = iow(1, TableArg::SIZE);
+/// Read the node table.
+pub const MOSIX_IOC_GET_TABLE: u32 = iowr(2, TableArg::SIZE);
+/// Read one admin parameter.
+pub const MOSIX_IOC_GET_PARAM: u32 = iowr(3, ParamArg::SIZE);
+/// Write one admin parameter (needs `CAP_SYS_ADMIN`).
+pub const MOSIX_IOC_SET_PARAM: u32 = iow(4, ParamArg::SIZE);
+/// Read one node's information.
+pub const MOSIX_IOC_NODE_INFO: u32 = iowr(5, NodeInfo::SIZE);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{offset_of, size_of};
+
+    #[test]
+    fn layouts_are_fixed() {
+        assert_eq!(size_of::<AbiVersion>(), 16);
+        assert_eq!(size_of::<AbiMapEntry>(), 12);
+        assert_eq!(size_of::<TableArg>(), 24);
+        assert_eq!(offset_of!(TableArg, count), 8);
+        assert_eq!(offset_of!(TableArg, flags), 20);
+        assert_eq!(size_of::<ParamArg>(), 16);
+        assert_eq!(offset_of!(ParamArg, value), 8);
+        assert_eq!(size_of::<NodeInfo>(), 80);
+        assert_eq!(offset_of!(NodeInfo, cpus), 16);
+        assert_eq!(offset_of!(NodeInfo, age_ms), 72);
+    }
+
+    #[test]
+    fn ioctl_numbers_match_linux_macros() {
+        // _IOR(0xb7, 0, 16) as computed by <asm-generic/ioctl.h>.
+        assert_eq!(MOSIX_IOC_VERSION, 0x8010_b700);
+        assert_eq!(MOSIX_IOC_SET_TABLE, 0x4018_b701);
+        assert_eq!(MOSIX_IOC_GET_TABLE, 0xc018_b702);
+        assert_eq!(MOSIX_IOC_NODE_INFO, 0xc050_b705);
+        assert_eq!(io(9), 0xb709);
+    }
+
+    #[test]
+    fn round_trip() {
+        let n = NodeInfo { id: 3, status: 3, addr: 0x0a00_0003, load: -101, age_ms: 7, ..Default::default() };
+        assert_eq!(NodeInfo::from_bytes(&n.to_bytes()), n);
+        let b = n.to_bytes();
+        assert_eq!(&b[0..4], &3u32.to_ne_bytes());
+        assert_eq!(&b[24..32], &(-101i64).to_ne_bytes());
+        let t = TableArg { entries: 0xdead_beef_0000, count: 5, mospe: 2, gateways: 1, flags: 0 };
+        assert_eq!(TableArg::from_bytes(&t.to_bytes()), t);
+    }
+}

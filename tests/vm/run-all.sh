@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every tests/vm/t-*.sh on a fresh cluster (the node count is in the script's
+# "# nodes: N" line) and adds up the per-node results.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+total_pass=0; total_fail=0; failed_runs=()
+for t in "$ROOT"/tests/vm/t-*.sh; do
+  [ -n "${MOSIX_VM_TESTS:-}" ] && ! [[ " $MOSIX_VM_TESTS " == *" $(basename "$t" .sh) "* ]] && continue
+  n=$(sed -n 's/^# nodes: *\([0-9]*\).*/\1/p' "$t" | head -n1); n=${n:-3}
+  echo "=== $(basename "$t") on $n nodes"
+  out=$(mktemp)
+  "$ROOT/scripts/cluster" --nodes "$n" --run "$t" --add "$ROOT/tests/vm/lib.sh" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  p=$(sed -n 's/.*node [0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$out" | paste -sd+ | bc)
+  f=$(sed -n 's/.*node [0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$out" | paste -sd+ | bc)
+  total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
+  if [ "$rc" != 0 ]; then
+    failed_runs+=("$(basename "$t")")
+    [ "${f:-0}" = 0 ] && total_fail=$((total_fail + 1))
+  fi
+  rm -f "$out"
+done
+[ ${#failed_runs[@]} -gt 0 ] && echo "vm: failed runs: ${failed_runs[*]}"
+echo "vm tests: $total_pass passed, $total_fail failed"
+[ ${#failed_runs[@]} = 0 ] && [ "$total_fail" = 0 ]

@@ -1,0 +1,353 @@
+//! `mosctl`: openMosix node administration and queries, through `/dev/mosix`.
+
+use clap::{Parser, Subcommand};
+use mosix_core::abi::NodeInfo;
+use mosix_core::map::NodeTable;
+use mosix_core::params::{status, NodeField, Param, UNKNOWN};
+use mosix_core::text::parse_ipv4;
+use mosix_tools::dev::Device;
+use mosix_tools::net::{ip_text, resolve_ipv4};
+use mosix_tools::{exit, rewrite_legacy_args, run, ToolError, EXIT_CODES_HELP};
+use serde_json::json;
+
+const LONG_ABOUT: &str = "\
+Administer this openMosix node and query any node, as openMosix's mosctl.
+
+Setting a mode needs root (CAP_SYS_ADMIN); queries do not.  Each query prints the
+same value as the matching /proc/mosix file (memory in 4 KiB pages; a negative value
+is -errno: the node has not been heard from).  ID defaults to this node.
+
+Examples:
+  mosctl lstay                 local processes stay here (as in rc.local)
+  mosctl status                this node's configuration and modes
+  mosctl getload 3             node 3's load (100 = one standard processor busy)
+  mosctl --json status 2       the same, for scripts
+  mosctl whois 10.0.0.7        which node has this address";
+
+#[derive(Parser, Debug)]
+#[command(name = "mosctl", version, about = "Administer and query openMosix nodes", long_about = LONG_ABOUT,
+          after_help = EXIT_CODES_HELP)]
+struct Args {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// No automatic migration away from this node.
+    Stay,
+    /// Allow automatic migration away again (also -stay).
+    Nostay,
+    /// Local processes do not leave automatically; guests may.
+    Lstay,
+    /// Local processes may leave automatically again (also -lstay).
+    Nolstay,
+    /// Refuse arriving guests.
+    Block,
+    /// Accept arriving guests again (also -block).
+    Noblock,
+    /// Stop sending load information to other nodes.
+    Quiet,
+    /// Send load information again (also -quiet).
+    Noquiet,
+    /// Deny access to this node's files through MFS.
+    Nomfs,
+    /// Allow MFS access again.
+    Mfs,
+    /// Send every guest away, and block new ones; returns when all are gone.
+    Expel,
+    /// Bring home every process of this node running elsewhere, and lstay; returns when done.
+    Bring,
+    /// Show the tunable parameters.
+    Gettune,
+    /// Show the decay parameters: interval (s), slow and fast (per mille kept each interval).
+    Getdecay,
+    /// Set the decay parameters.
+    Setdecay {
+        /// Seconds between decay steps (1-3600).
+        interval: i64,
+        /// Per mille kept each step, slow mode (0-1000; default 975).
+        slow: i64,
+        /// Per mille kept each step, fast mode (0-1000; default 926).
+        fast: i64,
+    },
+    /// Show a node's speed (10000 = standard processor).
+    Getspeed { id: Option<u32> },
+    /// Set this node's speed.
+    Setspeed { speed: i64 },
+    /// Show a node's load (100 = one standard processor busy).
+    Getload { id: Option<u32> },
+    /// Show a node's free memory as openMosix may use it (pages).
+    Getmem { id: Option<u32> },
+    /// Show a node's free memory as Linux sees it (pages).
+    Getfree { id: Option<u32> },
+    /// Show a node's utilizability (percent).
+    Getutil { id: Option<u32> },
+    /// Is the node up? Prints yes or no (exit 0 or 1).
+    Isup { id: Option<u32> },
+    /// Show a node's status and configuration.
+    Status { id: Option<u32> },
+    /// Map between node ids, addresses and host names.
+    Whois {
+        /// A node id, an IP address or a host name (default: this node).
+        what: Option<String>,
+    },
+}
+
+fn main() {
+    // openMosix spelt the negations `-stay`, `-lstay`, `-block`, `-quiet`.
+    let argv: Vec<String> = rewrite_legacy_args(std::env::args(), &[])
+        .into_iter()
+        .map(|a| match a.as_str() {
+            "-stay" | "-lstay" | "-block" | "-quiet" => format!("no{}", &a[1..]),
+            _ => a,
+        })
+        .collect();
+    let args = Args::parse_from(argv);
+    run("mosctl", || body(args))
+}
+
+fn set(dev: &Device, p: Param, v: i64) -> Result<(), ToolError> {
+    dev.set_param(p, v).map_err(|e| ToolError::io(&format!("setting {} to {v}", p.name()), e))
+}
+
+fn get(dev: &Device, p: Param) -> Result<i64, ToolError> {
+    dev.get_param(p).map_err(|e| ToolError::io(&format!("reading {}", p.name()), e))
+}
+
+fn info(dev: &Device, id: Option<u32>) -> Result<NodeInfo, ToolError> {
+    let id = id.unwrap_or(0);
+    dev.node_info(id).map_err(|e| match e.raw_os_error() {
+        Some(libc::ENOENT) => ToolError::failed(format!("node {id} is not in the openMosix table")),
+        _ => ToolError::io("reading node information", e),
+    })
+}
+
+fn status_names(s: u32) -> String {
+    let names: Vec<&str> = status::NAMES.iter().filter(|(b, _)| s & b != 0).map(|(_, n)| *n).collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(" ")
+    }
+}
+
+fn node_json(n: &NodeInfo) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("id".into(), json!(n.id));
+    m.insert("address".into(), json!(ip_text(n.addr)));
+    for f in NodeField::ALL {
+        m.insert(f.name().into(), json!(f.get(n)));
+    }
+    m.insert("up".into(), json!(n.status & status::UP != 0));
+    m.insert("age_ms".into(), json!(n.age_ms));
+    serde_json::Value::Object(m)
+}
+
+/// Prints one node value the way its /proc file shows it.
+fn print_value(json: bool, n: &NodeInfo, f: NodeField) -> Result<i32, ToolError> {
+    let v = f.get(n);
+    if json {
+        println!("{}", json!({"id": n.id, f.name(): v}));
+    } else {
+        println!("{v}");
+    }
+    if v < 0 && v == UNKNOWN {
+        eprintln!("mosctl: node {} has not been heard from", n.id);
+        return Ok(exit::FAILED);
+    }
+    Ok(exit::OK)
+}
+
+fn table(dev: &Device) -> Result<(NodeTable, u32), ToolError> {
+    let t = dev.get_table().map_err(|e| ToolError::io("reading the table", e))?;
+    let mut table = NodeTable::new();
+    if !t.entries.is_empty() {
+        table.fill_from_entries(&t.entries).map_err(|e| ToolError::failed(format!("the kernel's table: {e}")))?;
+    }
+    Ok((table, t.mospe))
+}
+
+fn whois(dev: &Device, json: bool, what: Option<&str>) -> Result<i32, ToolError> {
+    let (table, mospe) = table(dev)?;
+    let Some(what) = what else {
+        if mospe == 0 {
+            return Err(ToolError::new(exit::UNAVAILABLE, "this node is not configured (run setpe)"));
+        }
+        if json {
+            println!("{}", json!({"id": mospe, "address": table.addr_of(mospe).map(ip_text)}));
+        } else {
+            println!("This is openMosix node #{mospe}");
+        }
+        return Ok(exit::OK);
+    };
+    if let Ok(id) = what.parse::<u32>() {
+        return match table.addr_of(id) {
+            Some(a) => {
+                if json {
+                    println!("{}", json!({"id": id, "address": ip_text(a)}));
+                } else {
+                    println!("openMosix node #{id} is at IP address {}", ip_text(a));
+                }
+                Ok(exit::OK)
+            }
+            None => Err(ToolError::failed(format!("node {id} is not in the openMosix table"))),
+        };
+    }
+    let addr = parse_ipv4(what)
+        .or_else(|| resolve_ipv4(what))
+        .ok_or_else(|| ToolError::failed(format!("unknown host `{what}`")))?;
+    match table.id_of(addr) {
+        Some(id) => {
+            if json {
+                println!("{}", json!({"id": id, "address": ip_text(addr)}));
+            } else {
+                println!("{} is openMosix node #{id}", ip_text(addr));
+            }
+            Ok(exit::OK)
+        }
+        None => Err(ToolError::failed(format!("{} is not in the openMosix table", ip_text(addr)))),
+    }
+}
+
+fn show_status(dev: &Device, json: bool, id: Option<u32>) -> Result<i32, ToolError> {
+    let (table, mospe) = table(dev)?;
+    let n = info(dev, id)?;
+    let local = id.is_none() || id == Some(mospe);
+    if json {
+        let mut v = node_json(&n);
+        v["status_names"] = json!(status_names(n.status));
+        v["local"] = json!(local);
+        if local {
+            for p in Param::ALL {
+                if p != Param::Version && p != Param::Bring && p != Param::Expel {
+                    v[p.name()] = json!(get(dev, p)?);
+                }
+            }
+            v["configured_nodes"] = json!(table.node_count());
+        }
+        println!("{v}");
+        return Ok(exit::OK);
+    }
+    if local {
+        if mospe == 0 {
+            println!("This node is not configured (run setpe): openMosix is off");
+            return Ok(exit::UNAVAILABLE);
+        }
+        println!(
+            "This is openMosix node #{mospe} at {} ({} nodes configured)",
+            ip_text(n.addr),
+            table.node_count()
+        );
+    } else {
+        println!("openMosix node #{} at {}", n.id, ip_text(n.addr));
+    }
+    println!("status:  {} ({})", n.status, status_names(n.status));
+    if n.status & status::UP == 0 {
+        println!("         not heard from: load and memory unknown");
+    }
+    if local {
+        let onoff = |p| get(dev, p).map(|v| if v != 0 { "on" } else { "off" });
+        println!(
+            "modes:   stay {}, lstay {}, block {}, quiet {}, nomfs {}",
+            onoff(Param::Stay)?,
+            onoff(Param::Lstay)?,
+            onoff(Param::Block)?,
+            onoff(Param::Quiet)?,
+            onoff(Param::Nomfs)?
+        );
+        println!(
+            "decay:   every {} s, slow {}, fast {}",
+            get(dev, Param::DecayInterval)?,
+            get(dev, Param::SlowDecay)?,
+            get(dev, Param::FastDecay)?
+        );
+        println!("gateways: {}", get(dev, Param::Gateways)?);
+    }
+    if n.cpus != UNKNOWN {
+        println!(
+            "cpus {}  speed {}  load {}  util {}%  mem {}/{} pages free (Linux: {})",
+            n.cpus, n.speed, n.load, n.util, n.mem, n.tmem, n.rmem
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn body(args: Args) -> Result<i32, ToolError> {
+    let dev = Device::open()?;
+    let json = args.json;
+    let flag = |p: Param, v: i64| set(&dev, p, v).map(|_| exit::OK);
+    match args.cmd {
+        Cmd::Stay => flag(Param::Stay, 1),
+        Cmd::Nostay => flag(Param::Stay, 0),
+        Cmd::Lstay => flag(Param::Lstay, 1),
+        Cmd::Nolstay => flag(Param::Lstay, 0),
+        Cmd::Block => flag(Param::Block, 1),
+        Cmd::Noblock => flag(Param::Block, 0),
+        Cmd::Quiet => flag(Param::Quiet, 1),
+        Cmd::Noquiet => flag(Param::Quiet, 0),
+        Cmd::Nomfs => flag(Param::Nomfs, 1),
+        Cmd::Mfs => flag(Param::Nomfs, 0),
+        Cmd::Expel => flag(Param::Expel, 1),
+        Cmd::Bring => flag(Param::Bring, 1),
+        Cmd::Gettune => {
+            let mut m = serde_json::Map::new();
+            for p in Param::ALL {
+                if p != Param::Bring && p != Param::Expel {
+                    let v = get(&dev, p)?;
+                    if json {
+                        m.insert(p.name().into(), json!(v));
+                    } else {
+                        println!("{} {v}", p.name());
+                    }
+                }
+            }
+            if json {
+                println!("{}", serde_json::Value::Object(m));
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Getdecay => {
+            let (i, s, f) = (get(&dev, Param::DecayInterval)?, get(&dev, Param::SlowDecay)?, get(&dev, Param::FastDecay)?);
+            if json {
+                println!("{}", json!({"interval": i, "slow": s, "fast": f}));
+            } else {
+                println!("decay interval {i} s, slow decay {s}, fast decay {f}");
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Setdecay { interval, slow, fast } => {
+            for (p, v) in [(Param::DecayInterval, interval), (Param::SlowDecay, slow), (Param::FastDecay, fast)] {
+                p.check(v).map_err(|e| ToolError::usage(format!("{}: {e}", p.name())))?;
+            }
+            set(&dev, Param::DecayInterval, interval)?;
+            set(&dev, Param::SlowDecay, slow)?;
+            set(&dev, Param::FastDecay, fast)?;
+            Ok(exit::OK)
+        }
+        Cmd::Setspeed { speed } => {
+            Param::Speed.check(speed).map_err(|e| ToolError::usage(format!("speed: {e}")))?;
+            flag(Param::Speed, speed)
+        }
+        Cmd::Getspeed { id } => print_value(json, &info(&dev, id)?, NodeField::Speed),
+        Cmd::Getload { id } => print_value(json, &info(&dev, id)?, NodeField::Load),
+        Cmd::Getmem { id } => print_value(json, &info(&dev, id)?, NodeField::Mem),
+        Cmd::Getfree { id } => print_value(json, &info(&dev, id)?, NodeField::Rmem),
+        Cmd::Getutil { id } => print_value(json, &info(&dev, id)?, NodeField::Util),
+        Cmd::Isup { id } => {
+            let n = info(&dev, id)?;
+            let up = n.status & status::UP != 0;
+            if json {
+                println!("{}", json!({"id": n.id, "up": up}));
+            } else {
+                println!("{}", if up { "yes" } else { "no" });
+            }
+            Ok(if up { exit::OK } else { exit::FAILED })
+        }
+        Cmd::Status { id } => show_status(&dev, json, id),
+        Cmd::Whois { what } => whois(&dev, json, what.as_deref()),
+    }
+}
