@@ -10,7 +10,9 @@ CARGO ?= cargo
 TOOLS := setpe mosctl
 TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
 
-.PHONY: all setup kernel module tools images demo test test-host test-lint test-vm clean help
+PROGS_DIR := $(BUILD)/progs
+
+.PHONY: all setup kernel module tools progs images demo test test-host test-lint test-vm clean help
 
 all: images
 
@@ -32,12 +34,15 @@ module: kernel
 tools: setup
 	@$(CARGO) build --release --locked -p mosix-tools
 
-images: module tools
+progs: setup
+	@$(MAKE) -s -C $(ROOT)/tests/progs OUT=$(PROGS_DIR)
+
+images: module tools progs
 	@$(ROOT)/scripts/mkimage --out $(BUILD)/initramfs.cpio.gz --module $(ROOT)/module/mosix.ko \
-	  $(addprefix --bin ,$(TOOL_BINS)) --progs $(BUILD)/progs
+	  $(addprefix --bin ,$(TOOL_BINS)) --progs $(PROGS_DIR)
 
 demo: images
-	@$(ROOT)/scripts/cluster --nodes 4 --run $(ROOT)/scripts/demo.sh
+	@$(ROOT)/scripts/cluster --nodes 4 --grouped --run $(ROOT)/scripts/demo.sh
 
 test: test-host test-lint test-vm
 

@@ -4,6 +4,15 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 total_pass=0; total_fail=0; failed_runs=()
+if [ -z "${MOSIX_VM_TESTS:-}" ] || [[ " $MOSIX_VM_TESTS " == *" rig-selftest "* ]]; then
+  echo "=== rig-selftest.sh (the rig must fail on kernel warnings, script failures, hangs)"
+  out=$("$ROOT/tests/vm/rig-selftest.sh" 2>&1); rc=$?
+  echo "$out"
+  p=$(sed -n 's/^rig self-test: \([0-9]*\) passed, \([0-9]*\) failed/\1/p' <<< "$out")
+  f=$(sed -n 's/^rig self-test: \([0-9]*\) passed, \([0-9]*\) failed/\2/p' <<< "$out")
+  total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-1}))
+  [ "$rc" = 0 ] || failed_runs+=(rig-selftest.sh)
+fi
 for t in "$ROOT"/tests/vm/t-*.sh; do
   [ -n "${MOSIX_VM_TESTS:-}" ] && ! [[ " $MOSIX_VM_TESTS " == *" $(basename "$t" .sh) "* ]] && continue
   n=$(sed -n 's/^# nodes: *\([0-9]*\).*/\1/p' "$t" | head -n1); n=${n:-3}

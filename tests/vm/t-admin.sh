@@ -12,6 +12,9 @@ expect_match "module logs with the mosix: prefix" "$(dmesg | grep 'mosix: loaded
 check "/dev/mosix exists" test -c /dev/mosix
 chmod 0666 /dev/mosix
 expect_eq "2 CPUs brought up" "$(nproc)" 2
+out=$(/opt/mosix-tests/abi_probe 2>&1); rc=$?
+expect_eq "C ABI probe agrees (version, NODE_INFO, ENOTTY on a mis-sized request)" "$rc" 0
+[ "$rc" = 0 ] || echo "$out" | indent
 expect_eq "mospe is 0 before setpe" "$(cat $A/mospe)" 0
 expect_eq "slowdecay default" "$(cat $A/slowdecay)" 975
 expect_eq "fastdecay default" "$(cat $A/fastdecay)" 926
