@@ -47,6 +47,7 @@ demo: images
 test: test-host test-lint test-vm
 
 test-host: setup
+	@$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	@$(CARGO) test --locked --workspace
 
 test-lint: kernel
@@ -56,6 +57,6 @@ test-vm: images
 	@$(ROOT)/tests/vm/run-all.sh
 
 clean:
+	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi
 	@$(CARGO) clean
 	@rm -rf $(BUILD)
-	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi

@@ -318,9 +318,9 @@ mod tests {
         assert_eq!(std::format!("{}", Param::Lstay.check(2).unwrap_err()), "2 is not 0 or 1");
         assert_eq!(Param::Bring.check(0), Err(ParamError::ActionNeedsOne(0)));
         assert_eq!(Param::Version.check(1), Err(ParamError::ReadOnly));
-        assert_eq!(Param::Gateways.check(3).is_err(), true);
-        assert_eq!(Param::SlowDecay.check(1001).is_err(), true);
-        assert_eq!(Param::Speed.check(0).is_err(), true);
-        assert_eq!(Param::Mospe.check(65536).is_err(), true);
+        assert!(Param::Gateways.check(3).is_err());
+        assert!(Param::SlowDecay.check(1001).is_err());
+        assert!(Param::Speed.check(0).is_err());
+        assert!(Param::Mospe.check(65536).is_err());
     }
 }

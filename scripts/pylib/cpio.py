@@ -79,4 +79,7 @@ class Cpio:
         return self.buf.getvalue()
 
     def finish_gz(self):
-        return gzip.compress(self.finish(), compresslevel=6)
+        """The archive gzip-compressed, zero-padded to 512 bytes so that another archive can
+        be appended (the kernel looks for it at an aligned offset and skips zeros)."""
+        data = gzip.compress(self.finish(), compresslevel=6)
+        return data + b"\0" * (-len(data) % 512)

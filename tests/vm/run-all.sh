@@ -30,5 +30,5 @@ for t in "$ROOT"/tests/vm/t-*.sh; do
   rm -f "$out"
 done
 [ ${#failed_runs[@]} -gt 0 ] && echo "vm: failed runs: ${failed_runs[*]}"
-echo "vm tests: $total_pass passed, $total_fail failed"
+echo "vm: $total_pass passed, $total_fail failed"
 [ ${#failed_runs[@]} = 0 ] && [ "$total_fail" = 0 ]

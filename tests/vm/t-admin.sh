@@ -34,6 +34,13 @@ expect_match "kernel says which node this is" "$(dmesg | tail -n 5)" "mosix: con
 setpe -r -f /tmp/map.out
 expect_eq "setpe -r -f writes the same" "$(cat /tmp/map.out)" "$MAP"
 check "setpe -w reads /etc/mosix.map by default" setpe -w
+# Host names go through the system resolver (/etc/hosts here); ALIAS adds an address.
+{ echo "# by name"; for i in $(seq 1 $MOSIX_NODES); do echo "$i node$i 1"; done; echo "2 10.77.1.2 ALIAS"; } > /tmp/names.map
+check "setpe -w with host names and an ALIAS" setpe -W -f /tmp/names.map
+expect_eq "names resolved to addresses" "$(setpe -r | head -n 2 | tr '\n' ' ')" "1 10.77.0.1 1 2 10.77.0.2 1 "
+expect_eq "ALIAS kept" "$(setpe -r | tail -n 1)" "2 10.77.1.2 ALIAS"
+expect_eq "whois the alias address" "$(mosctl whois 10.77.1.2)" "10.77.1.2 is openMosix node #2"
+check "back to the range map" setpe -w -f /etc/mosix.map
 printf '# a comment\n\n5 10.99.0.1 2\n' > /tmp/other.map
 out=$(setpe -w -f /tmp/other.map 2>&1); rc=$?
 expect_eq "setpe refuses a map without this host (exit 2)" "$rc" 2

@@ -5,7 +5,7 @@ use mosix_core::abi::{
     self, AbiMapEntry, AbiVersion, NodeInfo, ParamArg, TableArg, MOSIX_IOC_GET_PARAM, MOSIX_IOC_GET_TABLE,
     MOSIX_IOC_NODE_INFO, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE, MOSIX_IOC_VERSION,
 };
-use mosix_core::map::MapEntry;
+use mosix_core::map::{MapEntry, NodeTable};
 use mosix_core::params::Param;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -86,6 +86,18 @@ impl Device {
             .map(|c| MapEntry::from(AbiMapEntry::from_bytes(c.try_into().expect("chunk size"))))
             .collect();
         Ok(Table { entries, mospe: t.mospe, gateways: t.gateways })
+    }
+
+    /// Reads the node table, re-validated, with this node's id.
+    pub fn node_table(&self) -> Result<(NodeTable, u32), ToolError> {
+        let t = self.get_table().map_err(|e| ToolError::io("reading the table", e))?;
+        let mut table = NodeTable::new();
+        if !t.entries.is_empty() {
+            table
+                .fill_from_entries(&t.entries)
+                .map_err(|e| ToolError::failed(format!("the kernel's table is invalid: {e}")))?;
+        }
+        Ok((table, t.mospe))
     }
 
     /// Installs a node table (empty: unconfigure).

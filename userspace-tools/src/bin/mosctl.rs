@@ -2,7 +2,6 @@
 
 use clap::{Parser, Subcommand};
 use mosix_core::abi::NodeInfo;
-use mosix_core::map::NodeTable;
 use mosix_core::params::{status, NodeField, Param, UNKNOWN};
 use mosix_core::text::parse_ipv4;
 use mosix_tools::dev::Device;
@@ -162,17 +161,8 @@ fn print_value(json: bool, n: &NodeInfo, f: NodeField) -> Result<i32, ToolError>
     Ok(exit::OK)
 }
 
-fn table(dev: &Device) -> Result<(NodeTable, u32), ToolError> {
-    let t = dev.get_table().map_err(|e| ToolError::io("reading the table", e))?;
-    let mut table = NodeTable::new();
-    if !t.entries.is_empty() {
-        table.fill_from_entries(&t.entries).map_err(|e| ToolError::failed(format!("the kernel's table: {e}")))?;
-    }
-    Ok((table, t.mospe))
-}
-
 fn whois(dev: &Device, json: bool, what: Option<&str>) -> Result<i32, ToolError> {
-    let (table, mospe) = table(dev)?;
+    let (table, mospe) = dev.node_table()?;
     let Some(what) = what else {
         if mospe == 0 {
             return Err(ToolError::new(exit::UNAVAILABLE, "this node is not configured (run setpe)"));
@@ -214,7 +204,7 @@ fn whois(dev: &Device, json: bool, what: Option<&str>) -> Result<i32, ToolError>
 }
 
 fn show_status(dev: &Device, json: bool, id: Option<u32>) -> Result<i32, ToolError> {
-    let (table, mospe) = table(dev)?;
+    let (table, mospe) = dev.node_table()?;
     let n = info(dev, id)?;
     let local = id.is_none() || id == Some(mospe);
     if json {

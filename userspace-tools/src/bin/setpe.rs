@@ -129,12 +129,7 @@ fn body(args: Args) -> Result<i32, ToolError> {
         return Ok(exit::OK);
     }
     if args.read {
-        let dev = Device::open()?;
-        let t = dev.get_table().map_err(|e| ToolError::io("reading the table", e))?;
-        let mut table = NodeTable::new();
-        if !t.entries.is_empty() {
-            table.fill_from_entries(&t.entries).map_err(|e| ToolError::failed(format!("the kernel's table: {e}")))?;
-        }
+        let (table, _) = Device::open()?.node_table()?;
         let mut text = String::new();
         table.write_map(&mut text).expect("writing to a String");
         match args.file.as_deref() {
