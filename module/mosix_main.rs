@@ -13,7 +13,9 @@ mod sys;
 #[path = "../mosix-core/src"]
 pub mod mcore {
     pub mod abi;
+    pub mod gossip;
     pub mod load;
+    pub mod mac;
     pub mod map;
     pub mod params;
     pub mod text;

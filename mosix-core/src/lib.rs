@@ -14,7 +14,9 @@
 extern crate std;
 
 pub mod abi;
+pub mod gossip;
 pub mod load;
+pub mod mac;
 pub mod map;
 pub mod params;
 pub mod text;

@@ -303,6 +303,32 @@ impl NodeTable {
             .map(|e| if e.is_alias() { e.first } else { e.first + (addr - e.addr) })
     }
 
+    /// Position of node `id` in [`NodeTable::ids`] order (the index of its slot in per-node
+    /// arrays such as the gossip view).
+    pub fn index_of(&self, id: u32) -> Option<usize> {
+        let mut base = 0usize;
+        for e in self.entries().iter().filter(|e| !e.is_alias()) {
+            if e.first <= id && id <= e.last_id() {
+                return Some(base + (id - e.first) as usize);
+            }
+            base += e.count as usize;
+        }
+        None
+    }
+
+    /// The node id at position `index` of [`NodeTable::ids`].
+    pub fn id_at(&self, index: usize) -> Option<u32> {
+        let mut base = 0usize;
+        for e in self.entries().iter().filter(|e| !e.is_alias()) {
+            let n = e.count as usize;
+            if index < base + n {
+                return Some(e.first + (index - base) as u32);
+            }
+            base += n;
+        }
+        None
+    }
+
     /// Iterates over every node id, in table order.
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.entries()
@@ -443,6 +469,12 @@ mod tests {
         assert_eq!(t.addr_of(255), None);
         assert_eq!(t.id_of(0xc0a8_0005), Some(6));
         assert_eq!(t.ids().count(), 254);
+        for (i, id) in t.ids().enumerate() {
+            assert_eq!(t.index_of(id), Some(i));
+            assert_eq!(t.id_at(i), Some(id));
+        }
+        assert_eq!(t.index_of(255), None);
+        assert_eq!(t.id_at(254), None);
     }
 
     #[test]
