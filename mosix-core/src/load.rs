@@ -23,9 +23,94 @@ pub fn normalised_load(runq_fixed: u64, cpus: u32, speed: i64) -> i64 {
     i64::try_from(num.checked_div(den).unwrap_or(0)).unwrap_or(i64::MAX)
 }
 
+/// A run-queue average that rises fast and decays slowly, in `avenrun` fixed point.
+///
+/// Fed one sample of the number of runnable user tasks per sampling period: when the sample
+/// is above the average it moves 3/4 of the way up at once (a new CPU hog shows within a
+/// sample or two); below, it keeps 7/8 and moves 1/8 of the way down (a short pause does
+/// not make the node look idle to the balancer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunqAverage {
+    value: u64,
+}
+
+impl RunqAverage {
+    /// A zero average.
+    pub const fn new() -> Self {
+        RunqAverage { value: 0 }
+    }
+
+    /// Feeds one sample (runnable tasks, a plain count).
+    pub fn update(&mut self, runnable: u32) {
+        let sample = u64::from(runnable) << FSHIFT;
+        self.value = if sample >= self.value {
+            (self.value + 3 * sample) / 4
+        } else {
+            (7 * self.value + sample) / 8
+        };
+    }
+
+    /// The average, in `avenrun` fixed point.
+    pub const fn fixed(&self) -> u64 {
+        self.value
+    }
+}
+
+/// Applies one decay step to a per-process statistic: keeps `permille`/1000 of it
+/// (`slowdecay` 975, `fastdecay` 926 by default).
+pub fn decay(stat: u64, permille: u32) -> u64 {
+    let keep = u64::from(permille.min(1000));
+    // Split to avoid overflow for large statistics.
+    (stat / 1000) * keep + (stat % 1000) * keep / 1000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn average_rises_fast_and_decays_slowly() {
+        let mut a = RunqAverage::new();
+        a.update(1);
+        assert!(a.fixed() >= FIXED_1 * 3 / 4, "one sample shows most of a new task");
+        a.update(1);
+        assert!(a.fixed() >= FIXED_1 * 15 / 16);
+        for _ in 0..20 {
+            a.update(1);
+        }
+        assert!(a.fixed() > FIXED_1 - 8 && a.fixed() <= FIXED_1);
+        a.update(0);
+        assert!(a.fixed().abs_diff(FIXED_1 * 7 / 8) <= 2, "one idle sample only takes an eighth off");
+        for _ in 0..60 {
+            a.update(0);
+        }
+        assert!(a.fixed() < FIXED_1 / 100, "but a long idle period reaches zero");
+        let mut b = RunqAverage::new();
+        for _ in 0..50 {
+            b.update(u32::MAX);
+        }
+        assert!(b.fixed() > 0, "no overflow at the extreme");
+    }
+
+    #[test]
+    fn decay_steps() {
+        assert_eq!(decay(1000, 975), 975);
+        assert_eq!(decay(1000, 926), 926);
+        assert_eq!(decay(7, 1000), 7);
+        assert_eq!(decay(7, 0), 0);
+        assert_eq!(decay(u64::MAX, 999), (u64::MAX / 1000) * 999 + (u64::MAX % 1000) * 999 / 1000);
+        // Slow decay halves a statistic in 28 steps, fast in 10 (0.975^28, 0.926^10 < 1/2).
+        let (mut s, mut f, mut ns, mut nf) = (1_000_000u64, 1_000_000u64, 0, 0);
+        while s > 500_000 {
+            s = decay(s, 975);
+            ns += 1;
+        }
+        while f > 500_000 {
+            f = decay(f, 926);
+            nf += 1;
+        }
+        assert_eq!((ns, nf), (28, 10));
+    }
 
     #[test]
     fn normalisation() {
