@@ -186,7 +186,7 @@ pub(crate) fn node_info(id: u32) -> Result<NodeInfo> {
         status: local_status(configured),
         addr,
         cpus: i64::from(cpus),
-        load: normalised_load(sys::avenrun0(), cpus, speed),
+        load: normalised_load(crate::load::runq_fixed(), cpus, speed),
         speed,
         mem: mem.available,
         rmem: mem.free,

@@ -6,6 +6,7 @@
 
 mod cluster;
 mod dev;
+mod load;
 mod procfs;
 mod sys;
 
@@ -62,6 +63,7 @@ module! {
 /// then `/dev/mosix` (open files hold a module reference, so none is open by then).
 struct Mosix {
     _proc: procfs::Registration,
+    _load: load::Sampler,
     _dev: Pin<KBox<MiscDeviceRegistration<dev::MosixDev>>>,
 }
 
@@ -74,12 +76,13 @@ impl kernel::Module for Mosix {
             MiscDeviceRegistration::register(MiscDeviceOptions { name: c"mosix" }),
             GFP_KERNEL,
         )?;
+        let load = load::Sampler::start()?;
         let proc = procfs::Registration::new()?;
         pr_info!(
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _proc: proc, _dev: dev })
+        Ok(Mosix { _proc: proc, _load: load, _dev: dev })
     }
 }
 

@@ -9,7 +9,7 @@
 #include <linux/proc_fs.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
-#include <linux/sched/loadavg.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -70,14 +70,28 @@ void mosix_proc_remove(struct proc_dir_entry *pde)
 	proc_remove(pde);
 }
 
-unsigned long mosix_avenrun0(void)
-{
-	return avenrun[0];
-}
-
 unsigned int mosix_online_cpus(void)
 {
 	return num_online_cpus();
+}
+
+unsigned int mosix_count_runnable(void)
+{
+	struct task_struct *g, *t;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (!(t->flags & PF_KTHREAD) && task_is_running(t))
+			n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+void mosix_sleep_ms(unsigned int ms)
+{
+	schedule_timeout_interruptible(msecs_to_jiffies(ms));
 }
 
 unsigned long mosix_c_layout(unsigned int item)

@@ -25,8 +25,11 @@ int mosix_proc_show(struct seq_file *m, unsigned long cookie);
 long mosix_proc_write(unsigned long cookie, const char *buf, size_t len, size_t total);
 
 /* System facts that are macros or unbound variables. */
-unsigned long mosix_avenrun0(void);
 unsigned int mosix_online_cpus(void);
+/* Runnable user threads right now (RCU walk of every thread; kernel threads not counted). */
+unsigned int mosix_count_runnable(void);
+/* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */
+void mosix_sleep_ms(unsigned int ms);
 
 /* Layout self-check: C's view of the offsets and sizes the Rust bindings rely on. */
 enum mosix_layout_item {

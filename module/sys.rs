@@ -37,9 +37,10 @@ pub(crate) mod shim {
             cookie: c_ulong,
         ) -> *mut c_void;
         pub(crate) fn mosix_proc_remove(pde: *mut c_void);
-        pub(crate) fn mosix_avenrun0() -> c_ulong;
         pub(crate) fn mosix_online_cpus() -> c_uint;
         pub(crate) fn mosix_c_layout(item: c_uint) -> c_ulong;
+        pub(crate) fn mosix_count_runnable() -> c_uint;
+        pub(crate) fn mosix_sleep_ms(ms: c_uint);
     }
 }
 
@@ -55,10 +56,67 @@ pub(crate) fn online_cpus() -> u32 {
     unsafe { shim::mosix_online_cpus() }
 }
 
-/// The 1-minute run-queue average, `avenrun[0]` (fixed point, `FSHIFT` 11).
-pub(crate) fn avenrun0() -> u64 {
-    // SAFETY: Reads an exported global; no preconditions.
-    (unsafe { shim::mosix_avenrun0() }) as u64
+/// Runnable user threads right now.
+pub(crate) fn count_runnable() -> u32 {
+    // SAFETY: Walks the thread list under RCU in C; no preconditions.
+    unsafe { shim::mosix_count_runnable() }
+}
+
+/// A kernel thread running `f` until it is stopped (on drop).
+///
+/// # Invariants
+///
+/// `task` is a started kthread, holding a reference (`get_task_struct`), not yet stopped.
+pub(crate) struct KThread {
+    task: core::ptr::NonNull<bindings::task_struct>,
+}
+
+// SAFETY: `kthread_stop` may be called from any thread.
+unsafe impl Send for KThread {}
+// SAFETY: The handle offers no `&self` operations.
+unsafe impl Sync for KThread {}
+
+impl KThread {
+    /// Starts kthread `name` running `f`; `f` must return when [`should_stop`] says so.
+    pub(crate) fn run(name: &CStr, f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int) -> Result<KThread> {
+        // SAFETY: `f` has the kthread signature; `name` is a NUL-terminated format without
+        // conversions (the format is printed with no arguments).
+        let t = unsafe {
+            bindings::kthread_create_on_node(Some(f), core::ptr::null_mut(), bindings::NUMA_NO_NODE, c"%s".as_char_ptr(), name.as_char_ptr())
+        };
+        let t = kernel::error::from_err_ptr(t)?;
+        let task = core::ptr::NonNull::new(t).ok_or(ENOMEM)?;
+        // SAFETY: `t` is a valid, not yet running kthread; keep it alive for `kthread_stop`.
+        unsafe {
+            bindings::get_task_struct(t);
+            bindings::wake_up_process(t);
+        }
+        // INVARIANT: Started and referenced above.
+        Ok(KThread { task })
+    }
+}
+
+impl Drop for KThread {
+    fn drop(&mut self) {
+        // SAFETY: `task` is a started kthread we hold a reference on (type invariant);
+        // `kthread_stop` wakes it and waits for its function to return.
+        unsafe {
+            bindings::kthread_stop(self.task.as_ptr());
+            bindings::put_task_struct(self.task.as_ptr());
+        }
+    }
+}
+
+/// Whether the current kthread has been asked to stop.
+pub(crate) fn should_stop() -> bool {
+    // SAFETY: Called from a kthread's function.
+    unsafe { bindings::kthread_should_stop() }
+}
+
+/// Sleeps up to `ms` milliseconds, or until woken (e.g. by `kthread_stop`).
+pub(crate) fn sleep_ms(ms: u32) {
+    // SAFETY: Process context.
+    unsafe { shim::mosix_sleep_ms(ms) };
 }
 
 /// Memory figures in pages.

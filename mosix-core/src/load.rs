@@ -25,10 +25,11 @@ pub fn normalised_load(runq_fixed: u64, cpus: u32, speed: i64) -> i64 {
 
 /// A run-queue average that rises fast and decays slowly, in `avenrun` fixed point.
 ///
-/// Fed one sample of the number of runnable user tasks per sampling period: when the sample
-/// is above the average it moves 3/4 of the way up at once (a new CPU hog shows within a
-/// sample or two); below, it keeps 7/8 and moves 1/8 of the way down (a short pause does
-/// not make the node look idle to the balancer).
+/// Fed one sample of the number of runnable user tasks per sampling period (100 ms in the
+/// module): above the average it moves 1/4 of the way up (a new CPU hog shows 94% within a
+/// second, while a process that runs for one sample adds only a quarter); below, it moves
+/// 1/16 of the way down (half-life about 1.1 s: a short pause does not make the node look
+/// idle to the balancer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunqAverage {
     value: u64,
@@ -44,9 +45,9 @@ impl RunqAverage {
     pub fn update(&mut self, runnable: u32) {
         let sample = u64::from(runnable) << FSHIFT;
         self.value = if sample >= self.value {
-            (self.value + 3 * sample) / 4
+            (3 * self.value + sample) / 4
         } else {
-            (7 * self.value + sample) / 8
+            (15 * self.value + sample) / 16
         };
     }
 
@@ -72,19 +73,26 @@ mod tests {
     fn average_rises_fast_and_decays_slowly() {
         let mut a = RunqAverage::new();
         a.update(1);
-        assert!(a.fixed() >= FIXED_1 * 3 / 4, "one sample shows most of a new task");
-        a.update(1);
-        assert!(a.fixed() >= FIXED_1 * 15 / 16);
-        for _ in 0..20 {
+        assert_eq!(a.fixed(), FIXED_1 / 4, "a one-sample blip adds a quarter");
+        for _ in 0..9 {
+            a.update(1);
+        }
+        assert!(a.fixed() >= FIXED_1 * 94 / 100, "a new hog shows 94% within 10 samples");
+        for _ in 0..40 {
             a.update(1);
         }
         assert!(a.fixed() > FIXED_1 - 8 && a.fixed() <= FIXED_1);
+        let top = a.fixed();
         a.update(0);
-        assert!(a.fixed().abs_diff(FIXED_1 * 7 / 8) <= 2, "one idle sample only takes an eighth off");
-        for _ in 0..60 {
+        assert!(a.fixed().abs_diff(top * 15 / 16) <= 1, "one idle sample only takes a sixteenth off");
+        for _ in 0..10 {
             a.update(0);
         }
-        assert!(a.fixed() < FIXED_1 / 100, "but a long idle period reaches zero");
+        assert!(a.fixed() > FIXED_1 * 45 / 100 && a.fixed() < FIXED_1 * 55 / 100, "half-life about a second");
+        for _ in 0..100 {
+            a.update(0);
+        }
+        assert!(a.fixed() < FIXED_1 / 100, "a long idle period reaches zero");
         let mut b = RunqAverage::new();
         for _ in 0..50 {
             b.update(u32::MAX);

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Load accounting: a kthread samples the runnable user threads every [`SAMPLE_MS`] and feeds
+//! the shared fast-rising, slow-decaying average (`mcore::load::RunqAverage`).
+
+use crate::{
+    mcore::load::RunqAverage,
+    sys, //
+};
+use kernel::{
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    prelude::*,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
+};
+
+/// Sampling period.
+pub(crate) const SAMPLE_MS: u32 = 100;
+
+/// The current average, `avenrun` fixed point (written only by the sampler).
+static RUNQ: Atomic<i64> = Atomic::new(0);
+
+/// The run-queue average, `avenrun` fixed point.
+pub(crate) fn runq_fixed() -> u64 {
+    u64::try_from(RUNQ.load(Relaxed)).unwrap_or(0)
+}
+
+/// The sampler kthread's function.
+///
+/// # Safety
+///
+/// Called only by the kthread machinery (`KThread::run`); `_data` is unused.
+unsafe extern "C" fn sampler(_data: *mut c_void) -> c_int {
+    let mut avg = RunqAverage::new();
+    while !sys::should_stop() {
+        avg.update(sys::count_runnable());
+        RUNQ.store(i64::try_from(avg.fixed()).unwrap_or(i64::MAX), Relaxed);
+        sys::sleep_ms(SAMPLE_MS);
+    }
+    0
+}
+
+/// The running sampler; stops it on drop.
+pub(crate) struct Sampler {
+    _thread: sys::KThread,
+}
+
+impl Sampler {
+    /// Starts the sampler kthread.
+    pub(crate) fn start() -> Result<Sampler> {
+        Ok(Sampler { _thread: sys::KThread::run(c"mosix-load", sampler)? })
+    }
+}
