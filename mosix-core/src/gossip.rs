@@ -317,10 +317,9 @@ pub fn select_window(
     w: usize,
     out: &mut [LoadEntry],
 ) -> usize {
-    let w = w.min(out.len());
+    let w = w.min(out.len()).min(MAX_WINDOW);
     // `best` holds (measured_ms, index) of the chosen, freshest first (insertion sort).
     let mut best: [(i64, usize); MAX_WINDOW] = [(i64::MIN, 0); MAX_WINDOW];
-    let w = w.min(MAX_WINDOW);
     let mut n = 0;
     for (i, s) in view.iter().enumerate() {
         if !s.known || Some(i) == self_index || Some(i) == exclude || s.age(now_ms) > max_age_ms {
