@@ -36,6 +36,8 @@ tools: setup
 
 progs: setup
 	@$(MAKE) -s -C $(ROOT)/tests/progs OUT=$(PROGS_DIR)
+	@$(CARGO) build --release --locked -p mosix-bench --bin gossip-forge
+	@install -m 755 $(ROOT)/target/release/gossip-forge $(PROGS_DIR)/
 
 images: module tools progs
 	@$(ROOT)/scripts/mkimage --out $(BUILD)/initramfs.cpio.gz --module $(ROOT)/module/mosix.ko \

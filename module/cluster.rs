@@ -3,8 +3,10 @@
 //!
 //! # Locking
 //!
-//! - [`CONFIG`] (mutex) holds the node table and `mospe`. Held briefly, never across a call
-//!   into procfs that may wait for `/proc` callbacks (those take [`CONFIG`] themselves).
+//! - [`CONFIG`] (mutex) holds the node table, `mospe`, the gossip view (one slot per table
+//!   node), the cluster key and the packet counters. Held briefly (the gossip thread takes it
+//!   once per packet), never across a call into procfs that may wait for `/proc` callbacks
+//!   (those take [`CONFIG`] themselves) and never across a socket call.
 //! - `procfs::PROC_TREE` (mutex) serialises configuration changes and owns the `/proc` tree;
 //!   it is taken *before* [`CONFIG`] (lock order: `PROC_TREE` -> `CONFIG`).
 //! - The other admin parameters are atomics, read lock-free by every path.
@@ -12,7 +14,14 @@
 use crate::{
     mcore::{
         abi::NodeInfo,
+        gossip::{
+            Counters,
+            Gossip,
+            LoadEntry,
+            Slot, //
+        },
         load::normalised_load,
+        mac::KEY_LEN,
         map::NodeTable,
         params::{
             status,
@@ -31,19 +40,33 @@ use kernel::{
     },
 };
 
-/// The node table and this node's id.
+/// The node table, this node's id and what this node knows of the others.
+///
+/// # Invariants
+///
+/// `view` has one slot per node of `table`, in [`NodeTable::index_of`] order.
 pub(crate) struct Config {
     /// The installed table (empty: not configured).
     pub(crate) table: NodeTable,
     /// This node's id; 0 = not configured.
     pub(crate) mospe: u32,
+    /// What this node last heard of every node.
+    view: KVVec<Slot>,
+    /// The cluster key; without one, gossip is neither sent nor accepted.
+    key: Option<[u8; KEY_LEN]>,
+    /// Gossip packet counters.
+    counters: Counters,
 }
 
 impl Config {
     const fn new() -> Self {
-        Config { table: NodeTable::new(), mospe: 0 }
+        // INVARIANT: An empty table has no nodes and the view no slots.
+        Config { table: NodeTable::new(), mospe: 0, view: KVVec::new(), key: None, counters: Counters::new() }
     }
 }
+
+/// Status bits a node reports about itself in gossip (the rest are this node's opinion).
+const REPORTED: u32 = status::STAY | status::LSTAY | status::BLOCK | status::QUIET | status::NOMFS;
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `init` in the module initialiser before first use.
@@ -130,6 +153,49 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
     Ok(())
 }
 
+/// The down timeout, ms.
+pub(crate) fn timeout_ms() -> i64 {
+    param(Param::GossipTimeout)
+}
+
+/// Runs `f` on this node's gossip state, under the configuration lock, at the current time.
+pub(crate) fn with_gossip<R>(f: impl FnOnce(&mut Gossip<'_>, Option<&[u8; KEY_LEN]>, &mut Counters) -> R) -> R {
+    let timeout_ms = timeout_ms();
+    let mut guard = CONFIG.lock();
+    let cfg = &mut *guard;
+    let mut g = Gossip {
+        table: &cfg.table,
+        view: &mut cfg.view,
+        self_id: cfg.mospe,
+        now_ms: sys::now_ms(),
+        timeout_ms,
+    };
+    f(&mut g, cfg.key.as_ref(), &mut cfg.counters)
+}
+
+/// Installs (`Some`) or removes the cluster key.
+pub(crate) fn set_key(key: Option<[u8; KEY_LEN]>) {
+    let had = {
+        let mut cfg = CONFIG.lock();
+        core::mem::replace(&mut cfg.key, key).is_some()
+    };
+    match (had, key.is_some()) {
+        (false, true) => pr_info!("cluster key installed: load gossip is on\n"),
+        (true, true) => pr_info!("cluster key replaced\n"),
+        (_, false) => pr_info!("cluster key removed: load gossip is off until a key is installed\n"),
+    }
+}
+
+/// Whether a cluster key is installed.
+pub(crate) fn has_key() -> bool {
+    CONFIG.lock().key.is_some()
+}
+
+/// A copy of the packet counters.
+pub(crate) fn counters() -> Counters {
+    CONFIG.lock().counters
+}
+
 /// This node's status bits.
 fn local_status(configured: bool) -> u32 {
     let mut s = status::UP;
@@ -150,39 +216,32 @@ fn local_status(configured: bool) -> u32 {
     s
 }
 
-/// Information about node `id` (0: this node). `ENOENT` if `id` is not in the table.
-pub(crate) fn node_info(id: u32) -> Result<NodeInfo> {
-    let (mospe, addr, configured) = {
-        let cfg = CONFIG.lock();
-        let want = if id == 0 { cfg.mospe } else { id };
-        let addr = cfg.table.addr_of(want);
-        if id != 0 && addr.is_none() {
-            return Err(ENOENT);
-        }
-        (cfg.mospe, addr.unwrap_or(0), cfg.mospe != 0)
-    };
-    if id != 0 && id != mospe {
-        // Other nodes' values arrive with load gossip.
-        return Ok(NodeInfo {
-            id,
-            status: status::CONF,
-            addr,
-            cpus: UNKNOWN,
-            load: UNKNOWN,
-            speed: UNKNOWN,
-            mem: UNKNOWN,
-            rmem: UNKNOWN,
-            tmem: UNKNOWN,
-            util: UNKNOWN,
-            age_ms: UNKNOWN,
-            ..Default::default()
-        });
+/// This node's fresh gossip entry (`id` is filled in by the sender).
+pub(crate) fn own_entry() -> LoadEntry {
+    let n = local_info(0, 0, true);
+    let u32_of = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+    LoadEntry {
+        id: 0,
+        status: n.status & REPORTED,
+        cpus: u32_of(n.cpus),
+        speed: u32_of(n.speed),
+        load: u32_of(n.load),
+        util: u32_of(n.util),
+        mem: u64::try_from(n.mem.max(0)).unwrap_or(0),
+        rmem: u32_of(n.rmem),
+        tmem: u32_of(n.tmem),
+        age_ms: 0,
+        reserved: 0,
     }
+}
+
+/// This node's own information, measured now.
+fn local_info(id: u32, addr: u32, configured: bool) -> NodeInfo {
     let cpus = sys::online_cpus();
     let speed = param(Param::Speed);
     let mem = sys::meminfo();
-    Ok(NodeInfo {
-        id: mospe,
+    NodeInfo {
+        id,
         status: local_status(configured),
         addr,
         cpus: i64::from(cpus),
@@ -194,7 +253,53 @@ pub(crate) fn node_info(id: u32) -> Result<NodeInfo> {
         util: 100,
         age_ms: 0,
         ..Default::default()
-    })
+    }
+}
+
+/// What this node last heard of another node: its values while it is up, `-errno` (and no
+/// `UP` bit) once it is down or if it was never heard of.
+fn remote_info(id: u32, addr: u32, slot: Option<&Slot>, now_ms: i64, timeout_ms: i64) -> NodeInfo {
+    let s = slot.copied().unwrap_or_default();
+    let up = s.is_up(now_ms, timeout_ms);
+    let e = &s.entry;
+    let mut st = status::CONF;
+    if up {
+        st |= status::UP | (e.status & REPORTED);
+    }
+    let v = |x: i64| if up { x } else { UNKNOWN };
+    NodeInfo {
+        id,
+        status: st,
+        addr,
+        cpus: v(i64::from(e.cpus)),
+        load: v(i64::from(e.load)),
+        speed: v(i64::from(e.speed)),
+        mem: v(i64::try_from(e.mem).unwrap_or(i64::MAX)),
+        rmem: v(i64::from(e.rmem)),
+        tmem: v(i64::from(e.tmem)),
+        util: v(i64::from(e.util)),
+        age_ms: if s.known { s.age(now_ms) } else { UNKNOWN },
+        ..Default::default()
+    }
+}
+
+/// Information about node `id` (0: this node). `ENOENT` if `id` is not in the table.
+pub(crate) fn node_info(id: u32) -> Result<NodeInfo> {
+    let timeout_ms = timeout_ms();
+    let cfg = CONFIG.lock();
+    let me = cfg.mospe;
+    let want = if id == 0 { me } else { id };
+    let addr = cfg.table.addr_of(want);
+    if id != 0 && addr.is_none() {
+        return Err(ENOENT);
+    }
+    let addr = addr.unwrap_or(0);
+    if id != 0 && id != me {
+        let slot = cfg.table.index_of(id).and_then(|i| cfg.view.get(i));
+        return Ok(remote_info(id, addr, slot, sys::now_ms(), timeout_ms));
+    }
+    drop(cfg);
+    Ok(local_info(me, addr, me != 0))
 }
 
 /// Installs a validated node table (empty: unconfigure) with this node's id, then rebuilds
@@ -204,14 +309,27 @@ pub(crate) fn install_table(table: &mut NodeTable, mospe: u32) -> Result {
         pr_warn!("node table rejected: this node's id {} is not in it\n", mospe);
         return Err(EINVAL);
     }
+    // The new view, allocated before taking the lock (65535 nodes take about 5 MiB).
+    let n = table.node_count() as usize;
+    let mut view = KVVec::with_capacity(n, GFP_KERNEL)?;
+    view.resize(n, Slot::default(), GFP_KERNEL)?;
     // Serialises configuration changes and gives access to the /proc tree.
     let mut tree = procfs::lock_tree();
     let (count, ids) = {
         let mut cfg = CONFIG.lock();
+        // Keep what is known of the nodes that stay.
+        for (slot, id) in view.iter_mut().zip(table.ids()) {
+            if let Some(old) = cfg.table.index_of(id).and_then(|j| cfg.view.get(j)) {
+                *slot = *old;
+            }
+        }
         core::mem::swap(&mut cfg.table, table);
+        // INVARIANT: `view` has one slot per node of the table just installed.
+        core::mem::swap(&mut cfg.view, &mut view);
         cfg.mospe = mospe;
         (cfg.table.node_count(), procfs::node_ids(&cfg.table))
     };
+    drop(view);
     if count == 0 {
         pr_info!("configuration removed: openMosix is off on this node\n");
     } else if mospe == 0 {

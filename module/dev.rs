@@ -8,6 +8,7 @@ use crate::{
             self,
             AbiMapEntry,
             AbiVersion,
+            KeyArg,
             NodeInfo,
             ParamArg,
             TableArg, //
@@ -157,6 +158,18 @@ impl MiscDevice for MosixDev {
                 let a = NodeInfo::from_bytes(&read_arg::<{ NodeInfo::SIZE }>(ptr)?);
                 let info = cluster::node_info(a.id)?;
                 write_arg(ptr, &info.to_bytes())?;
+            }
+            abi::MOSIX_IOC_SET_KEY => {
+                need_admin()?;
+                let a = KeyArg::from_bytes(&read_arg::<{ KeyArg::SIZE }>(ptr)?);
+                match a.flags {
+                    0 if a.key() != [0; 16] => cluster::set_key(Some(a.key())),
+                    abi::KEY_CLEAR => cluster::set_key(None),
+                    _ => {
+                        pr_warn!("SET_KEY rejected: flags {:#x} (or an all-zero key)\n", a.flags);
+                        return Err(EINVAL);
+                    }
+                }
             }
             _ => return Err(ENOTTY),
         }

@@ -6,7 +6,9 @@
 
 mod cluster;
 mod dev;
+mod gossip;
 mod load;
+mod net;
 mod procfs;
 mod sys;
 
@@ -37,6 +39,7 @@ pub mod mcore {
         text::NumError,
         text::Ipv4,
         map::EntryError<'_>,
+        text::KeyError,
         map::MapError<'_>
     );
 }
@@ -60,9 +63,11 @@ module! {
 /// The loaded module.
 ///
 /// Fields drop in declaration order: `/proc/mosix` goes first (waiting for its callbacks),
-/// then `/dev/mosix` (open files hold a module reference, so none is open by then).
+/// then the gossip thread and its socket, the load sampler, and `/dev/mosix` (open files
+/// hold a module reference, so none is open by then).
 struct Mosix {
     _proc: procfs::Registration,
+    _gossip: gossip::Service,
     _load: load::Sampler,
     _dev: Pin<KBox<MiscDeviceRegistration<dev::MosixDev>>>,
 }
@@ -77,12 +82,13 @@ impl kernel::Module for Mosix {
             GFP_KERNEL,
         )?;
         let load = load::Sampler::start()?;
+        let gossip = gossip::Service::start()?;
         let proc = procfs::Registration::new()?;
         pr_info!(
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _proc: proc, _load: load, _dev: dev })
+        Ok(Mosix { _proc: proc, _gossip: gossip, _load: load, _dev: dev })
     }
 }
 

@@ -14,6 +14,9 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/jiffies.h>
+#include <linux/net.h>
+#include <net/sock.h>
 
 #include "mosix_shim.h"
 
@@ -92,6 +95,13 @@ unsigned int mosix_count_runnable(void)
 void mosix_sleep_ms(unsigned int ms)
 {
 	schedule_timeout_interruptible(msecs_to_jiffies(ms));
+}
+
+void mosix_sock_set_rcvtimeo(struct socket *sock, unsigned int ms)
+{
+	long t = msecs_to_jiffies(ms);
+
+	WRITE_ONCE(sock->sk->sk_rcvtimeo, t > 0 ? t : 1);
 }
 
 unsigned long mosix_c_layout(unsigned int item)

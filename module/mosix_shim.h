@@ -10,6 +10,7 @@
 
 struct proc_dir_entry;
 struct seq_file;
+struct socket;
 
 /* Largest write accepted by a /proc/mosix file (the node table in map form). */
 #define MOSIX_PROC_WRITE_MAX 16384
@@ -30,6 +31,9 @@ unsigned int mosix_online_cpus(void);
 unsigned int mosix_count_runnable(void);
 /* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */
 void mosix_sleep_ms(unsigned int ms);
+
+/* Sets a socket's receive timeout (sk_rcvtimeo, at least one jiffy). */
+void mosix_sock_set_rcvtimeo(struct socket *sock, unsigned int ms);
 
 /* Layout self-check: C's view of the offsets and sizes the Rust bindings rely on. */
 enum mosix_layout_item {

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! /proc/mosix/admin/{config,mospe,block,bring,expel,lstay,stay,quiet,nomfs,gateways,
-//!                    decayinterval,slowdecay,fastdecay,speed,version}
-//! /proc/mosix/nodes/<id>/{cpus,load,mem,rmem,tmem,speed,status,util}
+//!                    decayinterval,slowdecay,fastdecay,speed,version,
+//!                    gossipinterval,gossipwindow,gossiptimeout,stats}
+//! /proc/mosix/nodes/<id>/{cpus,load,mem,rmem,tmem,speed,status,util,age}
 //! ```
 //!
 //! The C shim owns the `proc_ops`; every file carries a cookie (see [`ProcFile`]) and its
@@ -59,6 +60,7 @@ enum ProcFile {
     Admin(Param),
     Config,
     Node(u32, NodeField),
+    Stats,
 }
 
 impl ProcFile {
@@ -70,6 +72,7 @@ impl ProcFile {
                 let fi = NodeField::ALL.iter().position(|x| *x == f).unwrap_or(0);
                 3 | (fi << 4) | ((id as usize) << 12)
             }
+            ProcFile::Stats => 4,
         }
     }
 
@@ -79,6 +82,7 @@ impl ProcFile {
             1 => Param::from_u32(index as u32).map(ProcFile::Admin),
             2 => Some(ProcFile::Config),
             3 => NodeField::ALL.get(index).map(|f| ProcFile::Node((c >> 12) as u32, *f)),
+            4 => Some(ProcFile::Stats),
             _ => None,
         }
     }
@@ -128,6 +132,7 @@ impl Registration {
                 let name = CString::try_from_fmt(fmt!("{}", p.name()))?;
                 admin.file(&name, p.mode(), ProcFile::Admin(p).cookie())?;
             }
+            admin.file(c"stats", 0o444, ProcFile::Stats.cookie())?;
         }
         let nodes = ProcEntry::mkdir(c"nodes", Some(&root))?;
         // INVARIANT: `nodes` is a child of `root`.
@@ -212,6 +217,12 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
             let v = cluster::node_info(id).map(|n| f.get(&n)).unwrap_or(crate::mcore::params::UNKNOWN);
             seq_print!(seq, "{}\n", v);
         }
+        ProcFile::Stats => {
+            seq_print!(seq, "key {}\n", u8::from(cluster::has_key()));
+            for (name, v) in cluster::counters().named() {
+                seq_print!(seq, "{} {}\n", name, v);
+            }
+        }
     }
     Ok(())
 }
@@ -220,7 +231,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
     let name = match file {
         ProcFile::Admin(p) => p.name(),
         ProcFile::Config => "config",
-        ProcFile::Node(..) => return Err(EACCES),
+        ProcFile::Node(..) | ProcFile::Stats => return Err(EACCES),
     };
     if total > bytes.len() {
         pr_warn!("admin/{}: rejected write: {} bytes, at most {} in one write\n", name, total, WRITE_MAX);
@@ -250,7 +261,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
             };
             cluster::install_table(&mut table, mospe)
         }
-        ProcFile::Node(..) => Err(EACCES),
+        ProcFile::Node(..) | ProcFile::Stats => Err(EACCES),
     }
 }
 

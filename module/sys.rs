@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Raw C calls of `mosix.ko`, fenced into small safe wrappers.
 //!
-//! This file and `procfs.rs` are the only places that call `kernel::bindings` or the C shim
+//! This file, `net.rs` and `procfs.rs` are the only places that call `kernel::bindings` or the C shim
 //! directly; everything else uses these wrappers.
 
 use core::mem::{
@@ -41,6 +41,7 @@ pub(crate) mod shim {
         pub(crate) fn mosix_c_layout(item: c_uint) -> c_ulong;
         pub(crate) fn mosix_count_runnable() -> c_uint;
         pub(crate) fn mosix_sleep_ms(ms: c_uint);
+        pub(crate) fn mosix_sock_set_rcvtimeo(sock: *mut c_void, ms: c_uint);
     }
 }
 
@@ -79,10 +80,25 @@ unsafe impl Sync for KThread {}
 impl KThread {
     /// Starts kthread `name` running `f`; `f` must return when [`should_stop`] says so.
     pub(crate) fn run(name: &CStr, f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int) -> Result<KThread> {
-        // SAFETY: `f` has the kthread signature; `name` is a NUL-terminated format without
-        // conversions (the format is printed with no arguments).
+        // SAFETY: A null `data` is what `f` expects (it takes no data).
+        unsafe { Self::run_with(name, f, core::ptr::null_mut()) }
+    }
+
+    /// Starts kthread `name` running `f(data)`; `f` must return when [`should_stop`] says so.
+    ///
+    /// # Safety
+    ///
+    /// `data` must stay valid for `f` until the returned handle is dropped (which waits for
+    /// `f` to return). `f` may also never run, if the handle is dropped early.
+    pub(crate) unsafe fn run_with(
+        name: &CStr,
+        f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int,
+        data: *mut c_void,
+    ) -> Result<KThread> {
+        // SAFETY: `f` has the kthread signature; `data` is valid as long as `f` may use it
+        // (function contract); `name` is printed through a `%s` format.
         let t = unsafe {
-            bindings::kthread_create_on_node(Some(f), core::ptr::null_mut(), bindings::NUMA_NO_NODE, c"%s".as_char_ptr(), name.as_char_ptr())
+            bindings::kthread_create_on_node(Some(f), data, bindings::NUMA_NO_NODE, c"%s".as_char_ptr(), name.as_char_ptr())
         };
         let t = kernel::error::from_err_ptr(t)?;
         let task = core::ptr::NonNull::new(t).ok_or(ENOMEM)?;
@@ -117,6 +133,26 @@ pub(crate) fn should_stop() -> bool {
 pub(crate) fn sleep_ms(ms: u32) {
     // SAFETY: Process context.
     unsafe { shim::mosix_sleep_ms(ms) };
+}
+
+/// Monotonic time in milliseconds (since boot).
+pub(crate) fn now_ms() -> i64 {
+    // SAFETY: No preconditions.
+    let ns = unsafe { bindings::ktime_get() };
+    ns / 1_000_000
+}
+
+/// Wall-clock seconds (`CLOCK_REALTIME`), truncated to 32 bits.
+pub(crate) fn wall_seconds() -> u32 {
+    // SAFETY: No preconditions.
+    let s = unsafe { bindings::ktime_get_real_seconds() };
+    s as u32
+}
+
+/// 64 random bits from the kernel's CRNG.
+pub(crate) fn random_u64() -> u64 {
+    // SAFETY: No preconditions; usable once the CRNG is seeded (it blocks nothing).
+    unsafe { bindings::get_random_u64() }
 }
 
 /// Memory figures in pages.

@@ -192,6 +192,42 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `MOSIX_IOC_SET_KEY` argument: the cluster key that authenticates gossip and migration.
+    pub struct KeyArg {
+        /// Key bytes 0-7 (little endian).
+        pub key_lo: u64,
+        /// Key bytes 8-15 (little endian).
+        pub key_hi: u64,
+        /// [`KEY_CLEAR`]: remove the key (the node then neither sends nor accepts gossip).
+        pub flags: u32,
+        /// Reserved, 0.
+        pub reserved: u32,
+    }
+}
+
+/// [`KeyArg::flags`]: remove the installed key.
+pub const KEY_CLEAR: u32 = 1;
+
+impl KeyArg {
+    /// The argument that installs `key`.
+    pub fn install(key: &[u8; super::mac::KEY_LEN]) -> KeyArg {
+        let mut lo = [0u8; 8];
+        let mut hi = [0u8; 8];
+        lo.copy_from_slice(&key[..8]);
+        hi.copy_from_slice(&key[8..]);
+        KeyArg { key_lo: u64::from_le_bytes(lo), key_hi: u64::from_le_bytes(hi), flags: 0, reserved: 0 }
+    }
+
+    /// The key bytes.
+    pub fn key(&self) -> [u8; super::mac::KEY_LEN] {
+        let mut k = [0u8; super::mac::KEY_LEN];
+        k[..8].copy_from_slice(&self.key_lo.to_le_bytes());
+        k[8..].copy_from_slice(&self.key_hi.to_le_bytes());
+        k
+    }
+}
+
 /// Get the module's [`AbiVersion`].
 pub const MOSIX_IOC_VERSION: u32 = ior(0, AbiVersion::SIZE);
 /// Install a node table (needs `CAP_SYS_ADMIN`).
@@ -204,6 +240,8 @@ pub const MOSIX_IOC_GET_PARAM: u32 = iowr(3, ParamArg::SIZE);
 pub const MOSIX_IOC_SET_PARAM: u32 = iow(4, ParamArg::SIZE);
 /// Read one node's information.
 pub const MOSIX_IOC_NODE_INFO: u32 = iowr(5, NodeInfo::SIZE);
+/// Install or remove the cluster key (needs `CAP_SYS_ADMIN`; the key cannot be read back).
+pub const MOSIX_IOC_SET_KEY: u32 = iow(6, KeyArg::SIZE);
 
 #[cfg(test)]
 mod tests {
@@ -243,5 +281,10 @@ mod tests {
         assert_eq!(&b[24..32], &(-101i64).to_ne_bytes());
         let t = TableArg { entries: 0xdead_beef_0000, count: 5, mospe: 2, gateways: 1, flags: 0 };
         assert_eq!(TableArg::from_bytes(&t.to_bytes()), t);
+        let k = *b"0123456789abcdef";
+        let a = KeyArg::install(&k);
+        assert_eq!(KeyArg::from_bytes(&a.to_bytes()).key(), k);
+        assert_eq!(size_of::<KeyArg>(), 24);
+        assert_eq!(MOSIX_IOC_SET_KEY, 0x4018_b706);
     }
 }

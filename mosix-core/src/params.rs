@@ -10,7 +10,7 @@ use core::fmt;
 pub mod status {
     /// The node is in the table.
     pub const CONF: u32 = 1;
-    /// The node is up (heard from recently; always set for this node).
+    /// The node is up: heard of within the gossip timeout (always set for this node).
     pub const UP: u32 = 2;
     /// No automatic migration away from the node.
     pub const STAY: u32 = 4;
@@ -54,11 +54,13 @@ pub enum NodeField {
     Status,
     /// Utilizability, percent.
     Util,
+    /// Milliseconds since the values were measured (0 for this node; `-errno` if never heard).
+    Age,
 }
 
 impl NodeField {
     /// Every file, in directory order.
-    pub const ALL: [NodeField; 8] = [
+    pub const ALL: [NodeField; 9] = [
         NodeField::Cpus,
         NodeField::Load,
         NodeField::Mem,
@@ -67,6 +69,7 @@ impl NodeField {
         NodeField::Speed,
         NodeField::Status,
         NodeField::Util,
+        NodeField::Age,
     ];
 
     /// The file name.
@@ -80,6 +83,7 @@ impl NodeField {
             NodeField::Speed => "speed",
             NodeField::Status => "status",
             NodeField::Util => "util",
+            NodeField::Age => "age",
         }
     }
 
@@ -94,6 +98,7 @@ impl NodeField {
             NodeField::Speed => n.speed,
             NodeField::Status => i64::from(n.status),
             NodeField::Util => n.util,
+            NodeField::Age => n.age_ms,
         }
     }
 }
@@ -137,6 +142,12 @@ pub enum Param {
     Speed = 12,
     /// Version text (read-only).
     Version = 13,
+    /// Milliseconds between two load-gossip pushes.
+    GossipInterval = 14,
+    /// Entries about other nodes sent with each push (the window W).
+    GossipWindow = 15,
+    /// Milliseconds without news after which a node counts as down.
+    GossipTimeout = 16,
 }
 
 /// How a parameter may be written.
@@ -188,7 +199,7 @@ const BOOL: Access = Access::Value { min: 0, max: 1 };
 
 impl Param {
     /// Every parameter, in `/proc/mosix/admin/` order.
-    pub const ALL: [Param; 14] = [
+    pub const ALL: [Param; 17] = [
         Param::Mospe,
         Param::Block,
         Param::Bring,
@@ -203,6 +214,9 @@ impl Param {
         Param::FastDecay,
         Param::Speed,
         Param::Version,
+        Param::GossipInterval,
+        Param::GossipWindow,
+        Param::GossipTimeout,
     ];
 
     /// Number of parameters.
@@ -240,6 +254,9 @@ impl Param {
             Param::FastDecay => "fastdecay",
             Param::Speed => "speed",
             Param::Version => "version",
+            Param::GossipInterval => "gossipinterval",
+            Param::GossipWindow => "gossipwindow",
+            Param::GossipTimeout => "gossiptimeout",
         }
     }
 
@@ -254,6 +271,9 @@ impl Param {
             Param::SlowDecay | Param::FastDecay => Access::Value { min: 0, max: 1000 },
             Param::Speed => Access::Value { min: 1, max: 100_000_000 },
             Param::Version => Access::ReadOnly,
+            Param::GossipInterval => Access::Value { min: 100, max: 60_000 },
+            Param::GossipWindow => Access::Value { min: 0, max: super::gossip::MAX_WINDOW as i64 },
+            Param::GossipTimeout => Access::Value { min: 500, max: 3_600_000 },
         }
     }
 
@@ -264,6 +284,9 @@ impl Param {
             Param::SlowDecay => 975,
             Param::FastDecay => 926,
             Param::Speed => STD_SPEED,
+            Param::GossipInterval => 1000,
+            Param::GossipWindow => 20,
+            Param::GossipTimeout => 6000,
             _ => 0,
         }
     }
@@ -322,5 +345,8 @@ mod tests {
         assert!(Param::SlowDecay.check(1001).is_err());
         assert!(Param::Speed.check(0).is_err());
         assert!(Param::Mospe.check(65536).is_err());
+        assert!(Param::GossipInterval.check(99).is_err());
+        assert!(Param::GossipWindow.check(65).is_err());
+        assert_eq!(Param::GossipTimeout.default_value(), 6000);
     }
 }

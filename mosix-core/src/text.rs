@@ -113,6 +113,70 @@ impl fmt::Display for Ipv4 {
     }
 }
 
+/// Why a cluster key file was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyError {
+    /// No key line (only blank lines and `#` comments).
+    Missing,
+    /// Line `line` is not 32 hexadecimal digits.
+    NotHex {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// More than one key line; the second is `line`.
+    Extra {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// The key is all zeros.
+    Zero,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            KeyError::Missing => f.write_str("no key in the file (expected one line of 32 hexadecimal digits)"),
+            KeyError::NotHex { line } => write!(f, "line {line}: expected 32 hexadecimal digits (a 128-bit key)"),
+            KeyError::Extra { line } => write!(f, "line {line}: a second key; the file must hold exactly one"),
+            KeyError::Zero => f.write_str("the key is all zeros; generate one with `mosctl genkey`"),
+        }
+    }
+}
+
+/// Parses a cluster key file: one line of 32 hexadecimal digits; blank lines and lines
+/// starting with `#` are ignored.
+pub fn parse_key(text: &str) -> Result<[u8; 16], KeyError> {
+    let mut key = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if key.is_some() {
+            return Err(KeyError::Extra { line: i + 1 });
+        }
+        let b = line.as_bytes();
+        if b.len() != 32 {
+            return Err(KeyError::NotHex { line: i + 1 });
+        }
+        let mut k = [0u8; 16];
+        for (out, pair) in k.iter_mut().zip(b.chunks_exact(2)) {
+            let hi = (pair[0] as char).to_digit(16);
+            let lo = (pair[1] as char).to_digit(16);
+            match (hi, lo) {
+                (Some(h), Some(l)) => *out = (h * 16 + l) as u8,
+                _ => return Err(KeyError::NotHex { line: i + 1 }),
+            }
+        }
+        key = Some(k);
+    }
+    match key {
+        None => Err(KeyError::Missing),
+        Some(k) if k == [0; 16] => Err(KeyError::Zero),
+        Some(k) => Ok(k),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +208,22 @@ mod tests {
         assert_eq!(parse_ipv4("1.1.1.1 "), None);
         assert_eq!(parse_ipv4("node1"), None);
         assert_eq!(std::format!("{}", Ipv4(0x0a00_0001)), "10.0.0.1");
+    }
+
+    #[test]
+    fn key_file() {
+        let k = parse_key("# cluster key\n\n00112233445566778899aabbccddeeFF\n").unwrap();
+        assert_eq!(k[0], 0x00);
+        assert_eq!(k[1], 0x11);
+        assert_eq!(k[15], 0xff);
+        assert_eq!(parse_key(""), Err(KeyError::Missing));
+        assert_eq!(parse_key("# only\n"), Err(KeyError::Missing));
+        assert_eq!(parse_key("0011\n"), Err(KeyError::NotHex { line: 1 }));
+        assert_eq!(parse_key("\nzz112233445566778899aabbccddeeff"), Err(KeyError::NotHex { line: 2 }));
+        assert_eq!(parse_key("+0112233445566778899aabbccddeeff"), Err(KeyError::NotHex { line: 1 }));
+        let two = "00112233445566778899aabbccddeeff\n00112233445566778899aabbccddeeff\n";
+        assert_eq!(parse_key(two), Err(KeyError::Extra { line: 2 }));
+        assert_eq!(parse_key("00000000000000000000000000000000"), Err(KeyError::Zero));
+        assert!(std::format!("{}", KeyError::NotHex { line: 3 }).starts_with("line 3:"));
     }
 }

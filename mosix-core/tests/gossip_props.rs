@@ -33,7 +33,7 @@ proptest! {
         flip in any::<prop::sample::Index>(), bit in 0u8..8, cut in any::<prop::sample::Index>(),
     ) {
         let mut buf = [0u8; MAX_PACKET];
-        let hdr = Header { sender, epoch, seq };
+        let hdr = Header { flags: 0, sender, epoch, seq, dest: sender ^ 1 };
         let n = encode(&KEY, &hdr, &es, &mut buf);
         let p = decode(&KEY, &buf[..n]).expect("own packet verifies");
         prop_assert_eq!(p.header, hdr);

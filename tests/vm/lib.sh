@@ -29,3 +29,26 @@ finish() {
   echo "node $MOSIX_NODE: $PASS passed, $FAIL failed"
   [ "$FAIL" = 0 ]
 }
+# wait_until SECS 'SHELL CONDITION': polls every 0.2 s; succeeds once the condition holds.
+wait_until() {
+  _end=$(( $(date +%s) + $1 )); shift
+  while :; do
+    if eval "$*"; then return 0; fi
+    [ "$(date +%s)" -ge "$_end" ] && return 1
+    sleep 0.2
+  done
+}
+# Node views through /proc/mosix (the `read` builtin: no fork).
+UP=2; STAY=4; LSTAY=8; BLOCK=16; QUIET=32; NOMFS=64
+node_val() { v=-1; read -r v < "/proc/mosix/nodes/$1/$2" 2>/dev/null; echo "$v"; }
+# has_bit NODE BIT: NODE's status, as this node sees it, has BIT.
+has_bit() { [ $(( $(node_val "$1" status) & $2 )) != 0 ]; }
+# others: every node id but this one.
+others() { i=1; while [ $i -le "$MOSIX_NODES" ]; do [ $i != "$MOSIX_NODE" ] && echo $i; i=$((i + 1)); done; }
+# all_have BIT / none_have BIT: every other node (as seen here) has / lacks BIT.
+all_have() { for o in $(others); do has_bit "$o" "$1" || return 1; done; }
+none_have() { for o in $(others); do has_bit "$o" "$1" && return 1; done; return 0; }
+# stat NAME: a counter from /proc/mosix/admin/stats.
+stat() { sed -n "s/^$1 //p" /proc/mosix/admin/stats; }
+# all_up_now: every other node is up in this node's view.
+all_up_now() { all_have "$UP"; }

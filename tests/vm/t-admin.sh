@@ -59,16 +59,28 @@ expect_eq "own util" "$(cat $L/util)" 100
 check "own tmem is positive" test "$(cat $L/tmem)" -gt 0
 check "own mem is positive" test "$(cat $L/mem)" -gt 0
 other=$(( N % MOSIX_NODES + 1 ))
-expect_eq "other node status is CONF only" "$(cat /proc/mosix/nodes/$other/status)" 1
-expect_eq "other node load unknown (-ENETUNREACH)" "$(cat /proc/mosix/nodes/$other/load)" -101
+check "another node is heard of (CONF|UP) within 10 s" wait_until 10 '[ "$(node_val $other status)" = 3 ]'
+check "its load is known" test "$(node_val $other load)" -ge 0
+# A node in the table that never speaks: unknown values, not up.
+ghost=$((MOSIX_NODES + 1))
+echo "1 10.77.0.1 $ghost" > /tmp/ghost.map
+check "setpe -w with a node that does not exist" setpe -w -f /tmp/ghost.map
+expect_eq "never-heard node status is CONF only" "$(cat /proc/mosix/nodes/$ghost/status)" 1
+expect_eq "never-heard node load unknown (-ENETUNREACH)" "$(cat /proc/mosix/nodes/$ghost/load)" -101
+expect_eq "never-heard node age unknown" "$(cat /proc/mosix/nodes/$ghost/age)" -101
+expect_eq "own age is 0" "$(cat $L/age)" 0
 
 # mosctl agrees with /proc.
 expect_eq "mosctl getspeed = nodes/N/speed" "$(mosctl getspeed)" "$(cat $L/speed)"
 expect_eq "mosctl getutil" "$(mosctl getutil $N)" "$(cat $L/util)"
-expect_eq "mosctl getload other" "$(mosctl getload $other 2>/dev/null)" -101
-check_fails "mosctl getload other exits non-zero" mosctl getload $other
+expect_eq "mosctl getload ghost" "$(mosctl getload $ghost 2>/dev/null)" -101
+check_fails "mosctl getload ghost exits non-zero" mosctl getload $ghost
+expect_eq "mosctl isup ghost" "$(mosctl isup $ghost)" no
+expect_match "mosctl status ghost says never heard of" "$(mosctl status $ghost)" 'never heard of'
+expect_match "mosctl status other shows the age" "$(mosctl status $other)" 'heard: +[0-9.]+ s ago'
+check "back to the range map" setpe -w -f /etc/mosix.map
 expect_eq "mosctl isup (self)" "$(mosctl isup)" yes
-expect_eq "mosctl isup other" "$(mosctl isup $other)" no
+expect_eq "mosctl isup other" "$(mosctl isup $other)" yes
 expect_eq "mosctl whois" "$(mosctl whois)" "This is openMosix node #$N"
 expect_eq "mosctl whois ID" "$(mosctl whois $other)" "openMosix node #$other is at IP address 10.77.0.$other"
 expect_eq "mosctl whois host" "$(mosctl whois node$other)" "10.77.0.$other is openMosix node #$other"
@@ -143,6 +155,33 @@ expect_match "non-root setpe -w refused" "$out" 'Operation not permitted'
 # Writes through config: the kernel parses the map itself (IP addresses only).
 echo "1 10.77.0.1 $MOSIX_NODES" > $A/config
 expect_eq "config write keeps mospe" "$(cat $A/mospe)" "$N"
+
+# The cluster key.
+expect_eq "setpe -w installed /etc/mosix/cluster.key" "$(stat key)" 1
+check "mosctl genkey writes a key file" mosctl genkey /tmp/k1
+expect_match "mode 0600" "$(ls -l /tmp/k1)" '^-rw-------'
+out=$(mosctl genkey /tmp/k1 2>&1); rc=$?
+expect_eq "genkey will not overwrite without --force (exit 1)" "$rc" 1
+check "genkey --force" mosctl genkey --force /tmp/k1
+cp /tmp/k1 /tmp/k2; chmod 644 /tmp/k2
+out=$(setpe -k /tmp/k2 2>&1); rc=$?
+expect_eq "a key file open to others is refused (exit 2)" "$rc" 2
+expect_match "and says how to fix it" "$out" 'chmod 600 /tmp/k2'
+printf 'nothex\n' > /tmp/k3; chmod 600 /tmp/k3
+expect_match "a malformed key file names the line" "$(mosctl setkey /tmp/k3 2>&1)" 'k3: line 1: expected 32 hexadecimal digits'
+chmod 644 /tmp/k1
+out=$(run_as_user mosctl setkey /tmp/k1 2>&1)
+chmod 600 /tmp/k1
+expect_match "non-root key install refused" "$out" 'needs root|open to group'
+check "mosctl clearkey" mosctl clearkey
+expect_eq "no key: stats say key 0" "$(stat key)" 0
+expect_match "and the log says gossip is off" "$(dmesg | grep 'mosix: cluster key' | tail -n 1)" 'removed: load gossip is off'
+check "setpe -k reinstalls the cluster key" setpe -k /etc/mosix/cluster.key
+expect_eq "key back" "$(stat key)" 1
+err=$( (echo 1 > $A/stats) 2>&1 )
+expect_match "stats is read-only" "$err" 'denied'
+expect_match "stats lists every drop counter" "$(cat $A/stats | cut -d' ' -f1 | tr '\n' ' ')" \
+  '^key sent sent_bytes send_errors received merged unknown_entries dropped_malformed dropped_foreign dropped_bad_mac dropped_unknown_sender dropped_spoofed dropped_misdirected dropped_replayed dropped_no_key $'
 
 # Unconfigure, reconfigure, unload.
 check "setpe -off" setpe -off

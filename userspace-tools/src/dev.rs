@@ -2,8 +2,9 @@
 
 use crate::{exit, ToolError};
 use mosix_core::abi::{
-    self, AbiMapEntry, AbiVersion, NodeInfo, ParamArg, TableArg, MOSIX_IOC_GET_PARAM, MOSIX_IOC_GET_TABLE,
-    MOSIX_IOC_NODE_INFO, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE, MOSIX_IOC_VERSION,
+    self, AbiMapEntry, AbiVersion, KeyArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_GET_PARAM,
+    MOSIX_IOC_GET_TABLE, MOSIX_IOC_NODE_INFO, MOSIX_IOC_SET_KEY, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE,
+    MOSIX_IOC_VERSION,
 };
 use mosix_core::map::{MapEntry, NodeTable};
 use mosix_core::params::Param;
@@ -132,5 +133,15 @@ impl Device {
         let mut arg = NodeInfo { id, ..Default::default() }.to_bytes();
         self.ioctl(MOSIX_IOC_NODE_INFO, arg.as_mut_ptr())?;
         Ok(NodeInfo::from_bytes(&arg))
+    }
+
+    /// Installs the cluster key (`None`: removes it).
+    pub fn set_key(&self, key: Option<&[u8; 16]>) -> io::Result<()> {
+        let arg = match key {
+            Some(k) => KeyArg::install(k),
+            None => KeyArg { flags: KEY_CLEAR, ..Default::default() },
+        };
+        let mut b = arg.to_bytes();
+        self.ioctl(MOSIX_IOC_SET_KEY, b.as_mut_ptr())
     }
 }

@@ -2,6 +2,7 @@
 //! addresses, errors and exit codes.
 
 pub mod dev;
+pub mod key;
 pub mod net;
 
 use std::fmt;

@@ -5,6 +5,7 @@ use mosix_core::abi::NodeInfo;
 use mosix_core::params::{status, NodeField, Param, UNKNOWN};
 use mosix_core::text::parse_ipv4;
 use mosix_tools::dev::Device;
+use mosix_tools::key::{generate_key_file, read_key_file, DEFAULT_KEY_FILE};
 use mosix_tools::net::{ip_text, resolve_ipv4};
 use mosix_tools::{exit, rewrite_legacy_args, run, ToolError, EXIT_CODES_HELP};
 use serde_json::json;
@@ -14,14 +15,19 @@ Administer this openMosix node and query any node, as openMosix's mosctl.
 
 Setting a mode needs root (CAP_SYS_ADMIN); queries do not.  Each query prints the
 same value as the matching /proc/mosix file (memory in 4 KiB pages; a negative value
-is -errno: the node has not been heard from).  ID defaults to this node.
+is -errno: the node has not been heard from within the gossip timeout).  Values of
+other nodes are what this node last heard through load gossip; `status ID` shows
+how old they are.  ID defaults to this node.
 
 Examples:
   mosctl lstay                 local processes stay here (as in rc.local)
   mosctl status                this node's configuration and modes
   mosctl getload 3             node 3's load (100 = one standard processor busy)
   mosctl --json status 2       the same, for scripts
-  mosctl whois 10.0.0.7        which node has this address";
+  mosctl whois 10.0.0.7        which node has this address
+  mosctl genkey /etc/mosix/cluster.key   make a cluster key (copy it to every node)
+  mosctl setkey                install /etc/mosix/cluster.key
+  mosctl stats                 gossip packet counters (sent, received, dropped)";
 
 #[derive(Parser, Debug)]
 #[command(name = "mosctl", version, about = "Administer and query openMosix nodes", long_about = LONG_ABOUT,
@@ -94,6 +100,23 @@ enum Cmd {
         /// A node id, an IP address or a host name (default: this node).
         what: Option<String>,
     },
+    /// Install the cluster key that authenticates gossip (needs root).
+    Setkey {
+        /// Key file: 32 hex digits, mode 0600 (default /etc/mosix/cluster.key).
+        file: Option<String>,
+    },
+    /// Remove the cluster key: this node stops sending and accepting gossip.
+    Clearkey,
+    /// Write a new random cluster key to FILE (mode 0600).
+    Genkey {
+        /// Where to write it.
+        file: String,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the gossip packet counters (from /proc/mosix/admin/stats).
+    Stats,
 }
 
 fn main() {
@@ -237,7 +260,13 @@ fn show_status(dev: &Device, json: bool, id: Option<u32>) -> Result<i32, ToolErr
     }
     println!("status:  {} ({})", n.status, status_names(n.status));
     if n.status & status::UP == 0 {
-        println!("         not heard from: load and memory unknown");
+        if n.age_ms >= 0 {
+            println!("         down: last heard of {} ago", age_text(n.age_ms));
+        } else {
+            println!("         never heard of: load and memory unknown");
+        }
+    } else if !local {
+        println!("heard:   {} ago", age_text(n.age_ms));
     }
     if local {
         let onoff = |p| get(dev, p).map(|v| if v != 0 { "on" } else { "off" });
@@ -266,7 +295,50 @@ fn show_status(dev: &Device, json: bool, id: Option<u32>) -> Result<i32, ToolErr
     Ok(exit::OK)
 }
 
+/// An age in ms as people read it.
+fn age_text(ms: i64) -> String {
+    if ms < 10_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{} s", ms / 1000)
+    }
+}
+
+/// `/proc/mosix/admin/stats`.
+const STATS: &str = "/proc/mosix/admin/stats";
+
+fn stats(json: bool) -> Result<i32, ToolError> {
+    let text = std::fs::read_to_string(STATS).map_err(|e| {
+        ToolError::new(exit::UNAVAILABLE, format!("{STATS}: {e} (is mosix.ko loaded?)"))
+    })?;
+    let mut m = serde_json::Map::new();
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        if let (Some(k), Some(v), None) = (it.next(), it.next(), it.next()) {
+            let v: i64 = v.parse().map_err(|_| ToolError::failed(format!("{STATS}: bad line `{line}`")))?;
+            m.insert(k.into(), json!(v));
+        }
+    }
+    if json {
+        println!("{}", serde_json::Value::Object(m));
+    } else {
+        for (k, v) in &m {
+            println!("{k:<24} {v}");
+        }
+    }
+    Ok(exit::OK)
+}
+
 fn body(args: Args) -> Result<i32, ToolError> {
+    // Commands that do not need the device.
+    match &args.cmd {
+        Cmd::Genkey { file, force } => {
+            generate_key_file(std::path::Path::new(file), *force)?;
+            return Ok(exit::OK);
+        }
+        Cmd::Stats => return stats(args.json),
+        _ => {}
+    }
     let dev = Device::open()?;
     let json = args.json;
     let flag = |p: Param, v: i64| set(&dev, p, v).map(|_| exit::OK);
@@ -339,5 +411,15 @@ fn body(args: Args) -> Result<i32, ToolError> {
         }
         Cmd::Status { id } => show_status(&dev, json, id),
         Cmd::Whois { what } => whois(&dev, json, what.as_deref()),
+        Cmd::Setkey { file } => {
+            let k = read_key_file(std::path::Path::new(file.as_deref().unwrap_or(DEFAULT_KEY_FILE)))?;
+            dev.set_key(Some(&k)).map_err(|e| ToolError::io("installing the cluster key", e))?;
+            Ok(exit::OK)
+        }
+        Cmd::Clearkey => {
+            dev.set_key(None).map_err(|e| ToolError::io("removing the cluster key", e))?;
+            Ok(exit::OK)
+        }
+        Cmd::Genkey { .. } | Cmd::Stats => Ok(exit::OK),
     }
 }

@@ -3,6 +3,7 @@
 use clap::Parser;
 use mosix_core::map::{parse_map, MapEntry, NodeTable, Resolver};
 use mosix_tools::dev::Device;
+use mosix_tools::key::{read_key_file, DEFAULT_KEY_FILE};
 use mosix_tools::net::{ip_text, local_ipv4_addrs, primary_ipv4, resolve_ipv4};
 use mosix_tools::{exit, rewrite_legacy_args, run, ToolError, EXIT_CODES_HELP};
 use std::io::{Read, Write};
@@ -24,8 +25,15 @@ This node's own id is the node whose address is one of this host's interface
 addresses, unless -p gives it.  Without -f, -w reads the first of /etc/mosix.map,
 /etc/openmosix.map and /etc/hpc.map that exists.
 
+Nodes authenticate each other's packets with a cluster key: one line of 32 hex
+digits in a file only root may read (make one with `mosctl genkey FILE` and copy it
+to every node).  -k FILE installs it; -w also installs /etc/mosix/cluster.key when
+that file exists and -k is not given.  Without a key a node neither sends nor
+accepts load information.
+
 Examples:
-  setpe -w -f /etc/mosix.map     install the table (as rc.local does)
+  setpe -w -f /etc/mosix.map     install the table (and /etc/mosix/cluster.key)
+  setpe -k /etc/mosix/cluster.key   install (or replace) the cluster key only
   setpe -r                       print the installed table in map format
   setpe -c -f new.map            check a map without installing it
   setpe -off                     remove the table: openMosix off on this node";
@@ -58,6 +66,9 @@ struct Args {
     /// Maximum number of gateways between nodes.
     #[arg(short = 'g', value_name = "0|1|2", value_parser = clap::value_parser!(u32).range(0..=2))]
     gateways: Option<u32>,
+    /// Install the cluster key from FILE (mode 0600, 32 hex digits).
+    #[arg(short = 'k', value_name = "FILE")]
+    key: Option<String>,
     /// Address family; only inet (IPv4) is supported.
     #[arg(short = 'n', value_name = "inet", default_value = "inet", value_parser = ["inet"])]
     family: String,
@@ -140,8 +151,16 @@ fn body(args: Args) -> Result<i32, ToolError> {
         return Ok(exit::OK);
     }
     if !(args.write || args.write_all || args.check) {
-        return Err(ToolError::usage("say what to do: -w, -W, -r, -c or -off (see --help)"));
+        if let Some(k) = args.key.as_deref() {
+            return install_key(&Device::open()?, k);
+        }
+        return Err(ToolError::usage("say what to do: -w, -W, -r, -c, -k or -off (see --help)"));
     }
+    // Check the key file before changing anything.
+    let key = match args.key.as_deref() {
+        Some(k) => Some(read_key_file(std::path::Path::new(k))?),
+        None => None,
+    };
     let (name, text) = read_map(args.file.as_deref())?;
     let table = parse_map(&text, &mut SystemResolver).map_err(|e| {
         if e.line == 0 {
@@ -162,5 +181,18 @@ fn body(args: Args) -> Result<i32, ToolError> {
         None => dev.get_param(mosix_core::params::Param::Gateways).map_err(|e| ToolError::io("reading gateways", e))? as u32,
     };
     dev.set_table(&entries, id, gateways).map_err(|e| ToolError::io("installing the table", e))?;
+    match key {
+        Some(k) => dev.set_key(Some(&k)).map_err(|e| ToolError::io("installing the cluster key", e))?,
+        None if std::path::Path::new(DEFAULT_KEY_FILE).exists() => {
+            install_key(&dev, DEFAULT_KEY_FILE)?;
+        }
+        None => {}
+    }
+    Ok(exit::OK)
+}
+
+fn install_key(dev: &Device, file: &str) -> Result<i32, ToolError> {
+    let k = read_key_file(std::path::Path::new(file))?;
+    dev.set_key(Some(&k)).map_err(|e| ToolError::io("installing the cluster key", e))?;
     Ok(exit::OK)
 }
