@@ -3,6 +3,7 @@
 
 pub mod dev;
 pub mod key;
+pub mod mon;
 pub mod net;
 
 use std::fmt;
