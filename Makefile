@@ -7,7 +7,7 @@ SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(ROOT)/build
 CARGO ?= cargo
-TOOLS := setpe mosctl
+TOOLS := setpe mosctl mosmon
 TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
 
 PROGS_DIR := $(BUILD)/progs

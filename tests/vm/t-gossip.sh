@@ -25,6 +25,10 @@ check "every other node is up in this node's view within 10 s" wait_until 10 all
 final_barrier() {
   echo 1 > $A/block
   check "final barrier: every node reached the end" wait_until 40 all_have $BLOCK
+  expect_match "mosmon --once -t: every node up" "$(mosmon --once -t)" 'nodes up +4'
+  out=$(mosmon --once -v --width 80)
+  expect_eq "mosmon --once -v: a row per node" "$(echo "$out" | grep -cE '^ +[1-4] ')" 4
+  expect_eq "mosmon --json lists 4 nodes" "$(mosmon --json | grep -o '"id":' | wc -l)" 4
   sleep 4
   finish
   exit $?
