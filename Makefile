@@ -1,6 +1,7 @@
 # openMosix for Linux 7.3.
 #   make demo   build everything, boot a 4-node cluster, configure it as rc.local would
 #   make test   every test: host unit tests, module lint (CLIPPY=1), VM tests
+#   make bench  benchmarks (programs that print figures): gossip simulation and 4-node propagation
 # Everything installs itself (scripts/setup-host.sh) and caches under ~/.cache/mosix.
 
 SHELL := /bin/bash
@@ -12,12 +13,12 @@ TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
 
 PROGS_DIR := $(BUILD)/progs
 
-.PHONY: all setup kernel module tools progs images demo test test-host test-lint test-vm clean help
+.PHONY: all setup kernel module tools progs images demo test test-host test-lint test-vm bench clean help
 
 all: images
 
 help:
-	@sed -n '2,4p' Makefile
+	@sed -n '2,5p' Makefile
 
 setup:
 	@$(ROOT)/scripts/setup-host.sh
@@ -44,7 +45,7 @@ images: module tools progs
 	  $(addprefix --bin ,$(TOOL_BINS)) --progs $(PROGS_DIR)
 
 demo: images
-	@$(ROOT)/scripts/cluster --nodes 4 --grouped --run $(ROOT)/scripts/demo.sh
+	@$(ROOT)/scripts/cluster --nodes 4 --grouped --run $(ROOT)/scripts/demo.sh --add $(ROOT)/tests/vm/lib.sh
 
 test: test-host test-lint test-vm
 
@@ -57,6 +58,12 @@ test-lint: kernel
 
 test-vm: images
 	@$(ROOT)/tests/vm/run-all.sh
+
+# Benchmarks print figures; they are not pass/fail tests.
+bench: images
+	@$(CARGO) build --release --locked -p mosix-bench
+	@$(ROOT)/target/release/gossip-sim --png $(BUILD)/gossip-sim.png
+	@$(ROOT)/bench/gossip-vm
 
 clean:
 	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi

@@ -43,7 +43,7 @@ const MAX_WAIT_MS: i64 = 200;
 /// What the gossip thread owns.
 struct State {
     sock: UdpSocket,
-    /// This load's epoch (wall-clock second) and packet counter.
+    /// This load's epoch (wall-clock second) and packet counter (from the wall clock in ns).
     epoch: u32,
     seq: u64,
     /// Receive buffer: one byte more than the largest packet, to see truncation.
@@ -72,7 +72,9 @@ impl State {
         tx.resize(MAX_PACKET, 0, GFP_KERNEL)?;
         let mut scratch = KVec::new();
         scratch.resize(MAX_WINDOW + 1, LoadEntry::default(), GFP_KERNEL)?;
-        Ok(State { sock, epoch: sys::wall_seconds(), seq: 0, rx, tx, scratch, said_no_key: false })
+        // `(epoch, seq)` grows across module loads as long as the wall clock does.
+        let (epoch, seq) = (sys::wall_seconds(), sys::wall_ns());
+        Ok(State { sock, epoch, seq, rx, tx, scratch, said_no_key: false })
     }
 
     fn header(&mut self, flags: u8) -> Header {

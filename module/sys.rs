@@ -149,6 +149,13 @@ pub(crate) fn wall_seconds() -> u32 {
     s as u32
 }
 
+/// Wall-clock nanoseconds since 1970 (`CLOCK_REALTIME`), 0 before 1970.
+pub(crate) fn wall_ns() -> u64 {
+    // SAFETY: No preconditions.
+    let ns = unsafe { bindings::ktime_get_real() };
+    u64::try_from(ns).unwrap_or(0)
+}
+
 /// 64 random bits from the kernel's CRNG.
 pub(crate) fn random_u64() -> u64 {
     // SAFETY: No preconditions; usable once the CRNG is seeded (it blocks nothing).

@@ -20,10 +20,11 @@
 //! ```
 //!
 //! `epoch` is the sender's wall-clock second at module load and `seq` counts the sender's
-//! packets: a receiver drops (and counts) a packet whose `(epoch, seq)` is not newer than the
-//! last it accepted from that sender. An older epoch is accepted only from a node that is down
-//! (its clock was set back while it restarted), so a recorded packet cannot be replayed into a
-//! live node's slot.
+//! packets from its wall clock in nanoseconds at load: a receiver drops (and counts) a packet
+//! whose `(epoch, seq)` is not above the last it accepted from that sender while the sender is
+//! up. A sender that is down is accepted whatever it says (it restarted, maybe with its clock
+//! set back), so a recorded packet can be replayed only into the slot of a node that is down,
+//! and only on the node it was addressed to (`dest`).
 //!
 //! Exchange: every interval a node *pushes* its window to one node picked at random (a node
 //! believed down with probability `1 / max(5, alive)`, the HUJI infod's probe rate); the
@@ -305,16 +306,13 @@ impl Slot {
 
 /// Checks and records a direct packet's `(epoch, seq)` against the sender's slot.
 ///
-/// Within an epoch `seq` must grow. A later epoch (the sender reloaded) restarts the count; an
-/// earlier one is accepted only while the sender counts as down (`timeout_ms`), so recorded
-/// packets cannot be replayed into a live node's slot.
+/// While the sender is up, `(epoch, seq)` must grow: a copy of a packet already accepted, or
+/// of an older one, is a replay. Senders start `seq` at their wall clock in nanoseconds, so a
+/// reloaded module continues upwards. A sender that is down (it restarted, maybe with its clock
+/// set back) is accepted whatever it says, and its count starts over.
 pub fn accept_seq(slot: &mut Slot, hdr: &Header, now_ms: i64, timeout_ms: i64) -> Result<(), DropReason> {
-    if slot.seq != 0 {
-        let stale = hdr.epoch == slot.epoch && hdr.seq <= slot.seq;
-        let older = hdr.epoch < slot.epoch && slot.is_up(now_ms, timeout_ms);
-        if stale || older {
-            return Err(DropReason::Replayed);
-        }
+    if slot.seq != 0 && slot.is_up(now_ms, timeout_ms) && (hdr.epoch, hdr.seq) <= (slot.epoch, slot.seq) {
+        return Err(DropReason::Replayed);
     }
     slot.epoch = hdr.epoch;
     slot.seq = hdr.seq;
@@ -634,17 +632,17 @@ mod tests {
         let mut s = Slot::default();
         let h = |epoch, seq| Header { flags: 0, sender: 1, epoch, seq, dest: 2 };
         let t = 3000;
+        // Up: heard of at 0, timeout 3000.
+        s.known = true;
         assert!(accept_seq(&mut s, &h(7, 1), 0, t).is_ok());
         assert!(accept_seq(&mut s, &h(7, 2), 0, t).is_ok());
         assert_eq!(accept_seq(&mut s, &h(7, 2), 0, t), Err(DropReason::Replayed));
         assert_eq!(accept_seq(&mut s, &h(7, 1), 0, t), Err(DropReason::Replayed));
         assert!(accept_seq(&mut s, &h(9, 1), 0, t).is_ok(), "a reloaded sender starts a new epoch");
-        // An old epoch is a replay while the node is up ...
-        s.known = true;
-        s.measured_ms = 0;
-        assert_eq!(accept_seq(&mut s, &h(7, 5), 1000, t), Err(DropReason::Replayed));
-        // ... and a clock set back once it is down.
-        assert!(accept_seq(&mut s, &h(7, 5), 10_000, t).is_ok());
+        assert_eq!(accept_seq(&mut s, &h(8, 5), 1000, t), Err(DropReason::Replayed), "older epoch while up");
+        // Down: a restarted node whose clock went back is heard again.
+        assert!(accept_seq(&mut s, &h(3, 5), 10_000, t).is_ok());
+        assert_eq!((s.epoch, s.seq), (3, 5));
     }
 
     #[test]

@@ -25,8 +25,8 @@ struct Args {
     /// Window W.
     #[arg(long, default_value_t = 20)]
     window: usize,
-    /// Down timeout, in intervals.
-    #[arg(long, default_value_t = 5)]
+    /// Down timeout, in intervals (the module's default: 6000 ms at 1000 ms).
+    #[arg(long, default_value_t = 6)]
     timeout: i64,
     /// Intervals of warm-up before measuring.
     #[arg(long, default_value_t = 10)]
@@ -43,6 +43,9 @@ struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also draw the results into this PNG file.
+    #[arg(long)]
+    png: Option<std::path::PathBuf>,
 }
 
 const INTERVAL: i64 = 1000;
@@ -136,11 +139,13 @@ impl Sim {
 fn window_ages(view: &[Slot], i: usize, w: usize, now: i64, timeout: i64, out: &mut Vec<i64>) {
     out.clear();
     out.extend(view.iter().enumerate().filter(|(j, s)| *j != i && s.is_up(now, timeout)).map(|(_, s)| s.age(now)));
-    out.sort_unstable();
+    if out.len() > w && w > 0 {
+        out.select_nth_unstable(w - 1);
+    }
     out.truncate(w);
 }
 
-struct Result {
+struct SimResult {
     n: u32,
     mean_age: f64,
     max_age: f64,
@@ -152,7 +157,7 @@ struct Result {
     packets: f64,
 }
 
-fn run(n: u32, a: &Args) -> Result {
+fn run(n: u32, a: &Args) -> SimResult {
     let mut sim = Sim::new(n, a);
     let mut q: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
     for i in 0..n as usize {
@@ -250,7 +255,7 @@ fn run(n: u32, a: &Args) -> Result {
     let total: u64 = sim.nodes.iter().map(|x| x.counters.sent_bytes).sum();
     let sent: u64 = sim.nodes.iter().map(|x| x.counters.sent).sum();
     let span = (end - start) as f64 / INTERVAL as f64;
-    Result {
+    SimResult {
         n,
         mean_age: age_sum / age_cnt.max(1) as f64 / INTERVAL as f64,
         max_age: max_age as f64 / INTERVAL as f64,
@@ -283,6 +288,7 @@ fn main() {
         print!(" {:>7}", format!("all({k})"));
     }
     println!();
+    let mut results = Vec::new();
     for &n in &a.nodes {
         let r = run(n, &a);
         print!(
@@ -296,5 +302,89 @@ fn main() {
             print!(" {:>7.2}", r.all_heard[k]);
         }
         println!();
+        results.push(r);
     }
+    if let Some(path) = &a.png {
+        if let Err(e) = plot(path, &results, &a) {
+            eprintln!("gossip-sim: {}: {e}", path.display());
+            std::process::exit(1);
+        }
+        println!("# plot: {}", path.display());
+    }
+}
+
+/// Registers a system TrueType font for the plot's text (DejaVu Sans, Debian's fonts-dejavu-core).
+fn register_font() -> Result<(), String> {
+    const FONTS: [&str; 3] = [
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+    ];
+    let bytes = FONTS
+        .iter()
+        .find_map(|f| std::fs::read(f).ok())
+        .ok_or("no TrueType font found (apt-get install fonts-dejavu-core)")?;
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, bytes)
+        .map_err(|_| "cannot load the font".to_string())
+}
+
+fn plot(path: &std::path::Path, rs: &[SimResult], a: &Args) -> Result<(), String> {
+    use plotters::prelude::*;
+    register_font()?;
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let root = BitMapBackend::new(path, (1200, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let (left, right) = root.split_horizontally(600);
+    let xmax = rs.iter().map(|r| r.n).max().unwrap_or(4) as f64;
+    let ymax = rs.iter().map(|r| r.max_age).fold(2.5f64, f64::max).ceil();
+    let mut c = ChartBuilder::on(&left)
+        .caption(format!("Age of the {} entries a node holds (intervals)", a.window), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(45)
+        .build_cartesian_2d((2f64..xmax * 1.5).log_scale(), 0f64..ymax)
+        .map_err(|x| e(&x))?;
+    c.configure_mesh().x_desc("nodes").y_desc("age (gossip intervals)").draw().map_err(|x| e(&x))?;
+    let series: [(&str, RGBColor, fn(&SimResult) -> f64); 3] =
+        [("mean", BLUE, |r| r.mean_age), ("p99", GREEN, |r| r.p99_age), ("max", RED, |r| r.max_age)];
+    for (name, col, f) in series {
+        let pts: Vec<(f64, f64)> = rs.iter().map(|r| (f64::from(r.n), f(r))).collect();
+        c.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))
+            .map_err(|x| e(&x))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+        c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled()))).map_err(|x| e(&x))?;
+    }
+    let goal = RGBColor(120, 120, 120);
+    c.draw_series(LineSeries::new(vec![(2.0, 2.0), (xmax * 1.5, 2.0)], goal.stroke_width(3)))
+        .map_err(|x| e(&x))?
+        .label("goal: mean <= 2")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], goal.stroke_width(3)));
+    c.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(|x| e(&x))?;
+    let kmax = rs.first().map_or(1, |r| r.heard.len() - 1) as f64;
+    let mut c = ChartBuilder::on(&right)
+        .caption("Nodes that have heard a change, after k intervals", ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0f64..kmax, 0f64..1.02f64)
+        .map_err(|x| e(&x))?;
+    c.configure_mesh().x_desc("k (gossip intervals)").y_desc("fraction of the other nodes").draw().map_err(|x| e(&x))?;
+    for (i, r) in rs.iter().enumerate() {
+        let col = Palette99::pick(i).to_rgba();
+        let pts: Vec<(f64, f64)> = r.heard.iter().enumerate().map(|(k, &h)| (k as f64, h)).collect();
+        c.draw_series(LineSeries::new(pts, col.stroke_width(2)))
+            .map_err(|x| e(&x))?
+            .label(format!("{} nodes", r.n))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(|x| e(&x))?;
+    root.present().map_err(|x| e(&x))?;
+    Ok(())
 }
