@@ -346,7 +346,8 @@ fn plot(path: &std::path::Path, rs: &[SimResult], a: &Args) -> Result<(), String
         .build_cartesian_2d((2f64..xmax * 1.5).log_scale(), 0f64..ymax)
         .map_err(|x| e(&x))?;
     c.configure_mesh().x_desc("nodes").y_desc("age (gossip intervals)").draw().map_err(|x| e(&x))?;
-    let series: [(&str, RGBColor, fn(&SimResult) -> f64); 3] =
+    type Series = (&'static str, RGBColor, fn(&SimResult) -> f64);
+    let series: [Series; 3] =
         [("mean", BLUE, |r| r.mean_age), ("p99", GREEN, |r| r.p99_age), ("max", RED, |r| r.max_age)];
     for (name, col, f) in series {
         let pts: Vec<(f64, f64)> = rs.iter().map(|r| (f64::from(r.n), f(r))).collect();
