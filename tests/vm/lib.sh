@@ -48,7 +48,7 @@ others() { i=1; while [ $i -le "$MOSIX_NODES" ]; do [ $i != "$MOSIX_NODE" ] && e
 # all_have BIT / none_have BIT: every other node (as seen here) has / lacks BIT.
 all_have() { for o in $(others); do has_bit "$o" "$1" || return 1; done; }
 none_have() { for o in $(others); do has_bit "$o" "$1" && return 1; done; return 0; }
-# stat NAME: a counter from /proc/mosix/admin/stats.
-stat() { sed -n "s/^$1 //p" /proc/mosix/admin/stats; }
+# counter NAME: a counter from /proc/mosix/admin/stats.
+counter() { sed -n "s/^$1 //p" /proc/mosix/admin/stats; }
 # all_up_now: every other node is up in this node's view.
 all_up_now() { all_have "$UP"; }

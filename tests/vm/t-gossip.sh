@@ -17,7 +17,7 @@ hog() { while :; do :; done; }
 TIMEOUT_S=$(( $(cat $A/gossiptimeout 2>/dev/null || echo 6000) / 1000 ))
 
 /etc/rc.local || { echo "rc.local failed"; exit 1; }
-expect_eq "the cluster key is installed" "$(stat key)" 1
+expect_eq "the cluster key is installed" "$(counter key)" 1
 expect_eq "gossip defaults: interval 1000 ms, window 20, timeout 6000 ms" \
   "$(cat $A/gossipinterval) $(cat $A/gossipwindow) $(cat $A/gossiptimeout)" "1000 20 6000"
 check "every other node is up in this node's view within 10 s" wait_until 10 all_up_now
@@ -38,7 +38,7 @@ if [ "$N" = 3 ] && [ "$MOSIX_BOOT" = 2 ]; then
   # Node 3, rebooted after the rig killed it (phase 3).
   check "after the reboot every other node is up in this node's view" wait_until 15 all_up_now
   check "node 2 finished forging (nomfs)" wait_until 90 has_bit 2 $NOMFS
-  m=$(stat dropped_misdirected)
+  m=$(counter dropped_misdirected)
   check "a genuine packet replayed to the wrong node is dropped as misdirected ($m)" test "$m" -ge 1
   final_barrier
 fi
@@ -70,12 +70,12 @@ fi
 if [ "$N" = 4 ]; then
   echo 1 > $A/quiet
   sleep 1
-  s0=$(stat sent); r0=$(stat received)
+  s0=$(counter sent); r0=$(counter received)
   sleep 3
-  s1=$(stat sent); r1=$(stat received)
+  s1=$(counter sent); r1=$(counter received)
   expect_eq "a quiet node sends nothing" "$s1" "$s0"
   check "every node saw me go down (they set lstay) within $((TIMEOUT_S + 15)) s" wait_until $((TIMEOUT_S + 15)) all_have $LSTAY
-  r2=$(stat received)
+  r2=$(counter received)
   check "a quiet node still listens (received $r0 -> $r2)" test "$r2" -gt "$r0"
   echo 0 > $A/quiet
   check "every node saw me come back (they cleared lstay)" wait_until 30 none_have $LSTAY
@@ -109,20 +109,20 @@ check "its load is readable again" test "$(node_val 3 load)" -ge 0
 # Phase 4: node 2 forges.
 if [ "$N" = 2 ]; then
   F=/opt/mosix-tests/gossip-forge
-  r0=$(stat dropped_replayed)
+  r0=$(counter dropped_replayed)
   check "gossip-forge: garbage to node 1" $F garbage 10.77.0.1
   check "gossip-forge: node 2's entry with load 9999 under a wrong key to node 1" $F badmac 10.77.0.1 --as 2 --dest 1 --load 9999
   ip addr add 10.77.0.200/24 dev eth0
   check "gossip-forge: a packet from 10.77.0.200 (not in the map) to node 1" $F from 10.77.0.200 10.77.0.1
   check "gossip-forge: a genuine packet of node 1 replayed to node 2 and node 3" timeout 20 $F replay 10.77.0.1 10.77.0.2 10.77.0.3
   sleep 0.5
-  r1=$(stat dropped_replayed)
+  r1=$(counter dropped_replayed)
   check "the replayed copy is dropped as a replay here ($r0 -> $r1)" test "$r1" -gt "$r0"
   echo 1 > $A/nomfs
 elif [ "$N" = 1 ]; then
   check "node 2 finished forging (nomfs)" wait_until 90 has_bit 2 $NOMFS
   for c in dropped_foreign dropped_malformed dropped_bad_mac dropped_unknown_sender; do
-    v=$(stat $c)
+    v=$(counter $c)
     check "$c counted ($v)" test "$v" -ge 1
   done
   l=$(node_val 2 load)

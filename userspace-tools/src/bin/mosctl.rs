@@ -331,18 +331,20 @@ fn stats(json: bool) -> Result<i32, ToolError> {
 
 fn body(args: Args) -> Result<i32, ToolError> {
     // Commands that do not need the device.
-    match &args.cmd {
-        Cmd::Genkey { file, force } => {
-            generate_key_file(std::path::Path::new(file), *force)?;
-            return Ok(exit::OK);
-        }
-        Cmd::Stats => return stats(args.json),
-        _ => {}
-    }
-    let dev = Device::open()?;
-    let json = args.json;
-    let flag = |p: Param, v: i64| set(&dev, p, v).map(|_| exit::OK);
     match args.cmd {
+        Cmd::Genkey { file, force } => {
+            generate_key_file(std::path::Path::new(&file), force)?;
+            Ok(exit::OK)
+        }
+        Cmd::Stats => stats(args.json),
+        cmd => device_cmd(cmd, args.json),
+    }
+}
+
+fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
+    let dev = Device::open()?;
+    let flag = |p: Param, v: i64| set(&dev, p, v).map(|_| exit::OK);
+    match cmd {
         Cmd::Stay => flag(Param::Stay, 1),
         Cmd::Nostay => flag(Param::Stay, 0),
         Cmd::Lstay => flag(Param::Lstay, 1),
@@ -420,6 +422,6 @@ fn body(args: Args) -> Result<i32, ToolError> {
             dev.set_key(None).map_err(|e| ToolError::io("removing the cluster key", e))?;
             Ok(exit::OK)
         }
-        Cmd::Genkey { .. } | Cmd::Stats => Ok(exit::OK),
+        Cmd::Genkey { .. } | Cmd::Stats => unreachable!("handled in body without the device"),
     }
 }
