@@ -89,6 +89,8 @@ pub(crate) unsafe fn init() {
     unsafe { CONFIG.init() };
     // SAFETY: Same contract.
     unsafe { procfs::init_lock() };
+    // SAFETY: Same contract.
+    unsafe { crate::procstat::init_lock() };
     for p in Param::ALL {
         if let Some(a) = PARAMS.get(p.index()) {
             a.store(p.default_value(), Relaxed);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Load accounting: a kthread samples the runnable user threads every [`SAMPLE_MS`] and feeds
-//! the shared fast-rising, slow-decaying average (`mcore::load::RunqAverage`).
+//! the shared fast-rising, slow-decaying average (`mcore::load::RunqAverage`); every
+//! `decayinterval` seconds it also takes a decay step of the per-process statistics
+//! (`procstat`).
 
 use crate::{
     mcore::load::RunqAverage,
+    procstat::Stepper,
     sys, //
 };
 use kernel::{
@@ -36,9 +39,11 @@ pub(crate) fn runq_fixed() -> u64 {
 /// Called only by the kthread machinery (`KThread::run`); `_data` is unused.
 unsafe extern "C" fn sampler(_data: *mut c_void) -> c_int {
     let mut avg = RunqAverage::new();
+    let mut stepper = Stepper::new();
     while !sys::should_stop() {
         avg.update(sys::count_runnable());
         RUNQ.store(i64::try_from(avg.fixed()).unwrap_or(i64::MAX), Relaxed);
+        stepper.tick();
         sys::sleep_ms(SAMPLE_MS);
     }
     0

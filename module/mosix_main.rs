@@ -10,6 +10,7 @@ mod gossip;
 mod load;
 mod net;
 mod procfs;
+mod procstat;
 mod sys;
 
 /// Logic shared with the user-space tools (`mosix-core/src`), compiled into the module.
@@ -21,6 +22,7 @@ pub mod mcore {
     pub mod mac;
     pub mod map;
     pub mod params;
+    pub mod procstat;
     pub mod text;
 
     /// Lets the kernel's formatting macros print the shared types (which implement
@@ -63,12 +65,13 @@ module! {
 /// The loaded module.
 ///
 /// Fields drop in declaration order: `/proc/mosix` goes first (waiting for its callbacks),
-/// then the gossip thread and its socket, the load sampler, and `/dev/mosix` (open files
-/// hold a module reference, so none is open by then).
+/// then the gossip thread and its socket, the load sampler, the process statistics it kept,
+/// and `/dev/mosix` (open files hold a module reference, so none is open by then).
 struct Mosix {
     _proc: procfs::Registration,
     _gossip: gossip::Service,
     _load: load::Sampler,
+    _procs: procstat::Registration,
     _dev: Pin<KBox<MiscDeviceRegistration<dev::MosixDev>>>,
 }
 
@@ -81,6 +84,7 @@ impl kernel::Module for Mosix {
             MiscDeviceRegistration::register(MiscDeviceOptions { name: c"mosix" }),
             GFP_KERNEL,
         )?;
+        let procs = procstat::Registration;
         let load = load::Sampler::start()?;
         let gossip = gossip::Service::start()?;
         let proc = procfs::Registration::new()?;
@@ -88,7 +92,7 @@ impl kernel::Module for Mosix {
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _proc: proc, _gossip: gossip, _load: load, _dev: dev })
+        Ok(Mosix { _proc: proc, _gossip: gossip, _load: load, _procs: procs, _dev: dev })
     }
 }
 

@@ -15,6 +15,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/jiffies.h>
+#include <linux/timekeeping.h>
 #include <linux/net.h>
 #include <net/sock.h>
 
@@ -28,7 +29,8 @@ static int mosix_proc_show_op(struct seq_file *m, void *v)
 static int mosix_proc_open(struct inode *inode, struct file *file)
 {
 	/* Checked at open, with the opener's credentials (not at write time). */
-	if ((file->f_mode & FMODE_WRITE) && !capable(CAP_SYS_ADMIN))
+	if ((file->f_mode & FMODE_WRITE) &&
+	    mosix_proc_write_needs_admin((unsigned long)pde_data(inode)) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	return single_open(file, mosix_proc_show_op, pde_data(inode));
 }
@@ -92,6 +94,63 @@ unsigned int mosix_count_runnable(void)
 	return n;
 }
 
+/* CPU time of the threads that exited, plus that of the living ones. Under RCU. */
+static u64 mosix_proc_runtime(struct task_struct *p)
+{
+	struct task_struct *t;
+	u64 rt = READ_ONCE(p->signal->sum_sched_runtime);
+
+	for_each_thread(p, t)
+		rt += READ_ONCE(t->se.sum_exec_runtime);
+	return rt;
+}
+
+size_t mosix_sample_procs(struct mosix_proc_sample *out, size_t max)
+{
+	struct task_struct *p;
+	size_t n = 0;
+
+	rcu_read_lock();
+	for_each_process(p) {
+		u64 rt;
+
+		if (p->flags & PF_KTHREAD)
+			continue;
+		if (n < max) {
+			rt = mosix_proc_runtime(p);
+			out[n].pid = task_tgid_nr(p);
+			out[n].ppid = task_tgid_nr(rcu_dereference(p->real_parent));
+			out[n].start_ns = p->start_time;
+			out[n].runtime_ns = rt;
+		}
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+void mosix_current_proc(s32 *pid, s32 *ppid, u64 *start_ns)
+{
+	*pid = task_tgid_nr(current);
+	*ppid = task_ppid_nr(current);
+	*start_ns = current->group_leader->start_time;
+}
+
+u64 mosix_current_runtime_ns(void)
+{
+	u64 rt;
+
+	rcu_read_lock();
+	rt = mosix_proc_runtime(current);
+	rcu_read_unlock();
+	return rt;
+}
+
+u64 mosix_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
 void mosix_sleep_ms(unsigned int ms)
 {
 	schedule_timeout_interruptible(msecs_to_jiffies(ms));
@@ -117,6 +176,7 @@ unsigned long mosix_c_layout(unsigned int item)
 	case MOSIX_L_REGS_AX: return offsetof(struct pt_regs, ax);
 	case MOSIX_L_REGS_IP: return offsetof(struct pt_regs, ip);
 	case MOSIX_L_REGS_SP: return offsetof(struct pt_regs, sp);
+	case MOSIX_L_PROC_SAMPLE_SIZE: return sizeof(struct mosix_proc_sample);
 	default: return ~0UL;
 	}
 }

@@ -24,11 +24,30 @@ void mosix_proc_remove(struct proc_dir_entry *pde);
 /* Implemented in Rust (module/procfs.rs). */
 int mosix_proc_show(struct seq_file *m, unsigned long cookie);
 long mosix_proc_write(unsigned long cookie, const char *buf, size_t len, size_t total);
+bool mosix_proc_write_needs_admin(unsigned long cookie);
 
 /* System facts that are macros or unbound variables. */
 unsigned int mosix_online_cpus(void);
 /* Runnable user threads right now (RCU walk of every thread; kernel threads not counted). */
 unsigned int mosix_count_runnable(void);
+/* One user process (the layout of mosix-core's procstat::Sample). */
+struct mosix_proc_sample {
+	s32 pid;
+	s32 ppid;
+	u64 start_ns;
+	u64 runtime_ns;
+};
+/*
+ * Fills out[0..max) with every user process (kernel threads skipped) and returns how many
+ * there are (more than max: call again with a larger buffer). RCU walk, does not sleep.
+ */
+size_t mosix_sample_procs(struct mosix_proc_sample *out, size_t max);
+/* The calling process's id, its parent's id and its start time (monotonic ns). */
+void mosix_current_proc(s32 *pid, s32 *ppid, u64 *start_ns);
+/* The calling process's CPU time (all threads, living and exited), ns. */
+u64 mosix_current_runtime_ns(void);
+/* Monotonic clock, ns (the clock of task start times). */
+u64 mosix_now_ns(void);
 /* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */
 void mosix_sleep_ms(unsigned int ms);
 
@@ -47,6 +66,7 @@ enum mosix_layout_item {
 	MOSIX_L_REGS_AX,
 	MOSIX_L_REGS_IP,
 	MOSIX_L_REGS_SP,
+	MOSIX_L_PROC_SAMPLE_SIZE,
 	MOSIX_L_COUNT,
 };
 unsigned long mosix_c_layout(unsigned int item);

@@ -6,11 +6,14 @@
 //!                    decayinterval,slowdecay,fastdecay,speed,version,
 //!                    gossipinterval,gossipwindow,gossiptimeout,stats}
 //! /proc/mosix/nodes/<id>/{cpus,load,mem,rmem,tmem,speed,status,util,age}
+//! /proc/mosix/procs                           per-process statistics: pid decay cpu cputime_ms
+//! /proc/mosix/decay/{slow,fast,nodecay,clear} write 1: the writing process's decay mode
 //! ```
 //!
 //! The C shim owns the `proc_ops`; every file carries a cookie (see [`ProcFile`]) and its
 //! callbacks land in [`mosix_proc_show`] and [`mosix_proc_write`]. Writes need
-//! `CAP_SYS_ADMIN` (checked at open, `EPERM`); bad values give `EINVAL` and a log line.
+//! `CAP_SYS_ADMIN` (checked at open, `EPERM`), except to the `decay` files, which act on the
+//! writer only; bad values give `EINVAL` and a log line.
 
 use crate::{
     cluster,
@@ -25,6 +28,10 @@ use crate::{
             Param, //
         },
         text::parse_i64,
+    },
+    procstat::{
+        self,
+        DecayFile, //
     },
     sys::{
         self,
@@ -61,6 +68,8 @@ enum ProcFile {
     Config,
     Node(u32, NodeField),
     Stats,
+    Procs,
+    Decay(DecayFile),
 }
 
 impl ProcFile {
@@ -73,6 +82,8 @@ impl ProcFile {
                 3 | (fi << 4) | ((id as usize) << 12)
             }
             ProcFile::Stats => 4,
+            ProcFile::Procs => 5,
+            ProcFile::Decay(d) => 6 | (DecayFile::ALL.iter().position(|x| *x == d).unwrap_or(0) << 4),
         }
     }
 
@@ -83,6 +94,8 @@ impl ProcFile {
             2 => Some(ProcFile::Config),
             3 => NodeField::ALL.get(index).map(|f| ProcFile::Node((c >> 12) as u32, *f)),
             4 => Some(ProcFile::Stats),
+            5 => Some(ProcFile::Procs),
+            6 => DecayFile::ALL.get(index).map(|d| ProcFile::Decay(*d)),
             _ => None,
         }
     }
@@ -133,6 +146,14 @@ impl Registration {
                 admin.file(&name, p.mode(), ProcFile::Admin(p).cookie())?;
             }
             admin.file(c"stats", 0o444, ProcFile::Stats.cookie())?;
+        }
+        root.file(c"procs", 0o444, ProcFile::Procs.cookie())?;
+        {
+            let decay = root.subdir(c"decay")?;
+            for d in DecayFile::ALL {
+                let name = CString::try_from_fmt(fmt!("{}", d.name()))?;
+                decay.file(&name, 0o666, ProcFile::Decay(d).cookie())?;
+            }
         }
         let nodes = ProcEntry::mkdir(c"nodes", Some(&root))?;
         // INVARIANT: `nodes` is a child of `root`.
@@ -223,6 +244,12 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
                 seq_print!(seq, "{} {}\n", name, v);
             }
         }
+        ProcFile::Procs => procstat::with_table(|t| {
+            for e in t {
+                seq_print!(seq, "{} {} {} {}\n", e.pid, e.mode.name(), e.cpu(), e.runtime_ns / 1_000_000);
+            }
+        }),
+        ProcFile::Decay(d) => seq_print!(seq, "{}\n", d.read()),
     }
     Ok(())
 }
@@ -231,7 +258,8 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
     let name = match file {
         ProcFile::Admin(p) => p.name(),
         ProcFile::Config => "config",
-        ProcFile::Node(..) | ProcFile::Stats => return Err(EACCES),
+        ProcFile::Decay(d) => d.name(),
+        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs => return Err(EACCES),
     };
     if total > bytes.len() {
         pr_warn!("admin/{}: rejected write: {} bytes, at most {} in one write\n", name, total, WRITE_MAX);
@@ -261,8 +289,21 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
             };
             cluster::install_table(&mut table, mospe)
         }
-        ProcFile::Node(..) | ProcFile::Stats => Err(EACCES),
+        ProcFile::Decay(d) => match parse_i64(bytes) {
+            Ok(1) => d.apply(),
+            Ok(_) | Err(_) => {
+                pr_warn!("decay/{}: rejected write: write 1 to apply it to the writing process\n", name);
+                Err(EINVAL)
+            }
+        },
+        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs => Err(EACCES),
     }
+}
+
+/// Whether writing the file needs `CAP_SYS_ADMIN` (asked by the shim's open).
+#[no_mangle]
+extern "C" fn mosix_proc_write_needs_admin(cookie: c_ulong) -> bool {
+    !matches!(ProcFile::from_cookie(cookie), Some(ProcFile::Decay(_)))
 }
 
 /// Show callback of every `/proc/mosix` file (called by the shim).

@@ -8,6 +8,7 @@ use core::mem::{
     offset_of,
     size_of, //
 };
+use crate::mcore::procstat::Sample;
 use kernel::{
     bindings,
     ffi::{
@@ -42,6 +43,10 @@ pub(crate) mod shim {
         pub(crate) fn mosix_count_runnable() -> c_uint;
         pub(crate) fn mosix_sleep_ms(ms: c_uint);
         pub(crate) fn mosix_sock_set_rcvtimeo(sock: *mut c_void, ms: c_uint);
+        pub(crate) fn mosix_sample_procs(out: *mut crate::mcore::procstat::Sample, max: usize) -> usize;
+        pub(crate) fn mosix_current_proc(pid: *mut i32, ppid: *mut i32, start_ns: *mut u64);
+        pub(crate) fn mosix_now_ns() -> u64;
+        pub(crate) fn mosix_current_runtime_ns() -> u64;
     }
 }
 
@@ -127,6 +132,44 @@ impl Drop for KThread {
 pub(crate) fn should_stop() -> bool {
     // SAFETY: Called from a kthread's function.
     unsafe { bindings::kthread_should_stop() }
+}
+
+/// Samples every user process into `buf` (resized to the number of processes; grown and
+/// retried when processes were added meanwhile).
+pub(crate) fn sample_procs(buf: &mut KVVec<Sample>) -> Result {
+    for _ in 0..4 {
+        let max = buf.capacity().max(64);
+        buf.resize(max, Sample::default(), GFP_KERNEL)?;
+        // SAFETY: `buf` holds `max` initialised, writable `Sample`s, whose layout is the
+        // shim's `struct mosix_proc_sample` (checked by `check_layouts`).
+        let n = unsafe { shim::mosix_sample_procs(buf.as_mut_ptr(), max) };
+        if n <= max {
+            buf.truncate(n);
+            return Ok(());
+        }
+        buf.reserve(n.saturating_add(n / 4).saturating_sub(buf.len()), GFP_KERNEL)?;
+    }
+    Err(EAGAIN)
+}
+
+/// The calling process's id, its parent's id and its start time (monotonic ns).
+pub(crate) fn current_proc() -> (i32, i32, u64) {
+    let (mut pid, mut ppid, mut start) = (0i32, 0i32, 0u64);
+    // SAFETY: The pointers are valid for writes; `current` is always valid in process context.
+    unsafe { shim::mosix_current_proc(&mut pid, &mut ppid, &mut start) };
+    (pid, ppid, start)
+}
+
+/// The calling process's CPU time (all threads, living and exited), ns.
+pub(crate) fn current_runtime_ns() -> u64 {
+    // SAFETY: Process context; `current` is always valid.
+    unsafe { shim::mosix_current_runtime_ns() }
+}
+
+/// Monotonic time in ns (the clock of process start times).
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: No preconditions.
+    unsafe { shim::mosix_now_ns() }
 }
 
 /// Sleeps up to `ms` milliseconds, or until woken (e.g. by `kthread_stop`).
@@ -259,7 +302,7 @@ impl core::ops::Deref for ProcSubdir<'_> {
 /// One entry of the layout self-check: the shim's item number, a name, Rust's value.
 struct LayoutItem(c_uint, &'static str, usize);
 
-/// Checks that the `task_struct` and `pt_regs` layouts in the Rust bindings agree with C.
+/// Checks that the `task_struct`, `pt_regs` and shim struct layouts in the Rust bindings agree with C.
 ///
 /// With `CONFIG_SCHEDSTATS=n`, bindgen loses the alignment of an empty struct and misplaces
 /// every later `task_struct` field while `size_of` still matches: refuse to load then.
@@ -278,6 +321,7 @@ pub(crate) fn check_layouts() -> Result {
         LayoutItem(7, "pt_regs.ax", offset_of!(R, ax)),
         LayoutItem(8, "pt_regs.ip", offset_of!(R, ip)),
         LayoutItem(9, "pt_regs.sp", offset_of!(R, sp)),
+        LayoutItem(10, "sizeof(struct mosix_proc_sample)", size_of::<Sample>()),
     ];
     let mut ok = true;
     for LayoutItem(item, name, rust) in items {

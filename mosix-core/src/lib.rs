@@ -19,4 +19,5 @@ pub mod load;
 pub mod mac;
 pub mod map;
 pub mod params;
+pub mod procstat;
 pub mod text;

@@ -3,7 +3,7 @@
 # "# nodes: N" line) and adds up the per-node results.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-total_pass=0; total_fail=0; failed_runs=()
+total_pass=0; total_fail=0; failed_runs=(); failures=()
 if [ -z "${MOSIX_VM_TESTS:-}" ] || [[ " $MOSIX_VM_TESTS " == *" rig-selftest "* ]]; then
   echo "=== rig-selftest.sh (the rig must fail on kernel warnings, script failures, hangs)"
   out=$("$ROOT/tests/vm/rig-selftest.sh" 2>&1); rc=$?
@@ -12,6 +12,7 @@ if [ -z "${MOSIX_VM_TESTS:-}" ] || [[ " $MOSIX_VM_TESTS " == *" rig-selftest "* 
   f=$(sed -n 's/^rig self-test: \([0-9]*\) passed, \([0-9]*\) failed/\2/p' <<< "$out")
   total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-1}))
   [ "$rc" = 0 ] || failed_runs+=(rig-selftest.sh)
+  while IFS= read -r l; do failures+=("rig-selftest: $l"); done < <(grep -E 'FAIL' <<< "$out")
 fi
 for t in "$ROOT"/tests/vm/t-*.sh; do
   [ -n "${MOSIX_VM_TESTS:-}" ] && ! [[ " $MOSIX_VM_TESTS " == *" $(basename "$t" .sh) "* ]] && continue
@@ -26,9 +27,15 @@ for t in "$ROOT"/tests/vm/t-*.sh; do
   if [ "$rc" != 0 ]; then
     failed_runs+=("$(basename "$t")")
     [ "${f:-0}" = 0 ] && total_fail=$((total_fail + 1))
+  elif [ "${f:-0}" != 0 ]; then
+    # A node reported failures in a boot whose exit status the rig could not see (killed).
+    failed_runs+=("$(basename "$t")")
   fi
+  while IFS= read -r l; do failures+=("$(basename "$t" .sh): $l"); done < <(grep -E 'FAIL|not ok' "$out")
   rm -f "$out"
 done
+# Repeat what failed at the end, where a CI log's tail shows it.
+for l in "${failures[@]}"; do echo "vm: $l"; done
 [ ${#failed_runs[@]} -gt 0 ] && echo "vm: failed runs: ${failed_runs[*]}"
 echo "vm: $total_pass passed, $total_fail failed"
 [ ${#failed_runs[@]} = 0 ] && [ "$total_fail" = 0 ]

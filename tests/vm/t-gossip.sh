@@ -55,9 +55,11 @@ if [ "$N" = 1 ]; then
 else
   check "node 1's load rises above 60 in this node's view within 20 s" wait_until 20 '[ "$(node_val 1 load)" -ge 60 ]'
   l=$(node_val 1 load); a=$(node_val 1 age)
-  # Two hogs on 2 CPUs are 100; node 1's own polling adds a little.
-  check "node 1's load as heard here is 100 or a little more ($l), and fresh (age $a ms <= 3000)" \
-    test "$l" -ge 60 -a "$l" -le 200 -a "$a" -ge 0 -a "$a" -le 3000
+  # Two hogs on 2 CPUs are 100; node 1's own polling adds a little. Node 1's gossip thread
+  # competes with its hogs (under TCG its entries reach 4 s of age): fresh means within the
+  # timeout.
+  check "node 1's load as heard here is 100 or a little more ($l), and fresh (age $a ms < timeout)" \
+    test "$l" -ge 60 -a "$l" -le 200 -a "$a" -ge 0 -a "$a" -lt "$(cat $A/gossiptimeout)"
   out=$(mosctl getload 1)
   check "mosctl getload 1 agrees ($out)" test "$out" -ge 40
   echo 1 > $A/block
@@ -94,7 +96,8 @@ fi
 
 # Phase 3: the rig kills node 3, then boots it again.
 if [ "$N" = 3 ]; then
-  finish
+  # A boot the rig kills has no exit status: fail the run here if anything failed so far.
+  finish || exit 1
   echo "@@MOSIX-HOST kill 3"
   sleep 1000
 fi

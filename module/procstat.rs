@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Per-process CPU statistics: the table of `mcore::procstat`, its decay steps (taken by the
+//! load sampler every `decayinterval` seconds) and the decay-mode changes that processes make
+//! through `/proc/mosix/decay/*`.
+//!
+//! # Locking
+//!
+//! [`PROCS`] is a leaf: nothing else is taken while it is held. It is held for one step
+//! (a merge and one allocation) or one `/proc` read.
+
+use crate::{
+    cluster,
+    mcore::{
+        params::Param,
+        procstat::{
+            self,
+            DecayMode,
+            Placement,
+            ProcStat,
+            Rates,
+            Sample, //
+        },
+    },
+    sys, //
+};
+use kernel::prelude::*;
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by `init_lock` in the module initialiser before first use.
+    pub(crate) unsafe(uninit) static PROCS: Mutex<KVVec<ProcStat>> = KVVec::new();
+}
+
+/// Initialises the table lock.
+///
+/// # Safety
+///
+/// Must be called exactly once, from the module initialiser, before any other function here.
+pub(crate) unsafe fn init_lock() {
+    // SAFETY: Called once before first use (function contract).
+    unsafe { PROCS.init() };
+}
+
+/// Runs `f` on the table (sorted by pid). For `/proc/mosix/procs` and the balancer.
+pub(crate) fn with_table<R>(f: impl FnOnce(&[ProcStat]) -> R) -> R {
+    f(&PROCS.lock())
+}
+
+/// The decay parameters now.
+fn rates() -> Rates {
+    let get = |p| u32::try_from(cluster::param(p)).unwrap_or(1000);
+    Rates { slow: get(Param::SlowDecay), fast: get(Param::FastDecay) }
+}
+
+/// Takes decay steps; owned by the load sampler thread.
+pub(crate) struct Stepper {
+    samples: KVVec<Sample>,
+    /// When the last step's scan began (monotonic ns).
+    last_ns: u64,
+    /// Whether a failure has been logged (logged once until a step succeeds).
+    failing: bool,
+}
+
+impl Stepper {
+    /// A stepper whose first step counts from now.
+    pub(crate) fn new() -> Self {
+        Stepper { samples: KVVec::new(), last_ns: sys::now_ns(), failing: false }
+    }
+
+    /// Takes a step if `decayinterval` has passed since the last one.
+    pub(crate) fn tick(&mut self) {
+        let now = sys::now_ns();
+        let interval_ns = u64::try_from(cluster::param(Param::DecayInterval)).unwrap_or(1).saturating_mul(1_000_000_000);
+        // Steps are taken on the sampler's 100 ms ticks: allow for the tick's jitter.
+        if now.saturating_sub(self.last_ns).saturating_add(50_000_000) < interval_ns {
+            return;
+        }
+        match self.step(now) {
+            Ok(()) => self.failing = false,
+            Err(e) => {
+                if !self.failing {
+                    pr_warn!("process statistics: decay step failed ({:?}); figures are stale until it succeeds\n", e);
+                }
+                self.failing = true;
+            }
+        }
+    }
+
+    fn step(&mut self, scan_ns: u64) -> Result {
+        sys::sample_procs(&mut self.samples)?;
+        let elapsed = scan_ns.saturating_sub(self.last_ns);
+        let rates = rates();
+        let mut procs = PROCS.lock();
+        let pending = procs.iter().filter(|e| !e.sampled).count();
+        let mut out = KVVec::new();
+        out.resize(self.samples.len().saturating_add(pending), ProcStat::default(), GFP_KERNEL)?;
+        let n = procstat::step(&procs, &mut self.samples, rates, scan_ns, elapsed, &mut out);
+        out.truncate(n);
+        *procs = out;
+        self.last_ns = scan_ns;
+        Ok(())
+    }
+}
+
+/// What a write to a `/proc/mosix/decay/` file does to the writing process.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecayFile {
+    /// `slow`: slow decay (the default).
+    Slow,
+    /// `fast`: fast decay.
+    Fast,
+    /// `nodecay`: no decay.
+    NoDecay,
+    /// `clear`: forget the figures so far.
+    Clear,
+}
+
+impl DecayFile {
+    /// Every file.
+    pub(crate) const ALL: [DecayFile; 4] = [DecayFile::Slow, DecayFile::Fast, DecayFile::NoDecay, DecayFile::Clear];
+
+    /// The file name.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            DecayFile::Slow => "slow",
+            DecayFile::Fast => "fast",
+            DecayFile::NoDecay => "nodecay",
+            DecayFile::Clear => "clear",
+        }
+    }
+
+    fn mode(self) -> Option<DecayMode> {
+        match self {
+            DecayFile::Slow => Some(DecayMode::Slow),
+            DecayFile::Fast => Some(DecayMode::Fast),
+            DecayFile::NoDecay => Some(DecayMode::None),
+            DecayFile::Clear => None,
+        }
+    }
+
+    /// What reading the file tells the reader: 1 if the reader's process is in this mode.
+    pub(crate) fn read(self) -> u8 {
+        let (pid, ppid, start) = sys::current_proc();
+        let mode = procstat::mode_of(&PROCS.lock(), pid, start, ppid);
+        u8::from(self.mode() == Some(mode))
+    }
+
+    /// Applies the file to the writing process (and, through inheritance, the children it
+    /// forks from now on).
+    pub(crate) fn apply(self) -> Result {
+        let (pid, ppid, start) = sys::current_proc();
+        let clear = (self == DecayFile::Clear).then(sys::current_runtime_ns);
+        let mut procs = PROCS.lock();
+        match procstat::set_mode(&mut procs, pid, start, self.mode(), clear) {
+            Placement::Updated(_) => Ok(()),
+            Placement::Insert(i) => {
+                let mode = self.mode().unwrap_or_else(|| procstat::mode_of(&procs, pid, start, ppid));
+                procs.reserve(1, GFP_KERNEL)?;
+                let e = ProcStat::pending(pid, start, mode);
+                procs.insert_within_capacity(i, e).map_err(|_| ENOMEM)
+            }
+        }
+    }
+}
+
+/// Frees the table when the module goes (after the sampler has stopped).
+pub(crate) struct Registration;
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let table = core::mem::replace(&mut *PROCS.lock(), KVVec::new());
+        drop(table);
+    }
+}
