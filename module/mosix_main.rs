@@ -23,6 +23,7 @@ pub mod mcore {
     pub mod map;
     pub mod params;
     pub mod procstat;
+    pub mod stay;
     pub mod text;
 
     /// Lets the kernel's formatting macros print the shared types (which implement

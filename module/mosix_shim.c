@@ -15,6 +15,10 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/cred.h>
+#include <linux/pid.h>
 #include <linux/timekeeping.h>
 #include <linux/net.h>
 #include <net/sock.h>
@@ -29,9 +33,12 @@ static int mosix_proc_show_op(struct seq_file *m, void *v)
 static int mosix_proc_open(struct inode *inode, struct file *file)
 {
 	/* Checked at open, with the opener's credentials (not at write time). */
-	if ((file->f_mode & FMODE_WRITE) &&
-	    mosix_proc_write_needs_admin((unsigned long)pde_data(inode)) && !capable(CAP_SYS_ADMIN))
-		return -EPERM;
+	if (file->f_mode & FMODE_WRITE) {
+		int err = mosix_proc_may_write((unsigned long)pde_data(inode));
+
+		if (err)
+			return err;
+	}
 	return single_open(file, mosix_proc_show_op, pde_data(inode));
 }
 
@@ -144,6 +151,117 @@ u64 mosix_current_runtime_ns(void)
 	rt = mosix_proc_runtime(current);
 	rcu_read_unlock();
 	return rt;
+}
+
+/* Stay-reason bits: keep in step with mosix-core/src/stay.rs. */
+#define MOSIX_STAY_DEV		0x2
+#define MOSIX_STAY_MLOCK	0x20
+#define MOSIX_STAY_CLONE	0x40
+#define MOSIX_STAY_RT		0x80
+#define MOSIX_STAY_IOPL		0x100
+#define MOSIX_STAY_SYSTEM	0x200
+#define MOSIX_STAY_SHARED	0x800
+#define MOSIX_STAY_COMPAT	0x1000
+
+/* The process (thread group leader) with global id pid, with a reference, or NULL. */
+static struct task_struct *mosix_get_proc(s32 pid)
+{
+	struct task_struct *p;
+
+	rcu_read_lock();
+	p = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_TGID);
+	if (p)
+		get_task_struct(p);
+	rcu_read_unlock();
+	return p;
+}
+
+/* A named special mapping ([vdso], [vvar], [uprobes]): the kernel's own, not a device. */
+static bool mosix_special_mapping(struct vm_area_struct *vma)
+{
+	const char *name = vma->vm_ops && vma->vm_ops->name ? vma->vm_ops->name(vma) : NULL;
+
+	return name && name[0] == '[';
+}
+
+static u32 mosix_mm_stay(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	u32 bits = 0;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (mmap_read_lock_killable(mm))
+		return 0;
+	for_each_vma(vmi, vma) {
+		vm_flags_t f = vma->vm_flags;
+
+		if (f & VM_LOCKED)
+			bits |= MOSIX_STAY_MLOCK;
+		if ((f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) && !mosix_special_mapping(vma))
+			bits |= MOSIX_STAY_DEV;
+		if (f & VM_MAYSHARE)
+			bits |= MOSIX_STAY_SHARED;
+	}
+	mmap_read_unlock(mm);
+	return bits;
+}
+
+long mosix_proc_stay(s32 pid)
+{
+	struct task_struct *p = mosix_get_proc(pid);
+	struct mm_struct *mm;
+	u32 bits = 0;
+
+	if (!p)
+		return -ESRCH;
+	if ((p->flags & PF_KTHREAD) || is_global_init(p))
+		bits |= MOSIX_STAY_SYSTEM;
+	if (get_nr_threads(p) > 1)
+		bits |= MOSIX_STAY_CLONE;
+	if (p->policy == SCHED_FIFO || p->policy == SCHED_RR || p->policy == SCHED_DEADLINE)
+		bits |= MOSIX_STAY_RT;
+#ifdef CONFIG_X86_IOPL_IOPERM
+	if (p->thread.io_bitmap || p->thread.iopl_emul)
+		bits |= MOSIX_STAY_IOPL;
+#endif
+	if (test_tsk_thread_flag(p, TIF_ADDR32))
+		bits |= MOSIX_STAY_COMPAT;
+	mm = get_task_mm(p);
+	if (mm) {
+		bits |= mosix_mm_stay(mm);
+		mmput(mm);
+	}
+	put_task_struct(p);
+	return bits;
+}
+
+int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns)
+{
+	struct task_struct *p = mosix_get_proc(pid);
+
+	if (!p)
+		return -ESRCH;
+	*ppid = task_ppid_nr(p);
+	*start_ns = p->start_time;
+	put_task_struct(p);
+	return 0;
+}
+
+int mosix_may_control(s32 pid)
+{
+	struct task_struct *p = mosix_get_proc(pid);
+	const struct cred *tc;
+	kuid_t me = current_euid();
+	bool ok;
+
+	if (!p)
+		return -ESRCH;
+	rcu_read_lock();
+	tc = __task_cred(p);
+	ok = uid_eq(tc->uid, me) || uid_eq(tc->euid, me);
+	rcu_read_unlock();
+	put_task_struct(p);
+	return ok || capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
 u64 mosix_now_ns(void)

@@ -24,7 +24,8 @@ void mosix_proc_remove(struct proc_dir_entry *pde);
 /* Implemented in Rust (module/procfs.rs). */
 int mosix_proc_show(struct seq_file *m, unsigned long cookie);
 long mosix_proc_write(unsigned long cookie, const char *buf, size_t len, size_t total);
-bool mosix_proc_write_needs_admin(unsigned long cookie);
+/* 0 if the opener may write the file, else a negative errno (decided in Rust). */
+int mosix_proc_may_write(unsigned long cookie);
 
 /* System facts that are macros or unbound variables. */
 unsigned int mosix_online_cpus(void);
@@ -46,6 +47,16 @@ size_t mosix_sample_procs(struct mosix_proc_sample *out, size_t max);
 void mosix_current_proc(s32 *pid, s32 *ppid, u64 *start_ns);
 /* The calling process's CPU time (all threads, living and exited), ns. */
 u64 mosix_current_runtime_ns(void);
+/*
+ * The stay-reason bits (mosix-core stay.rs) that the kernel's state of process pid shows
+ * (user lock excluded), or -ESRCH. Sleeps (takes the process's mmap lock).
+ */
+long mosix_proc_stay(s32 pid);
+/* 0 if the caller may control process pid (CAP_SYS_ADMIN, or its uid or euid is the caller's
+ * euid), else -EPERM; -ESRCH if there is no such process. */
+int mosix_may_control(s32 pid);
+/* Process pid's parent id and start time; 0, or -ESRCH if there is no such process. */
+int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns);
 /* Monotonic clock, ns (the clock of task start times). */
 u64 mosix_now_ns(void);
 /* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */

@@ -8,12 +8,17 @@
 //! /proc/mosix/nodes/<id>/{cpus,load,mem,rmem,tmem,speed,status,util,age}
 //! /proc/mosix/procs                           per-process statistics: pid decay cpu cputime_ms
 //! /proc/mosix/decay/{slow,fast,nodecay,clear} write 1: the writing process's decay mode
+//! /proc/mosix/pid/<pid>/{where,lock,nmigs,cantmove}   per user process
 //! ```
 //!
 //! The C shim owns the `proc_ops`; every file carries a cookie (see [`ProcFile`]) and its
 //! callbacks land in [`mosix_proc_show`] and [`mosix_proc_write`]. Writes need
 //! `CAP_SYS_ADMIN` (checked at open, `EPERM`), except to the `decay` files, which act on the
-//! writer only; bad values give `EINVAL` and a log line.
+//! writer only, and to `pid/<pid>/lock`, which the process's owner may write (openMosix's
+//! `migrate` rule); bad values give `EINVAL` and a log line.
+//!
+//! `pid/` follows the process table: directories are made and removed after each decay step
+//! ([`sync_pids`]), so a process gets its directory within one `decayinterval` of its start.
 
 use crate::{
     cluster,
@@ -27,11 +32,16 @@ use crate::{
             NodeField,
             Param, //
         },
+        stay,
         text::parse_i64,
     },
     procstat::{
         self,
         DecayFile, //
+    },
+    mcore::procstat::{
+        Change,
+        Settings, //
     },
     sys::{
         self,
@@ -70,6 +80,40 @@ enum ProcFile {
     Stats,
     Procs,
     Decay(DecayFile),
+    Pid(i32, PidField),
+}
+
+/// The files of `/proc/mosix/pid/<pid>/`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PidField {
+    /// Where the process runs: 0 = home.
+    Where,
+    /// The user's lock (writable, 0/1).
+    Lock,
+    /// Number of migrations.
+    Nmigs,
+    /// Why it cannot migrate: one reason per line, `name 0xBIT`.
+    Cantmove,
+}
+
+impl PidField {
+    const ALL: [PidField; 4] = [PidField::Where, PidField::Lock, PidField::Nmigs, PidField::Cantmove];
+
+    const fn name(self) -> &'static CStr {
+        match self {
+            PidField::Where => c"where",
+            PidField::Lock => c"lock",
+            PidField::Nmigs => c"nmigs",
+            PidField::Cantmove => c"cantmove",
+        }
+    }
+
+    const fn mode(self) -> u16 {
+        match self {
+            PidField::Lock => 0o666,
+            _ => 0o444,
+        }
+    }
 }
 
 impl ProcFile {
@@ -84,6 +128,10 @@ impl ProcFile {
             ProcFile::Stats => 4,
             ProcFile::Procs => 5,
             ProcFile::Decay(d) => 6 | (DecayFile::ALL.iter().position(|x| *x == d).unwrap_or(0) << 4),
+            ProcFile::Pid(pid, f) => {
+                let fi = PidField::ALL.iter().position(|x| *x == f).unwrap_or(0);
+                7 | (fi << 4) | ((pid as u32 as usize) << 12)
+            }
         }
     }
 
@@ -96,6 +144,7 @@ impl ProcFile {
             4 => Some(ProcFile::Stats),
             5 => Some(ProcFile::Procs),
             6 => DecayFile::ALL.get(index).map(|d| ProcFile::Decay(*d)),
+            7 => PidField::ALL.get(index).map(|f| ProcFile::Pid((c >> 12) as u32 as i32, *f)),
             _ => None,
         }
     }
@@ -105,8 +154,11 @@ impl ProcFile {
 ///
 /// # Invariants
 ///
-/// `nodes` is a child of `root`; fields drop in declaration order, so it goes first.
+/// `nodes` and `pids` are children of `root`, every `pid_dirs` entry a child of `pids`
+/// (sorted by pid); fields drop in declaration order, so children go first.
 pub(crate) struct ProcTree {
+    pid_dirs: KVVec<(i32, ProcEntry)>,
+    pids: ProcEntry,
     nodes: Option<ProcEntry>,
     root: ProcEntry,
 }
@@ -156,8 +208,9 @@ impl Registration {
             }
         }
         let nodes = ProcEntry::mkdir(c"nodes", Some(&root))?;
-        // INVARIANT: `nodes` is a child of `root`.
-        *PROC_TREE.lock() = Some(ProcTree { nodes: Some(nodes), root });
+        let pids = ProcEntry::mkdir(c"pid", Some(&root))?;
+        // INVARIANT: `nodes` and `pids` are children of `root`; no pid directories yet.
+        *PROC_TREE.lock() = Some(ProcTree { pid_dirs: KVVec::new(), pids, nodes: Some(nodes), root });
         Ok(Registration)
     }
 }
@@ -206,6 +259,46 @@ pub(crate) fn rebuild_nodes(tree: &mut GlobalGuard<PROC_TREE>, ids: KVec<u32>) -
     Ok(())
 }
 
+/// Makes `/proc/mosix/pid/<pid>/` follow `pids` (sorted): removes the directories of processes
+/// that are gone, makes those of new ones. Call without [`procstat::PROCS`] or
+/// [`cluster::CONFIG`] held (removal waits for readers, which take them).
+pub(crate) fn sync_pids(pids: &[i32]) -> Result {
+    let mut guard = PROC_TREE.lock();
+    let Some(tree) = guard.as_mut() else {
+        // The module is going away.
+        return Ok(());
+    };
+    let old = core::mem::replace(&mut tree.pid_dirs, KVVec::new());
+    let mut new = KVVec::with_capacity(pids.len(), GFP_KERNEL)?;
+    let mut old = old.into_iter().peekable();
+    for &pid in pids {
+        // Directories of pids below this one are gone (dropped, so removed, here).
+        while old.next_if(|(p, _)| *p < pid).is_some() {}
+        let entry = match old.next_if(|(p, _)| *p == pid) {
+            Some(e) => e,
+            None => {
+                let name = CString::try_from_fmt(fmt!("{}", pid))?;
+                let dir = ProcEntry::mkdir(&name, Some(&tree.pids))?;
+                for f in PidField::ALL {
+                    dir.file(f.name(), f.mode(), ProcFile::Pid(pid, f).cookie())?;
+                }
+                (pid, dir)
+            }
+        };
+        // `pids` is sorted and `new` has room for all of them.
+        new.push(entry, GFP_KERNEL)?;
+    }
+    // INVARIANT: every kept or new directory is a child of `tree.pids`, in pid order.
+    tree.pid_dirs = new;
+    Ok(())
+}
+
+/// Process `pid`'s settings (as it has them or will inherit them), parent id and start time.
+fn pid_settings(pid: i32) -> Result<(Settings, i32, u64)> {
+    let (ppid, start) = sys::proc_ident(pid)?;
+    Ok((procstat::settings(pid, start, ppid), ppid, start))
+}
+
 /// Writes formatted text into a seq_file.
 struct SeqWriter<'a>(&'a SeqFile);
 
@@ -250,6 +343,23 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
             }
         }),
         ProcFile::Decay(d) => seq_print!(seq, "{}\n", d.read()),
+        ProcFile::Pid(pid, f) => match f {
+            // Migration arrives with issue 4's next steps: every process is at home.
+            PidField::Where | PidField::Nmigs => {
+                sys::proc_ident(pid)?;
+                seq_print!(seq, "0\n");
+            }
+            PidField::Lock => seq_print!(seq, "{}\n", u8::from(pid_settings(pid)?.0.locked)),
+            PidField::Cantmove => {
+                let mut bits = sys::proc_stay(pid)?;
+                if pid_settings(pid)?.0.locked {
+                    bits |= stay::USER_LOCK;
+                }
+                for (bit, name) in stay::reasons(bits) {
+                    seq_print!(seq, "{} {:#x}\n", name, bit);
+                }
+            }
+        },
     }
     Ok(())
 }
@@ -259,7 +369,8 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
         ProcFile::Admin(p) => p.name(),
         ProcFile::Config => "config",
         ProcFile::Decay(d) => d.name(),
-        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs => return Err(EACCES),
+        ProcFile::Pid(_, PidField::Lock) => "lock",
+        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs | ProcFile::Pid(..) => return Err(EACCES),
     };
     if total > bytes.len() {
         pr_warn!("admin/{}: rejected write: {} bytes, at most {} in one write\n", name, total, WRITE_MAX);
@@ -296,14 +407,35 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
                 Err(EINVAL)
             }
         },
-        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs => Err(EACCES),
+        ProcFile::Pid(pid, PidField::Lock) => match parse_i64(bytes) {
+            Ok(v @ (0 | 1)) => {
+                let (_, ppid, start) = pid_settings(pid)?;
+                procstat::change(pid, start, ppid, &Change { lock: Some(v == 1), ..Change::default() })
+            }
+            Ok(_) | Err(_) => {
+                pr_warn!("pid/{}/lock: rejected write: 0 (unlock) or 1 (lock)\n", pid);
+                Err(EINVAL)
+            }
+        },
+        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs | ProcFile::Pid(..) => Err(EACCES),
     }
 }
 
-/// Whether writing the file needs `CAP_SYS_ADMIN` (asked by the shim's open).
+/// Whether the opener may write the file (asked by the shim's open): 0 or a negative errno.
+/// Admin files need `CAP_SYS_ADMIN` (`EPERM`); the `decay` files act on the writer; a
+/// process's `lock` may be written by its owner or root.
 #[no_mangle]
-extern "C" fn mosix_proc_write_needs_admin(cookie: c_ulong) -> bool {
-    !matches!(ProcFile::from_cookie(cookie), Some(ProcFile::Decay(_)))
+extern "C" fn mosix_proc_may_write(cookie: c_ulong) -> c_int {
+    let r = match ProcFile::from_cookie(cookie) {
+        Some(ProcFile::Decay(_)) => Ok(()),
+        Some(ProcFile::Pid(pid, _)) => sys::may_control(pid),
+        _ if sys::capable_sys_admin() => Ok(()),
+        _ => Err(EPERM),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// Show callback of every `/proc/mosix` file (called by the shim).

@@ -14,11 +14,13 @@ use crate::{
         params::Param,
         procstat::{
             self,
+            Change,
             DecayMode,
             Placement,
             ProcStat,
             Rates,
-            Sample, //
+            Sample,
+            Settings, //
         },
     },
     sys, //
@@ -74,7 +76,7 @@ impl Stepper {
         if now.saturating_sub(self.last_ns).saturating_add(50_000_000) < interval_ns {
             return;
         }
-        match self.step(now) {
+        match self.step(now).and_then(|()| self.sync_proc()) {
             Ok(()) => self.failing = false,
             Err(e) => {
                 if !self.failing {
@@ -83,6 +85,20 @@ impl Stepper {
                 self.failing = true;
             }
         }
+    }
+
+    /// Makes `/proc/mosix/pid/` follow the table (outside [`PROCS`]: removing a directory waits
+    /// for its readers, which take it).
+    fn sync_proc(&mut self) -> Result {
+        let mut pids = KVVec::with_capacity(self.samples.len(), GFP_KERNEL)?;
+        with_table(|t| {
+            for e in t.iter().filter(|e| e.sampled) {
+                // Within capacity: the table holds no more sampled entries than samples.
+                pids.push(e.pid, GFP_KERNEL)?;
+            }
+            Ok::<(), Error>(())
+        })?;
+        crate::procfs::sync_pids(&pids)
     }
 
     fn step(&mut self, scan_ns: u64) -> Result {
@@ -140,8 +156,7 @@ impl DecayFile {
     /// What reading the file tells the reader: 1 if the reader's process is in this mode.
     pub(crate) fn read(self) -> u8 {
         let (pid, ppid, start) = sys::current_proc();
-        let mode = procstat::mode_of(&PROCS.lock(), pid, start, ppid);
-        u8::from(self.mode() == Some(mode))
+        u8::from(self.mode() == Some(settings(pid, start, ppid).mode))
     }
 
     /// Applies the file to the writing process (and, through inheritance, the children it
@@ -149,15 +164,23 @@ impl DecayFile {
     pub(crate) fn apply(self) -> Result {
         let (pid, ppid, start) = sys::current_proc();
         let clear = (self == DecayFile::Clear).then(sys::current_runtime_ns);
-        let mut procs = PROCS.lock();
-        match procstat::set_mode(&mut procs, pid, start, self.mode(), clear) {
-            Placement::Updated(_) => Ok(()),
-            Placement::Insert(i) => {
-                let mode = self.mode().unwrap_or_else(|| procstat::mode_of(&procs, pid, start, ppid));
-                procs.reserve(1, GFP_KERNEL)?;
-                let e = ProcStat::pending(pid, start, mode);
-                procs.insert_within_capacity(i, e).map_err(|_| ENOMEM)
-            }
+        change(pid, start, ppid, &Change { mode: self.mode(), lock: None, clear })
+    }
+}
+
+/// The settings (decay mode, lock) of a process, as it has them or will inherit them.
+pub(crate) fn settings(pid: i32, start_ns: u64, ppid: i32) -> Settings {
+    procstat::settings_of(&PROCS.lock(), pid, start_ns, ppid)
+}
+
+/// Changes a process's settings (making its entry if no scan has seen it yet).
+pub(crate) fn change(pid: i32, start_ns: u64, ppid: i32, c: &Change) -> Result {
+    let mut procs = PROCS.lock();
+    match procstat::change(&mut procs, pid, start_ns, ppid, c) {
+        Placement::Updated(_) => Ok(()),
+        Placement::Insert(i, e) => {
+            procs.reserve(1, GFP_KERNEL)?;
+            procs.insert_within_capacity(i, e).map_err(|_| ENOMEM)
         }
     }
 }

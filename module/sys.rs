@@ -47,6 +47,9 @@ pub(crate) mod shim {
         pub(crate) fn mosix_current_proc(pid: *mut i32, ppid: *mut i32, start_ns: *mut u64);
         pub(crate) fn mosix_now_ns() -> u64;
         pub(crate) fn mosix_current_runtime_ns() -> u64;
+        pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
+        pub(crate) fn mosix_may_control(pid: i32) -> core::ffi::c_int;
+        pub(crate) fn mosix_proc_ident(pid: i32, ppid: *mut i32, start_ns: *mut u64) -> core::ffi::c_int;
     }
 }
 
@@ -158,6 +161,39 @@ pub(crate) fn current_proc() -> (i32, i32, u64) {
     // SAFETY: The pointers are valid for writes; `current` is always valid in process context.
     unsafe { shim::mosix_current_proc(&mut pid, &mut ppid, &mut start) };
     (pid, ppid, start)
+}
+
+/// The stay-reason bits (`mcore::stay`) that the kernel's state of process `pid` shows (the
+/// user lock is the module's own and not among them). Sleeps.
+pub(crate) fn proc_stay(pid: i32) -> Result<u32> {
+    // SAFETY: Process context (it sleeps on the target's mmap lock); no pointers.
+    let r = unsafe { shim::mosix_proc_stay(pid) };
+    if r < 0 {
+        return Err(Error::from_errno(r as i32));
+    }
+    Ok(r as u32)
+}
+
+/// Whether the caller may control process `pid` (`EPERM`, `ESRCH` if there is none): root
+/// (`CAP_SYS_ADMIN`), or its uid or euid is the caller's euid (openMosix's `migrate` rule).
+pub(crate) fn may_control(pid: i32) -> Result {
+    // SAFETY: No pointers; reads the caller's and the target's credentials.
+    let r = unsafe { shim::mosix_may_control(pid) };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// Process `pid`'s parent id and start time.
+pub(crate) fn proc_ident(pid: i32) -> Result<(i32, u64)> {
+    let (mut ppid, mut start) = (0i32, 0u64);
+    // SAFETY: The pointers are valid for writes.
+    let r = unsafe { shim::mosix_proc_ident(pid, &mut ppid, &mut start) };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok((ppid, start))
 }
 
 /// The calling process's CPU time (all threads, living and exited), ns.

@@ -20,4 +20,5 @@ pub mod mac;
 pub mod map;
 pub mod params;
 pub mod procstat;
+pub mod stay;
 pub mod text;

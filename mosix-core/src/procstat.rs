@@ -82,8 +82,10 @@ pub struct ProcStat {
     pub pid: i32,
     /// Start time (monotonic ns).
     pub start_ns: u64,
-    /// Decay mode.
+    /// Decay mode (inherited).
     pub mode: DecayMode,
+    /// The user's lock: no automatic migration (inherited; openMosix's `lock`).
+    pub locked: bool,
     /// Whether a scan has seen the process (false for an entry made by a mode change between
     /// scans: its figures start at the next scan).
     pub sampled: bool,
@@ -98,7 +100,7 @@ pub struct ProcStat {
 impl ProcStat {
     /// An entry for a process that no scan has seen yet.
     pub const fn pending(pid: i32, start_ns: u64, mode: DecayMode) -> Self {
-        ProcStat { pid, start_ns, mode, sampled: false, runtime_ns: 0, ran: 0, span: 0 }
+        ProcStat { pid, start_ns, mode, locked: false, sampled: false, runtime_ns: 0, ran: 0, span: 0 }
     }
 
     /// Decayed CPU share in hundredths of one CPU (100: one CPU all the time; a process with
@@ -117,14 +119,28 @@ impl ProcStat {
         }
     }
 
-    fn first_sight(s: &Sample, mode: DecayMode, now_ns: u64, elapsed_ns: u64) -> Self {
+    /// What a child inherits from this process.
+    pub const fn settings(&self) -> Settings {
+        Settings { mode: self.mode, locked: self.locked }
+    }
+
+    fn first_sight(s: &Sample, inherit: Settings, now_ns: u64, elapsed_ns: u64) -> Self {
         // A process born during this step counts its whole life; an older one (seen first
         // because the module was just loaded) its average share over the step's length.
         let age = now_ns.saturating_sub(s.start_ns).max(1);
         let span = age.min(elapsed_ns.max(1));
         let share = (span.saturating_mul(1000) / age).min(1000) as u32;
         let ran = decay(s.runtime_ns, share).min(span.saturating_mul(MAX_THREADS_SHARE));
-        ProcStat { pid: s.pid, start_ns: s.start_ns, mode, sampled: true, runtime_ns: s.runtime_ns, ran, span }
+        ProcStat {
+            pid: s.pid,
+            start_ns: s.start_ns,
+            mode: inherit.mode,
+            locked: inherit.locked,
+            sampled: true,
+            runtime_ns: s.runtime_ns,
+            ran,
+            span,
+        }
     }
 }
 
@@ -142,8 +158,8 @@ pub fn find(table: &[ProcStat], pid: i32) -> Option<usize> {
 ///
 /// `old` must be sorted by pid; `samples` is sorted here. Every sampled process gets an entry:
 /// a known one (same pid and start time) decays by its mode's rate and adds the CPU time used
-/// since the last scan; a new one inherits its parent's mode (the mode is inherited across
-/// `fork`, as in openMosix) unless a mode change already made it a pending entry. Processes
+/// since the last scan; a new one inherits its parent's [`Settings`] (inherited across `fork`,
+/// as in openMosix) unless a change already made it a pending entry. Processes
 /// that are gone are dropped, except pending entries newer than the scan (`scan_ns`, when the
 /// scan began): their process started after the scan looked. `out` must hold
 /// `samples.len()` plus the number of pending entries of `old`; entries that do not fit are
@@ -171,10 +187,10 @@ pub fn step(
                     ..*e
                 }
             }
-            Some(e) => ProcStat::first_sight(s, e.mode, scan_ns, elapsed_ns),
+            Some(e) => ProcStat::first_sight(s, e.settings(), scan_ns, elapsed_ns),
             None => {
                 let parent = find(old, s.ppid).and_then(|i| old.get(i));
-                ProcStat::first_sight(s, parent.map(|p| p.mode).unwrap_or_default(), scan_ns, elapsed_ns)
+                ProcStat::first_sight(s, parent.map(|p| p.settings()).unwrap_or_default(), scan_ns, elapsed_ns)
             }
         };
         n += 1;
@@ -194,49 +210,81 @@ pub fn step(
     n
 }
 
-/// The decay mode of a process: its entry's, else (a process no scan has seen yet) the mode it
-/// will inherit from its parent, else the default.
-pub fn mode_of(table: &[ProcStat], pid: i32, start_ns: u64, ppid: i32) -> DecayMode {
-    let own = find(table, pid).and_then(|i| table.get(i)).filter(|e| e.start_ns == start_ns);
-    let parent = || find(table, ppid).and_then(|i| table.get(i));
-    own.or_else(parent).map(|e| e.mode).unwrap_or_default()
+/// What a process passes on to the children it forks: decay mode and lock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Decay mode.
+    pub mode: DecayMode,
+    /// The user's lock.
+    pub locked: bool,
 }
 
-/// Where a mode change lands in a table sorted by pid.
+/// The settings of a process: its entry's, else (a process no scan has seen yet) what it will
+/// inherit from its parent, else the defaults.
+pub fn settings_of(table: &[ProcStat], pid: i32, start_ns: u64, ppid: i32) -> Settings {
+    let own = find(table, pid).and_then(|i| table.get(i)).filter(|e| e.start_ns == start_ns);
+    let parent = || find(table, ppid).and_then(|i| table.get(i));
+    own.or_else(parent).map(|e| e.settings()).unwrap_or_default()
+}
+
+/// A change a process (or its owner) makes between scans.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    /// New decay mode.
+    pub mode: Option<DecayMode>,
+    /// New lock.
+    pub lock: Option<bool>,
+    /// Forget the figures (`decay/clear`); the process's CPU time now.
+    pub clear: Option<u64>,
+}
+
+impl Change {
+    fn apply_to(&self, e: &mut ProcStat) {
+        if let Some(m) = self.mode {
+            e.mode = m;
+        }
+        if let Some(l) = self.lock {
+            e.locked = l;
+        }
+        if let Some(runtime_ns) = self.clear {
+            e.clear(runtime_ns);
+        }
+    }
+}
+
+/// Where a change lands in a table sorted by pid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Placement {
     /// The process has an entry at this index (updated).
     Updated(usize),
-    /// The process has no entry: insert [`ProcStat::pending`] at this index.
-    Insert(usize),
+    /// The process has no entry: insert the entry given at this index.
+    Insert(usize, ProcStat),
 }
 
-/// Sets the decay mode of a process (and with `clear`, the process's CPU time now, forgets
-/// its figures), or says where its new pending entry goes. An entry of an older process with
-/// the same pid is replaced.
-pub fn set_mode(
-    table: &mut [ProcStat],
-    pid: i32,
-    start_ns: u64,
-    mode: Option<DecayMode>,
-    clear: Option<u64>,
-) -> Placement {
+/// Applies a change to process `pid` (started at `start_ns`, child of `ppid`), or says which
+/// pending entry to insert where: the settings it would inherit from its parent, changed. An
+/// entry of an older process with the same pid is replaced the same way.
+pub fn change(table: &mut [ProcStat], pid: i32, start_ns: u64, ppid: i32, change: &Change) -> Placement {
+    let inherit = |t: &[ProcStat]| {
+        let s = find(t, ppid).and_then(|i| t.get(i)).map(|p| p.settings()).unwrap_or_default();
+        let mut e = ProcStat::pending(pid, start_ns, s.mode);
+        e.locked = s.locked;
+        change.apply_to(&mut e);
+        e
+    };
     match table.binary_search_by_key(&pid, |e| e.pid) {
         Ok(i) => {
+            let fresh = inherit(table);
             if let Some(e) = table.get_mut(i) {
-                if e.start_ns != start_ns {
-                    *e = ProcStat::pending(pid, start_ns, DecayMode::default());
-                }
-                if let Some(m) = mode {
-                    e.mode = m;
-                }
-                if let Some(runtime_ns) = clear {
-                    e.clear(runtime_ns);
+                if e.start_ns == start_ns {
+                    change.apply_to(e);
+                } else {
+                    *e = fresh;
                 }
             }
             Placement::Updated(i)
         }
-        Err(i) => Placement::Insert(i),
+        Err(i) => Placement::Insert(i, inherit(table)),
     }
 }
 
@@ -309,8 +357,8 @@ mod tests {
     #[test]
     fn new_processes_inherit_the_parent_mode_and_start_unbiased() {
         let old = vec![
-            ProcStat { pid: 10, start_ns: 5, mode: DecayMode::Fast, sampled: true, runtime_ns: 0, ran: 0, span: S },
-            ProcStat { pid: 20, start_ns: 6, mode: DecayMode::None, sampled: true, runtime_ns: 0, ran: 0, span: S },
+            ProcStat { pid: 10, start_ns: 5, mode: DecayMode::Fast, locked: true, sampled: true, runtime_ns: 0, ran: 0, span: S },
+            ProcStat { pid: 20, start_ns: 6, mode: DecayMode::None, locked: false, sampled: true, runtime_ns: 0, ran: 0, span: S },
         ];
         // pid 30 (child of 10) was born 0.5 s before the scan and ran all the time; pid 40
         // (child of an unknown parent) is old and used 1% on average.
@@ -322,9 +370,9 @@ mod tests {
             S,
         );
         assert_eq!(t.iter().map(|e| e.pid).collect::<Vec<_>>(), [10, 20, 30, 40], "sorted");
-        assert_eq!(t[2].mode, DecayMode::Fast, "inherited");
+        assert_eq!((t[2].mode, t[2].locked), (DecayMode::Fast, true), "inherited");
         assert_eq!(t[2].cpu(), 100, "born during the step, busy all its life");
-        assert_eq!(t[3].mode, DecayMode::Slow, "default");
+        assert_eq!((t[3].mode, t[3].locked), (DecayMode::Slow, false), "default");
         assert_eq!(t[3].cpu(), 1, "an old process starts at its lifetime average");
     }
 
@@ -340,19 +388,28 @@ mod tests {
         assert_eq!(t2[0].cpu(), 50);
     }
 
+    fn set(t: &mut Vec<ProcStat>, pid: i32, start: u64, ppid: i32, c: Change) {
+        if let Placement::Insert(i, e) = change(t, pid, start, ppid, &c) {
+            t.insert(i, e);
+        }
+    }
+
+    fn mode(m: DecayMode) -> Change {
+        Change { mode: Some(m), ..Change::default() }
+    }
+
     #[test]
-    fn mode_changes_between_scans() {
+    fn changes_between_scans() {
         let now = 10 * S;
         let mut t = run(&[], vec![sample(5, 1, 0, 0)], now, S);
         // Known process: updated in place.
-        assert_eq!(set_mode(&mut t, 5, 0, Some(DecayMode::Fast), None), Placement::Updated(0));
+        assert_eq!(change(&mut t, 5, 0, 1, &mode(DecayMode::Fast)), Placement::Updated(0));
         assert_eq!(t[0].mode, DecayMode::Fast);
-        // Unknown: the caller inserts a pending entry where told.
-        let Placement::Insert(i) = set_mode(&mut t, 3, now + 1, Some(DecayMode::None), None) else { panic!() };
-        t.insert(i, ProcStat::pending(3, now + 1, DecayMode::None));
-        let Placement::Insert(j) = set_mode(&mut t, 9, now - S, Some(DecayMode::Fast), None) else { panic!() };
-        t.insert(j, ProcStat::pending(9, now - S, DecayMode::Fast));
+        // Unknown: the caller inserts the pending entry where told.
+        set(&mut t, 3, now + 1, 1, mode(DecayMode::None));
+        set(&mut t, 9, now - S, 1, mode(DecayMode::Fast));
         assert_eq!(t.iter().map(|e| e.pid).collect::<Vec<_>>(), [3, 5, 9]);
+        assert_eq!(t[0], ProcStat::pending(3, now + 1, DecayMode::None));
         // The next scan began before pid 3 started and does not list it: it is kept. Pid 9
         // started before the scan and is not listed: it is gone.
         let t2 = run(&t, vec![sample(5, 1, 0, S)], now + 1, S);
@@ -361,19 +418,22 @@ mod tests {
         let t3 = run(&t2, vec![sample(5, 1, 0, S), sample(3, 5, now + 1, S / 4)], now + 1 + S / 2, S);
         assert_eq!(t3[0].mode, DecayMode::None);
         assert!(t3[0].sampled && t3[0].cpu() == 50, "{:?}", t3[0]);
-        // clear forgets the figures, and the CPU time used before it; a different start time
-        // replaces the entry.
+        // clear forgets the figures, and the CPU time used before it.
         let mut t4 = t3.clone();
-        set_mode(&mut t4, 5, 0, None, Some(3 * S));
+        set(&mut t4, 5, 0, 1, Change { clear: Some(3 * S), ..Change::default() });
         assert_eq!((t4[1].ran, t4[1].span, t4[1].cpu()), (0, 0, 0));
         let t5 = run(&t4, vec![sample(5, 1, 0, 3 * S), sample(3, 5, now + 1, S / 4)], now + 1 + S, S);
         assert_eq!(t5[1].cpu(), 0, "idle since the clear");
-        set_mode(&mut t4, 3, 77, None, None);
-        assert_eq!(t4[0], ProcStat::pending(3, 77, DecayMode::Slow));
-        // A process no scan has seen yet has the mode it will inherit.
-        assert_eq!(mode_of(&t4, 3, 77, 5), DecayMode::Slow, "own entry");
-        assert_eq!(mode_of(&t4, 4, 1, 5), DecayMode::Fast, "parent's");
-        assert_eq!(mode_of(&t4, 3, 78, 99), DecayMode::Slow, "stale own entry, unknown parent");
+        // A lock on pid 5 (fast); a new process with pid 3 (child of 5) replaces the old
+        // entry and inherits 5's settings, then its own change.
+        set(&mut t4, 5, 0, 1, Change { lock: Some(true), ..Change::default() });
+        set(&mut t4, 3, 77, 5, Change::default());
+        assert_eq!((t4[0].start_ns, t4[0].mode, t4[0].locked, t4[0].sampled), (77, DecayMode::Fast, true, false));
+        // A process no scan has seen yet has the settings it will inherit.
+        let fast_locked = Settings { mode: DecayMode::Fast, locked: true };
+        assert_eq!(settings_of(&t4, 3, 77, 1), fast_locked, "own entry");
+        assert_eq!(settings_of(&t4, 4, 1, 5), fast_locked, "parent's");
+        assert_eq!(settings_of(&t4, 3, 78, 99), Settings::default(), "stale own entry, unknown parent");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! process list changes between any two steps): it never panics, the table stays sorted with
 //! one entry per process seen, and figures stay within what a process can use.
 
-use mosix_core::procstat::{find, set_mode, step, DecayMode, Placement, ProcStat, Rates, Sample};
+use mosix_core::procstat::{change, find, step, Change, DecayMode, Placement, ProcStat, Rates, Sample};
 use proptest::prelude::*;
 
 fn scans() -> impl Strategy<Value = Vec<Vec<Sample>>> {
@@ -28,8 +28,9 @@ proptest! {
         let mut now = 10_000_000_000u64;
         for mut scan in scans {
             for &(pid, m) in &modes {
-                if let Placement::Insert(i) = set_mode(&mut table, pid, 5, Some(DecayMode::ALL[m]), None) {
-                    table.insert(i, ProcStat::pending(pid, now + 1, DecayMode::ALL[m]));
+                let c = Change { mode: Some(DecayMode::ALL[m]), lock: Some(m == 1), clear: None };
+                if let Placement::Insert(i, e) = change(&mut table, pid, now + 1, 1, &c) {
+                    table.insert(i, e);
                 }
             }
             let pending = table.iter().filter(|e| !e.sampled).count();

@@ -5,6 +5,7 @@ pub mod dev;
 pub mod key;
 pub mod mon;
 pub mod net;
+pub mod ps;
 
 use std::fmt;
 use std::io;

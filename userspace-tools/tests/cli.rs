@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 fn tool(name: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let exe = match name {
         "setpe" => env!("CARGO_BIN_EXE_setpe"),
+        "mps" => env!("CARGO_BIN_EXE_mps"),
         _ => env!("CARGO_BIN_EXE_mosctl"),
     };
     let mut child = Command::new(exe)
@@ -98,4 +99,22 @@ fn tools_without_the_module_exit_3() {
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o.stderr).contains("mosix.ko is not loaded"));
     assert_eq!(tool("setpe", &["-r"], None).status.code(), Some(3));
+}
+
+#[test]
+fn mps_lists_this_process_with_a_node_column() {
+    let me = std::process::id().to_string();
+    let o = tool("mps", &["1", &me], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let mut lines = out.lines();
+    assert_eq!(lines.next().map(|h| h.split_whitespace().collect::<Vec<_>>()), Some(vec!["PID", "TTY", "NODE", "STAT", "TIME", "COMMAND"]));
+    let row = lines.find(|l| l.split_whitespace().next() == Some(me.as_str())).expect("own row");
+    // Without the module the node is -1 (openMosix: not running here); with it, 0 (home).
+    let node = row.split_whitespace().nth(2).unwrap();
+    assert!(node == "-1" || node == "0", "{row}");
+    let o = tool("mps", &["999999999"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("no process 999999999"));
+    assert!(text(&tool("mps", &["--help"], None).stdout).contains("EXIT STATUS"));
 }
