@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Load accounting: a kthread samples the runnable user threads every [`SAMPLE_MS`] and feeds
 //! the shared fast-rising, slow-decaying average (`mcore::load::RunqAverage`); every
-//! `decayinterval` seconds it also takes a decay step of the per-process statistics
-//! (`procstat`).
+//! second it scans the processes and every `decayinterval` seconds takes a decay step of their
+//! statistics (`procstat`).
 
 use crate::{
     mcore::load::RunqAverage,

@@ -18,7 +18,7 @@
 //! `migrate` rule); bad values give `EINVAL` and a log line.
 //!
 //! `pid/` follows the process table: directories are made and removed after each decay step
-//! ([`sync_pids`]), so a process gets its directory within one `decayinterval` of its start.
+//! ([`sync_pids`]), so a process gets its directory within a second of its start.
 
 use crate::{
     cluster,

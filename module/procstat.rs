@@ -53,11 +53,18 @@ fn rates() -> Rates {
     Rates { slow: get(Param::SlowDecay), fast: get(Param::FastDecay) }
 }
 
-/// Takes decay steps; owned by the load sampler thread.
+/// How often the table is refreshed (at most; `decayinterval` if shorter, which it cannot be
+/// at its 1 s minimum).
+const SCAN_NS: u64 = 1_000_000_000;
+
+/// Scans the processes every second and takes a decay step every `decayinterval`; owned by
+/// the load sampler thread.
 pub(crate) struct Stepper {
     samples: KVVec<Sample>,
-    /// When the last step's scan began (monotonic ns).
+    /// When the last scan began (monotonic ns).
     last_ns: u64,
+    /// When the last decay step was taken.
+    last_decay_ns: u64,
     /// Whether a failure has been logged (logged once until a step succeeds).
     failing: bool,
 }
@@ -65,25 +72,34 @@ pub(crate) struct Stepper {
 impl Stepper {
     /// A stepper whose first step counts from now.
     pub(crate) fn new() -> Self {
-        Stepper { samples: KVVec::new(), last_ns: sys::now_ns(), failing: false }
+        let now = sys::now_ns();
+        Stepper { samples: KVVec::new(), last_ns: now, last_decay_ns: now, failing: false }
     }
 
-    /// Takes a step if `decayinterval` has passed since the last one.
+    /// Scans if a second has passed since the last scan, decaying if `decayinterval` has.
     pub(crate) fn tick(&mut self) {
         let now = sys::now_ns();
         let interval_ns = u64::try_from(cluster::param(Param::DecayInterval)).unwrap_or(1).saturating_mul(1_000_000_000);
-        // Steps are taken on the sampler's 100 ms ticks: allow for the tick's jitter.
-        if now.saturating_sub(self.last_ns).saturating_add(50_000_000) < interval_ns {
+        // Ticks come every 100 ms: allow for their jitter.
+        let due = |since: u64, period: u64| now.saturating_sub(since).saturating_add(50_000_000) >= period;
+        if !due(self.last_ns, SCAN_NS.min(interval_ns)) {
             return;
         }
-        match self.step(now).and_then(|()| self.sync_proc()) {
+        // Between decay steps a scan only adds (keeps 1000 per mille): new and gone processes
+        // and the figures follow within a second whatever `decayinterval` is.
+        let decaying = due(self.last_decay_ns, interval_ns);
+        let rates = if decaying { rates() } else { Rates { slow: 1000, fast: 1000 } };
+        match self.step(now, rates).and_then(|()| self.sync_proc()) {
             Ok(()) => self.failing = false,
             Err(e) => {
                 if !self.failing {
-                    pr_warn!("process statistics: decay step failed ({:?}); figures are stale until it succeeds\n", e);
+                    pr_warn!("process statistics: scan failed ({:?}); figures are stale until it succeeds\n", e);
                 }
                 self.failing = true;
             }
+        }
+        if decaying {
+            self.last_decay_ns = now;
         }
     }
 
@@ -101,10 +117,9 @@ impl Stepper {
         crate::procfs::sync_pids(&pids)
     }
 
-    fn step(&mut self, scan_ns: u64) -> Result {
+    fn step(&mut self, scan_ns: u64, rates: Rates) -> Result {
         sys::sample_procs(&mut self.samples)?;
         let elapsed = scan_ns.saturating_sub(self.last_ns);
-        let rates = rates();
         let mut procs = PROCS.lock();
         let pending = procs.iter().filter(|e| !e.sampled).count();
         let mut out = KVVec::new();

@@ -25,7 +25,7 @@ hog & slow=$!
 ( echo 1 > /proc/mosix/decay/fast; hog ) & fast=$!
 ( echo 1 > /proc/mosix/decay/nodecay; hog ) & none=$!
 sleep 1000 & idle=$!
-check "every new process is listed within two decay intervals" wait_until 3 "listed $slow && listed $fast && listed $none && listed $idle"
+check "every new process is listed within two seconds" wait_until 3 "listed $slow && listed $fast && listed $none && listed $idle"
 expect_eq "a plain child of the shell decays slowly" "$(pmode $slow)" slow
 expect_eq "a subshell that wrote decay/fast decays fast" "$(pmode $fast)" fast
 expect_eq "one that wrote decay/nodecay does not decay" "$(pmode $none)" none
@@ -73,6 +73,14 @@ expect_match "and logged" "$(dmesg | tail -n 3)" 'decay/fast: rejected write'
 check_fails "procs is read-only" sh -c 'echo 1 > /proc/mosix/procs'
 check "a user sets their own mode" run_as_user 'echo 1 > /proc/mosix/decay/fast && cat /proc/mosix/decay/fast | grep -qx 1'
 check_fails "but not an admin parameter" run_as_user 'echo 1 > /proc/mosix/admin/stay'
+
+# The table follows the processes every second whatever decayinterval is.
+echo 5 > /proc/mosix/admin/decayinterval
+sleep 300 & late=$!
+check "with decayinterval 5, a new process is still listed within 2 s" wait_until 2 listed $late
+check "and has its /proc/mosix/pid directory" wait_until 2 "[ -d /proc/mosix/pid/$late ]"
+echo 1 > /proc/mosix/admin/decayinterval
+kill $late
 
 # Processes that are gone leave the table.
 kill -9 $slow $fast $none $idle $sub 2>/dev/null

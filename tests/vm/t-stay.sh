@@ -22,7 +22,7 @@ expect_match "init cannot move: system" "$(cat $D/1/cantmove)" '^system 0x200$'
 check_fails "kernel threads have no directory" has_dir 2
 
 plain=$(start plain)
-check "a new process gets its directory within two decay intervals" wait_until 3 has_dir $plain
+check "a new process gets its directory within two seconds" wait_until 3 has_dir $plain
 expect_eq "a plain process may move: cantmove is empty" "$(cat $D/$plain/cantmove)" ""
 expect_eq "where: 0 (home)" "$(cat $D/$plain/where)" 0
 expect_eq "nmigs: 0" "$(cat $D/$plain/nmigs)" 0
@@ -71,7 +71,7 @@ kill $up
 
 # Directories follow the processes.
 kill $plain
-check "an exited process's directory goes within two decay intervals" wait_until 3 "! has_dir $plain && ! has_dir $up"
+check "an exited process's directory goes within two seconds" wait_until 3 "! has_dir $plain && ! has_dir $up"
 check_fails "reading a vanished process's file fails" cat $D/$plain/where 2>/dev/null
 check "rmmod with pid directories" rmmod mosix
 finish

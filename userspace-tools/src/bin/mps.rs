@@ -13,8 +13,8 @@ N = migrated to node N, -1 = openMosix is not running here), STAT (R running, S
 sleeping, D in uninterruptible wait, T stopped, Z zombie), TIME (user + system CPU
 time, minutes:seconds), COMMAND (the command line; [name] for kernel threads).
 
-A process gets its /proc/mosix/pid/<pid>/ directory within one decay interval of its
-start; until then it is shown at home (0), which is where every process starts.
+A process gets its /proc/mosix/pid/<pid>/ directory within a second of its start;
+until then it is shown at home (0), which is where every process starts.
 
 Examples:
   mps                  every process
