@@ -39,43 +39,90 @@ fn le64(b: &[u8]) -> u64 {
 
 /// SipHash-2-4-128 of `msg` under `key`.
 pub fn siphash128(key: &[u8; KEY_LEN], msg: &[u8]) -> [u8; TAG_LEN] {
-    let k0 = le64(&key[..8]);
-    let k1 = le64(&key[8..]);
-    let mut v = [
-        k0 ^ 0x736f_6d65_7073_6575,
-        k1 ^ 0x646f_7261_6e64_6f6d,
-        k0 ^ 0x6c79_6765_6e65_7261,
-        k1 ^ 0x7465_6462_7974_6573,
-    ];
-    v[1] ^= 0xee;
-    let mut chunks = msg.chunks_exact(8);
-    for c in &mut chunks {
-        let m = le64(c);
-        v[3] ^= m;
-        sipround(&mut v);
-        sipround(&mut v);
-        v[0] ^= m;
+    let mut h = SipHasher128::new(key);
+    h.update(msg);
+    h.finish()
+}
+
+/// SipHash-2-4-128 over a message given in pieces (a frame header, then its payload).
+#[derive(Clone)]
+pub struct SipHasher128 {
+    v: [u64; 4],
+    /// Bytes not yet absorbed (fewer than 8).
+    tail: [u8; 8],
+    tail_len: usize,
+    len: u64,
+}
+
+impl SipHasher128 {
+    /// A hasher keyed with `key`.
+    pub fn new(key: &[u8; KEY_LEN]) -> Self {
+        let k0 = le64(&key[..8]);
+        let k1 = le64(&key[8..]);
+        let mut v = [
+            k0 ^ 0x736f_6d65_7073_6575,
+            k1 ^ 0x646f_7261_6e64_6f6d,
+            k0 ^ 0x6c79_6765_6e65_7261,
+            k1 ^ 0x7465_6462_7974_6573,
+        ];
+        v[1] ^= 0xee;
+        SipHasher128 { v, tail: [0; 8], tail_len: 0, len: 0 }
     }
-    let rest = chunks.remainder();
-    let b = ((msg.len() as u64) << 56) | le64(rest);
-    v[3] ^= b;
-    sipround(&mut v);
-    sipround(&mut v);
-    v[0] ^= b;
-    v[2] ^= 0xee;
-    for _ in 0..4 {
-        sipround(&mut v);
+
+    fn absorb(&mut self, m: u64) {
+        self.v[3] ^= m;
+        sipround(&mut self.v);
+        sipround(&mut self.v);
+        self.v[0] ^= m;
     }
-    let h0 = v[0] ^ v[1] ^ v[2] ^ v[3];
-    v[1] ^= 0xdd;
-    for _ in 0..4 {
-        sipround(&mut v);
+
+    /// Adds bytes to the message.
+    pub fn update(&mut self, mut msg: &[u8]) {
+        self.len = self.len.wrapping_add(msg.len() as u64);
+        if self.tail_len > 0 {
+            let take = (8 - self.tail_len).min(msg.len());
+            self.tail[self.tail_len..self.tail_len + take].copy_from_slice(&msg[..take]);
+            self.tail_len += take;
+            msg = &msg[take..];
+            if self.tail_len < 8 {
+                return;
+            }
+            let m = u64::from_le_bytes(self.tail);
+            self.absorb(m);
+            self.tail_len = 0;
+        }
+        let mut chunks = msg.chunks_exact(8);
+        for c in &mut chunks {
+            self.absorb(le64(c));
+        }
+        let rest = chunks.remainder();
+        self.tail[..rest.len()].copy_from_slice(rest);
+        self.tail_len = rest.len();
     }
-    let h1 = v[0] ^ v[1] ^ v[2] ^ v[3];
-    let mut out = [0u8; TAG_LEN];
-    out[..8].copy_from_slice(&h0.to_le_bytes());
-    out[8..].copy_from_slice(&h1.to_le_bytes());
-    out
+
+    /// The tag.
+    pub fn finish(mut self) -> [u8; TAG_LEN] {
+        let b = (self.len << 56) | le64(&self.tail[..self.tail_len]);
+        let v = &mut self.v;
+        v[3] ^= b;
+        sipround(v);
+        sipround(v);
+        v[0] ^= b;
+        v[2] ^= 0xee;
+        for _ in 0..4 {
+            sipround(v);
+        }
+        let h0 = v[0] ^ v[1] ^ v[2] ^ v[3];
+        v[1] ^= 0xdd;
+        for _ in 0..4 {
+            sipround(v);
+        }
+        let h1 = v[0] ^ v[1] ^ v[2] ^ v[3];
+        let mut out = [0u8; TAG_LEN];
+        out[..8].copy_from_slice(&h0.to_le_bytes());
+        out[8..].copy_from_slice(&h1.to_le_bytes());
+        out
+    }
 }
 
 /// Compares two tags in time independent of where they differ.
@@ -128,6 +175,24 @@ mod tests {
             h.write(&msg);
             let want = h.finish128().as_bytes();
             assert_eq!(siphash128(&key, &msg), want, "len {len}");
+        }
+    }
+
+    #[test]
+    fn pieces_give_the_same_tag() {
+        let key: [u8; 16] = core::array::from_fn(|i| i as u8 * 7);
+        let msg: std::vec::Vec<u8> = (0..100u8).collect();
+        for n in 0..msg.len() {
+            let one = siphash128(&key, &msg[..n]);
+            for cut1 in 0..=n {
+                let cut2 = (cut1 + 3).min(n);
+                let mut h = SipHasher128::new(&key);
+                h.update(&msg[..cut1]);
+                h.update(&msg[cut1..cut2]);
+                h.update(&[]);
+                h.update(&msg[cut2..n]);
+                assert_eq!(h.finish(), one, "len {n} cuts {cut1} {cut2}");
+            }
         }
     }
 
