@@ -20,6 +20,7 @@ use crate::{
             LoadEntry,
             Slot, //
         },
+        link::LinkCounters,
         load::normalised_load,
         mac::KEY_LEN,
         map::NodeTable,
@@ -56,12 +57,21 @@ pub(crate) struct Config {
     key: Option<[u8; KEY_LEN]>,
     /// Gossip packet counters.
     counters: Counters,
+    /// Link (TCP) counters.
+    link: LinkCounters,
 }
 
 impl Config {
     const fn new() -> Self {
         // INVARIANT: An empty table has no nodes and the view no slots.
-        Config { table: NodeTable::new(), mospe: 0, view: KVVec::new(), key: None, counters: Counters::new() }
+        Config {
+            table: NodeTable::new(),
+            mospe: 0,
+            view: KVVec::new(),
+            key: None,
+            counters: Counters::new(),
+            link: LinkCounters::new(),
+        }
     }
 }
 
@@ -196,6 +206,32 @@ pub(crate) fn has_key() -> bool {
 /// A copy of the packet counters.
 pub(crate) fn counters() -> Counters {
     CONFIG.lock().counters
+}
+
+/// A copy of the link counters.
+pub(crate) fn link_counters() -> LinkCounters {
+    CONFIG.lock().link
+}
+
+/// Updates the link counters.
+pub(crate) fn count_link(f: impl FnOnce(&mut LinkCounters)) {
+    f(&mut CONFIG.lock().link)
+}
+
+/// What the link needs to know of the configuration at one moment.
+pub(crate) struct LinkView {
+    /// The cluster key, if any.
+    pub(crate) key: Option<[u8; KEY_LEN]>,
+    /// This node's id (0: not configured).
+    pub(crate) mospe: u32,
+    /// The peer's address in the table (for a connect: the node asked for).
+    pub(crate) addr: Option<u32>,
+}
+
+/// The key, this node's id and node `id`'s address.
+pub(crate) fn link_view(id: u32) -> LinkView {
+    let cfg = CONFIG.lock();
+    LinkView { key: cfg.key, mospe: cfg.mospe, addr: cfg.table.addr_of(id) }
 }
 
 /// This node's status bits.

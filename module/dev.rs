@@ -9,6 +9,7 @@ use crate::{
             AbiMapEntry,
             AbiVersion,
             KeyArg,
+            LinkTestArg,
             NodeInfo,
             ParamArg,
             TableArg, //
@@ -170,6 +171,17 @@ impl MiscDevice for MosixDev {
                         return Err(EINVAL);
                     }
                 }
+            }
+            abi::MOSIX_IOC_LINK_TEST => {
+                need_admin()?;
+                let mut a = LinkTestArg::from_bytes(&read_arg::<{ LinkTestArg::SIZE }>(ptr)?);
+                if a.count > 100_000 || a.reserved != 0 {
+                    pr_warn!("LINK_TEST rejected: count {} (at most 100000)\n", a.count);
+                    return Err(EINVAL);
+                }
+                let (h, min, max, total) = crate::link::test(a.node, a.count, a.size)?;
+                (a.handshake_ns, a.min_ns, a.max_ns, a.total_ns) = (h, min, max, total);
+                write_arg(ptr, &a.to_bytes())?;
             }
             _ => return Err(ENOTTY),
         }

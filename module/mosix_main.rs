@@ -7,6 +7,7 @@
 mod cluster;
 mod dev;
 mod gossip;
+mod link;
 mod load;
 mod net;
 mod procfs;
@@ -18,6 +19,7 @@ mod sys;
 pub mod mcore {
     pub mod abi;
     pub mod gossip;
+    pub mod link;
     pub mod load;
     pub mod mac;
     pub mod map;
@@ -66,10 +68,11 @@ module! {
 /// The loaded module.
 ///
 /// Fields drop in declaration order: `/proc/mosix` goes first (waiting for its callbacks),
-/// then the gossip thread and its socket, the load sampler, the process statistics it kept,
+/// then the link thread and its listener, the gossip thread and its socket, the load sampler, the process statistics it kept,
 /// and `/dev/mosix` (open files hold a module reference, so none is open by then).
 struct Mosix {
     _proc: procfs::Registration,
+    _link: link::Service,
     _gossip: gossip::Service,
     _load: load::Sampler,
     _procs: procstat::Registration,
@@ -88,12 +91,13 @@ impl kernel::Module for Mosix {
         let procs = procstat::Registration;
         let load = load::Sampler::start()?;
         let gossip = gossip::Service::start()?;
+        let link = link::Service::start()?;
         let proc = procfs::Registration::new()?;
         pr_info!(
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _proc: proc, _gossip: gossip, _load: load, _procs: procs, _dev: dev })
+        Ok(Mosix { _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev })
     }
 }
 

@@ -22,6 +22,10 @@
 #include <linux/timekeeping.h>
 #include <linux/net.h>
 #include <net/sock.h>
+#include <linux/tcp.h>
+#include <asm/cpufeature.h>
+#include <asm/cpuid/api.h>
+#include <asm/fpu/xcr.h>
 
 #include "mosix_shim.h"
 
@@ -279,6 +283,39 @@ void mosix_sock_set_rcvtimeo(struct socket *sock, unsigned int ms)
 	long t = msecs_to_jiffies(ms);
 
 	WRITE_ONCE(sock->sk->sk_rcvtimeo, t > 0 ? t : 1);
+}
+
+void mosix_sock_set_sndtimeo(struct socket *sock, unsigned int ms)
+{
+	long t = msecs_to_jiffies(ms);
+
+	WRITE_ONCE(sock->sk->sk_sndtimeo, t > 0 ? t : 1);
+}
+
+void mosix_sock_tune(struct socket *sock, bool reuseaddr, bool nodelay)
+{
+	if (reuseaddr)
+		sock_set_reuseaddr(sock->sk);
+	if (nodelay)
+		tcp_sock_set_nodelay(sock->sk);
+}
+
+void mosix_cpu_facts(u64 *xfeatures, u32 *xstate_size)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	*xfeatures = 0;
+	*xstate_size = 0;
+	if (!boot_cpu_has(X86_FEATURE_XSAVE))
+		return;
+	*xfeatures = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	cpuid_count(0xd, 1, &eax, &ebx, &ecx, &edx);
+	if (boot_cpu_has(X86_FEATURE_XSAVES))
+		*xstate_size = ebx;
+	else {
+		cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
+		*xstate_size = ebx;
+	}
 }
 
 unsigned long mosix_c_layout(unsigned int item)

@@ -62,8 +62,13 @@ u64 mosix_now_ns(void);
 /* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */
 void mosix_sleep_ms(unsigned int ms);
 
-/* Sets a socket's receive timeout (sk_rcvtimeo, at least one jiffy). */
+/* Sets a socket's receive / send (and connect) timeout (at least one jiffy). */
 void mosix_sock_set_rcvtimeo(struct socket *sock, unsigned int ms);
+void mosix_sock_set_sndtimeo(struct socket *sock, unsigned int ms);
+/* SO_REUSEADDR and/or TCP_NODELAY on a TCP socket. */
+void mosix_sock_tune(struct socket *sock, bool reuseaddr, bool nodelay);
+/* XCR0 and the size of the xsave area the kernel uses (compacted if XSAVES is in use). */
+void mosix_cpu_facts(u64 *xfeatures, u32 *xstate_size);
 
 /* Layout self-check: C's view of the offsets and sizes the Rust bindings rely on. */
 enum mosix_layout_item {

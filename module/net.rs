@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! A kernel UDP socket, fenced into a small safe wrapper (the third and last file, with
+//! Kernel UDP and TCP sockets, fenced into small safe wrappers (the third and last file, with
 //! `sys.rs` and `procfs.rs`, that calls `kernel::bindings` directly).
 
 use crate::sys::shim;
@@ -130,6 +130,166 @@ impl UdpSocket {
 }
 
 impl Drop for UdpSocket {
+    fn drop(&mut self) {
+        // SAFETY: `sock` is live (type invariant) and not used after this.
+        unsafe { bindings::sock_release(self.sock.as_ptr()) };
+    }
+}
+
+/// A TCP/IPv4 socket in the initial network namespace: a listener or a connected stream.
+///
+/// # Invariants
+///
+/// `sock` is a live socket (from `sock_create_kern` or `kernel_accept`), released only on drop.
+pub(crate) struct TcpSocket {
+    sock: NonNull<bindings::socket>,
+}
+
+// SAFETY: As for `UdpSocket`.
+unsafe impl Send for TcpSocket {}
+// SAFETY: Every method takes `&self` and the socket layer locks internally; `shutdown` from
+// another thread is how a blocked receiver is woken.
+unsafe impl Sync for TcpSocket {}
+
+impl TcpSocket {
+    fn create() -> Result<TcpSocket> {
+        let mut raw: *mut bindings::socket = core::ptr::null_mut();
+        // SAFETY: `init_net` lives forever; `raw` is a valid out pointer.
+        let r = unsafe {
+            bindings::sock_create_kern(
+                &raw mut bindings::init_net,
+                bindings::AF_INET as c_int,
+                bindings::sock_type_SOCK_STREAM as c_int,
+                bindings::IPPROTO_TCP as c_int,
+                &mut raw,
+            )
+        };
+        errno(r)?;
+        // INVARIANT: Created just now; released by `Drop`.
+        Ok(TcpSocket { sock: NonNull::new(raw).ok_or(ENOMEM)? })
+    }
+
+    /// Listens on `port` on every local address.
+    pub(crate) fn listen(port: u16, backlog: i32) -> Result<TcpSocket> {
+        let s = Self::create()?;
+        // SAFETY: `sock` is live.
+        unsafe { shim::mosix_sock_tune(s.sock.as_ptr().cast(), true, false) };
+        let mut sin = sockaddr(0, port);
+        // SAFETY: `sock` is live; `sin` is a valid `sockaddr_in` of the given length.
+        let r = unsafe {
+            bindings::kernel_bind(
+                s.sock.as_ptr(),
+                (&raw mut sin).cast::<bindings::sockaddr_unsized>(),
+                size_of::<bindings::sockaddr_in>() as c_int,
+            )
+        };
+        errno(r)?;
+        // SAFETY: `sock` is live and bound.
+        errno(unsafe { bindings::kernel_listen(s.sock.as_ptr(), backlog) })?;
+        Ok(s)
+    }
+
+    /// Waits up to `timeout_ms` for a connection: the stream and the peer's address (host
+    /// order); `Ok(None)` on timeout.
+    pub(crate) fn accept(&self, timeout_ms: u32) -> Result<Option<(TcpSocket, u32)>> {
+        // SAFETY: `sock` is live.
+        unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), timeout_ms) };
+        let mut raw: *mut bindings::socket = core::ptr::null_mut();
+        // SAFETY: `sock` is a live listener; `raw` is a valid out pointer.
+        let r = unsafe { bindings::kernel_accept(self.sock.as_ptr(), &mut raw, 0) };
+        match errno(r) {
+            Ok(_) => {}
+            Err(e) if e == EAGAIN || e == EINTR => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        // INVARIANT: `kernel_accept` succeeded: `raw` is a live socket we now own.
+        let s = TcpSocket { sock: NonNull::new(raw).ok_or(ENOMEM)? };
+        // SAFETY: `sock` is live.
+        unsafe { shim::mosix_sock_tune(s.sock.as_ptr().cast(), false, true) };
+        let mut sin = sockaddr(0, 0);
+        // SAFETY: `sock` is live; `sin` has room for an IPv4 address.
+        let r = unsafe { bindings::kernel_getpeername(s.sock.as_ptr(), (&raw mut sin).cast()) };
+        errno(r)?;
+        Ok(Some((s, u32::from_be(sin.sin_addr.s_addr))))
+    }
+
+    /// Connects to `addr:port` (host order), giving up after `timeout_ms`.
+    pub(crate) fn connect(addr: u32, port: u16, timeout_ms: u32) -> Result<TcpSocket> {
+        let s = Self::create()?;
+        // SAFETY: `sock` is live.
+        unsafe {
+            shim::mosix_sock_tune(s.sock.as_ptr().cast(), false, true);
+            shim::mosix_sock_set_sndtimeo(s.sock.as_ptr().cast(), timeout_ms);
+        }
+        let mut sin = sockaddr(addr, port);
+        // SAFETY: `sock` is live; `sin` is a valid `sockaddr_in` of the given length.
+        let r = unsafe {
+            bindings::kernel_connect(
+                s.sock.as_ptr(),
+                (&raw mut sin).cast::<bindings::sockaddr_unsized>(),
+                size_of::<bindings::sockaddr_in>() as c_int,
+                0,
+            )
+        };
+        match errno(r) {
+            Ok(_) => Ok(s),
+            Err(e) if e == EINPROGRESS || e == EAGAIN => Err(ETIMEDOUT),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends all of `parts`, in order, waiting up to `timeout_ms` for room each time.
+    pub(crate) fn send_all(&self, parts: &[&[u8]], timeout_ms: u32) -> Result {
+        // SAFETY: `sock` is live.
+        unsafe { shim::mosix_sock_set_sndtimeo(self.sock.as_ptr().cast(), timeout_ms) };
+        for part in parts {
+            let mut done = 0;
+            while done < part.len() {
+                let rest = &part[done..];
+                let mut msg = empty_msghdr();
+                msg.msg_flags = bindings::MSG_NOSIGNAL;
+                let mut iov = bindings::kvec { iov_base: rest.as_ptr().cast_mut().cast(), iov_len: rest.len() };
+                // SAFETY: `sock` is live; `iov` describes `rest`, which the call only reads,
+                // for its duration.
+                let r = unsafe { bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, rest.len()) };
+                match errno(r) {
+                    Ok(0) => return Err(ECONNRESET),
+                    Ok(n) => done += n,
+                    Err(e) if e == EAGAIN => return Err(ETIMEDOUT),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills `buf` from the stream, waiting up to `timeout_ms` for each piece. The peer
+    /// closing gives `ECONNRESET`, a timeout `ETIMEDOUT`.
+    pub(crate) fn recv_exact(&self, buf: &mut [u8], timeout_ms: u32) -> Result {
+        // SAFETY: `sock` is live.
+        unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), timeout_ms) };
+        let mut done = 0;
+        while done < buf.len() {
+            let rest = &mut buf[done..];
+            let mut msg = empty_msghdr();
+            let mut iov = bindings::kvec { iov_base: rest.as_mut_ptr().cast(), iov_len: rest.len() };
+            // SAFETY: `sock` is live; `iov` describes `rest`, which the call may write, for
+            // its duration.
+            let r = unsafe {
+                bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, rest.len(), bindings::MSG_WAITALL as c_int)
+            };
+            match errno(r) {
+                Ok(0) => return Err(ECONNRESET),
+                Ok(n) => done += n,
+                Err(e) if e == EAGAIN => return Err(ETIMEDOUT),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TcpSocket {
     fn drop(&mut self) {
         // SAFETY: `sock` is live (type invariant) and not used after this.
         unsafe { bindings::sock_release(self.sock.as_ptr()) };

@@ -336,6 +336,9 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
             for (name, v) in cluster::counters().named() {
                 seq_print!(seq, "{} {}\n", name, v);
             }
+            for (name, v) in cluster::link_counters().named() {
+                seq_print!(seq, "{} {}\n", name, v);
+            }
         }
         ProcFile::Procs => procstat::with_table(|t| {
             for e in t {

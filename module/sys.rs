@@ -43,6 +43,9 @@ pub(crate) mod shim {
         pub(crate) fn mosix_count_runnable() -> c_uint;
         pub(crate) fn mosix_sleep_ms(ms: c_uint);
         pub(crate) fn mosix_sock_set_rcvtimeo(sock: *mut c_void, ms: c_uint);
+        pub(crate) fn mosix_sock_set_sndtimeo(sock: *mut c_void, ms: c_uint);
+        pub(crate) fn mosix_sock_tune(sock: *mut c_void, reuseaddr: bool, nodelay: bool);
+        pub(crate) fn mosix_cpu_facts(xfeatures: *mut u64, xstate_size: *mut u32);
         pub(crate) fn mosix_sample_procs(out: *mut crate::mcore::procstat::Sample, max: usize) -> usize;
         pub(crate) fn mosix_current_proc(pid: *mut i32, ppid: *mut i32, start_ns: *mut u64);
         pub(crate) fn mosix_now_ns() -> u64;
@@ -200,6 +203,14 @@ pub(crate) fn proc_ident(pid: i32) -> Result<(i32, u64)> {
 pub(crate) fn current_runtime_ns() -> u64 {
     // SAFETY: Process context; `current` is always valid.
     unsafe { shim::mosix_current_runtime_ns() }
+}
+
+/// This CPU's xsave facts for the link handshake: XCR0 and the xsave area size.
+pub(crate) fn cpu_facts() -> (u64, u32) {
+    let (mut x, mut n) = (0u64, 0u32);
+    // SAFETY: The pointers are valid for writes; CPUID/XGETBV have no preconditions.
+    unsafe { shim::mosix_cpu_facts(&mut x, &mut n) };
+    (x, n)
 }
 
 /// Monotonic time in ns (the clock of process start times).

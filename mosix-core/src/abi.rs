@@ -206,6 +206,28 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `MOSIX_IOC_LINK_TEST` argument: in, the node and the echo test's shape; out, timings.
+    pub struct LinkTestArg {
+        /// Node to test the link to.
+        pub node: u32,
+        /// Round trips (frames echoed).
+        pub count: u32,
+        /// Payload bytes per frame (at most 256 KiB).
+        pub size: u32,
+        /// Reserved, 0.
+        pub reserved: u32,
+        /// Connect + handshake time, ns.
+        pub handshake_ns: u64,
+        /// Fastest round trip, ns.
+        pub min_ns: u64,
+        /// Slowest round trip, ns.
+        pub max_ns: u64,
+        /// All round trips, ns.
+        pub total_ns: u64,
+    }
+}
+
 /// [`KeyArg::flags`]: remove the installed key.
 pub const KEY_CLEAR: u32 = 1;
 
@@ -242,6 +264,9 @@ pub const MOSIX_IOC_SET_PARAM: u32 = iow(4, ParamArg::SIZE);
 pub const MOSIX_IOC_NODE_INFO: u32 = iowr(5, NodeInfo::SIZE);
 /// Install or remove the cluster key (needs `CAP_SYS_ADMIN`; the key cannot be read back).
 pub const MOSIX_IOC_SET_KEY: u32 = iow(6, KeyArg::SIZE);
+/// Test the link to a node: an authenticated TCP connection, `count` frames echoed
+/// (`CAP_SYS_ADMIN`).
+pub const MOSIX_IOC_LINK_TEST: u32 = iowr(7, LinkTestArg::SIZE);
 
 #[cfg(test)]
 mod tests {

@@ -355,6 +355,73 @@ impl Opener {
     }
 }
 
+/// Link counters, shown in `/proc/mosix/admin/stats` as `link_<name>`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkCounters {
+    /// Connections accepted (handshake done, status Ok).
+    pub accepted: u64,
+    /// Connections we opened successfully.
+    pub connected: u64,
+    /// Handshakes refused by us with a status (wrong node, CPU mismatch, refused purpose).
+    pub refused: u64,
+    /// Connections dropped without an answer: the peer is not in the table, or its address is
+    /// not the one the table gives for the id it claims.
+    pub unknown_peer: u64,
+    /// Handshakes or frames whose tag did not verify.
+    pub bad_mac: u64,
+    /// Malformed handshakes or frames, other versions, frames out of sequence.
+    pub malformed: u64,
+    /// Handshakes that arrived while we had no key.
+    pub no_key: u64,
+    /// Frames received and authenticated.
+    pub frames_in: u64,
+    /// Frames sent.
+    pub frames_out: u64,
+}
+
+impl LinkCounters {
+    /// A zeroed set.
+    pub const fn new() -> Self {
+        LinkCounters {
+            accepted: 0,
+            connected: 0,
+            refused: 0,
+            unknown_peer: 0,
+            bad_mac: 0,
+            malformed: 0,
+            no_key: 0,
+            frames_in: 0,
+            frames_out: 0,
+        }
+    }
+
+    /// Counts a refused message by its error.
+    pub fn count_error(&mut self, e: LinkError) {
+        let c = match e {
+            LinkError::BadMac => &mut self.bad_mac,
+            LinkError::Malformed | LinkError::Version | LinkError::Sequence | LinkError::TooLong => {
+                &mut self.malformed
+            }
+        };
+        *c = c.saturating_add(1);
+    }
+
+    /// `(name, value)` pairs in a fixed order.
+    pub fn named(&self) -> [(&'static str, u64); 9] {
+        [
+            ("link_accepted", self.accepted),
+            ("link_connected", self.connected),
+            ("link_refused", self.refused),
+            ("link_unknown_peer", self.unknown_peer),
+            ("link_bad_mac", self.bad_mac),
+            ("link_malformed", self.malformed),
+            ("link_no_key", self.no_key),
+            ("link_frames_in", self.frames_in),
+            ("link_frames_out", self.frames_out),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

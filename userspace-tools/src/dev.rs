@@ -2,7 +2,7 @@
 
 use crate::{exit, ToolError};
 use mosix_core::abi::{
-    self, AbiMapEntry, AbiVersion, KeyArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_GET_PARAM,
+    self, AbiMapEntry, AbiVersion, KeyArg, LinkTestArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_GET_PARAM, MOSIX_IOC_LINK_TEST,
     MOSIX_IOC_GET_TABLE, MOSIX_IOC_NODE_INFO, MOSIX_IOC_SET_KEY, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE,
     MOSIX_IOC_VERSION,
 };
@@ -133,6 +133,13 @@ impl Device {
         let mut arg = NodeInfo { id, ..Default::default() }.to_bytes();
         self.ioctl(MOSIX_IOC_NODE_INFO, arg.as_mut_ptr())?;
         Ok(NodeInfo::from_bytes(&arg))
+    }
+
+    /// Tests the link to node `node`: `count` echoed frames of `size` bytes.
+    pub fn link_test(&self, node: u32, count: u32, size: u32) -> io::Result<LinkTestArg> {
+        let mut arg = LinkTestArg { node, count, size, ..Default::default() }.to_bytes();
+        self.ioctl(MOSIX_IOC_LINK_TEST, arg.as_mut_ptr())?;
+        Ok(LinkTestArg::from_bytes(&arg))
     }
 
     /// Installs the cluster key (`None`: removes it).

@@ -61,6 +61,12 @@ impl ToolError {
             Some(libc::EPERM) => " (needs root: CAP_SYS_ADMIN)",
             Some(libc::EINVAL) => " (the kernel log says why: dmesg | grep mosix)",
             Some(libc::ENOTTY) => " (the module does not know this request: tool and module versions differ)",
+            Some(libc::EKEYREJECTED) => " (the nodes' cluster keys differ)",
+            Some(libc::ENOKEY) => " (no cluster key installed: mosctl setkey)",
+            Some(libc::EXDEV) => " (the nodes' CPUs differ: xsave features or size)",
+            Some(libc::ENONET) => " (this node is not configured: setpe)",
+            Some(libc::ENOENT) => " (no such node in the table)",
+            Some(libc::ECONNREFUSED) => " (the node takes no links now, or its cluster key or node table differs: see dmesg)",
             _ => "",
         };
         Self::failed(format!("{what}: {e}{hint}"))

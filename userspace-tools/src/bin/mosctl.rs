@@ -115,8 +115,19 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// Show the gossip packet counters (from /proc/mosix/admin/stats).
+    /// Show the gossip and link counters (from /proc/mosix/admin/stats).
     Stats,
+    /// Test the authenticated link (TCP) to a node: connect, then echo frames (needs root).
+    Linktest {
+        /// The node's id.
+        id: u32,
+        /// Round trips.
+        #[arg(short = 'c', long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        count: u32,
+        /// Bytes per frame (at most 262144).
+        #[arg(short = 's', long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=262_144))]
+        size: u32,
+    },
 }
 
 fn main() {
@@ -420,6 +431,27 @@ fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
         }
         Cmd::Clearkey => {
             dev.set_key(None).map_err(|e| ToolError::io("removing the cluster key", e))?;
+            Ok(exit::OK)
+        }
+        Cmd::Linktest { id, count, size } => {
+            let r = dev.link_test(id, count, size).map_err(|e| ToolError::io(&format!("link to node {id}"), e))?;
+            let ms = |ns: u64| ns as f64 / 1e6;
+            let avg = r.total_ns / u64::from(count.max(1));
+            if json {
+                println!(
+                    "{}",
+                    json!({"node": id, "count": count, "size": size, "handshake_ns": r.handshake_ns,
+                           "min_ns": r.min_ns, "avg_ns": avg, "max_ns": r.max_ns})
+                );
+            } else {
+                println!(
+                    "link to node {id}: handshake {:.3} ms; {count} round trips of {size} bytes: min {:.3} / avg {:.3} / max {:.3} ms",
+                    ms(r.handshake_ns),
+                    ms(r.min_ns),
+                    ms(avg),
+                    ms(r.max_ns)
+                );
+            }
             Ok(exit::OK)
         }
         Cmd::Genkey { .. } | Cmd::Stats => unreachable!("handled in body without the device"),

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The inter-node link: authenticated TCP streams on port 5428 (the protocol is
+//! `mcore::link`; this file moves its bytes).
+//!
+//! The `mosix-link` kthread listens, checks each `Hello` (cluster key, the claimed id's table
+//! address is the peer's, addressed to this node, same CPU xsave facts) and answers with a
+//! `Welcome`. It serves `Echo` links itself, one at a time, until the peer closes or is idle
+//! for [`IDLE_MS`] (the `LINK_TEST` ioctl and its benchmark use them); `Migrate` links are
+//! refused until migration lands. [`Link::connect`] is the client side.
+//!
+//! [`cluster::CONFIG`] is taken only to read the key and table and to count, never across a
+//! socket call.
+
+use crate::{
+    cluster,
+    mcore::link::{
+        decode_hello,
+        decode_welcome,
+        encode_hello,
+        encode_welcome,
+        session,
+        Cpu,
+        FrameHeader,
+        Greeting,
+        LinkError,
+        Opener,
+        Purpose,
+        Role,
+        Sealer,
+        Status,
+        HEADER_LEN,
+        HELLO_LEN,
+        MAX_PAYLOAD,
+        NONCE_LEN, //
+    },
+    mcore::mac::TAG_LEN,
+    net::TcpSocket,
+    sys, //
+};
+use core::ptr::NonNull;
+use kernel::{
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    prelude::*,
+};
+
+/// The link's TCP port (the gossip's UDP port number).
+pub(crate) const PORT: u16 = 5428;
+/// Longest wait for each handshake message.
+const HANDSHAKE_MS: u32 = 2000;
+/// An echo link idle this long is closed.
+const IDLE_MS: u32 = 5000;
+/// Longest wait in `accept` before the thread looks at its stop flag.
+const ACCEPT_WAIT_MS: u32 = 200;
+
+fn nonce() -> [u8; NONCE_LEN] {
+    let mut n = [0u8; NONCE_LEN];
+    n[..8].copy_from_slice(&sys::random_u64().to_le_bytes());
+    n[8..].copy_from_slice(&sys::random_u64().to_le_bytes());
+    n
+}
+
+fn cpu() -> Cpu {
+    let (xfeatures, xstate_size) = sys::cpu_facts();
+    Cpu { xfeatures, xstate_size }
+}
+
+fn link_errno(e: LinkError) -> Error {
+    cluster::count_link(|c| c.count_error(e));
+    match e {
+        LinkError::BadMac => EKEYREJECTED,
+        LinkError::Sequence | LinkError::Malformed | LinkError::Version | LinkError::TooLong => EPROTO,
+    }
+}
+
+/// An established link.
+pub(crate) struct Link {
+    sock: TcpSocket,
+    sealer: Sealer,
+    opener: Opener,
+}
+
+impl Link {
+    /// Opens a link to node `node` for `purpose`.
+    pub(crate) fn connect(node: u32, purpose: Purpose) -> Result<Link> {
+        let v = cluster::link_view(node);
+        let key = v.key.ok_or(ENOKEY)?;
+        if v.mospe == 0 {
+            return Err(ENONET);
+        }
+        let addr = v.addr.ok_or(ENOENT)?;
+        let sock = TcpSocket::connect(addr, PORT, HANDSHAKE_MS)?;
+        let nc = nonce();
+        let hello = Greeting { code: purpose as u16, from: v.mospe, to: node, nonce: nc, cpu: cpu() };
+        sock.send_all(&[&encode_hello(&key, &hello)], HANDSHAKE_MS)?;
+        let mut b = [0u8; HELLO_LEN];
+        sock.recv_exact(&mut b, HANDSHAKE_MS).map_err(|e| {
+            if e == ECONNRESET {
+                // The server closes without an answer when our Hello does not verify or our
+                // address is not the one its table gives for us.
+                pr_info!("link to node {} closed during the handshake: cluster keys or node tables differ?\n", node);
+                ECONNREFUSED
+            } else {
+                e
+            }
+        })?;
+        let w = decode_welcome(&key, &b, &nc).map_err(link_errno)?;
+        if w.from != node {
+            return Err(link_errno(LinkError::Malformed));
+        }
+        match w.status() {
+            Some(Status::Ok) => {}
+            Some(s) => {
+                pr_info!("link to node {} refused: {}\n", node, s.text());
+                return Err(match s {
+                    Status::CpuMismatch => EXDEV,
+                    Status::Busy => EBUSY,
+                    Status::WrongNode => EHOSTUNREACH,
+                    Status::Ok | Status::Refused => ECONNREFUSED,
+                });
+            }
+            None => return Err(link_errno(LinkError::Malformed)),
+        }
+        let (sealer, opener) = session(&key, Role::Client, &nc, &w.nonce);
+        cluster::count_link(|c| c.connected += 1);
+        Ok(Link { sock, sealer, opener })
+    }
+
+    /// Sends one frame whose payload is `parts` concatenated.
+    pub(crate) fn send(&mut self, kind: u8, parts: &[&[u8]], timeout_ms: u32) -> Result {
+        // Header, at most 6 parts, tag.
+        let n = parts.len();
+        if n > 6 {
+            return Err(EMSGSIZE);
+        }
+        let (header, tag) = self.sealer.seal(kind, 0, parts).ok_or(EMSGSIZE)?;
+        let mut all: [&[u8]; 8] = [&[]; 8];
+        all[0] = &header;
+        all[1..=n].copy_from_slice(parts);
+        all[n + 1] = &tag;
+        self.sock.send_all(&all[..n + 2], timeout_ms)?;
+        cluster::count_link(|c| c.frames_out += 1);
+        Ok(())
+    }
+
+    /// Receives one frame into `buf` (which must hold its payload): its header; the payload
+    /// is `buf[..len]`. A frame that does not verify closes the link (`EKEYREJECTED`,
+    /// `EPROTO`).
+    pub(crate) fn recv(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<FrameHeader> {
+        let mut header = [0u8; HEADER_LEN];
+        self.sock.recv_exact(&mut header, timeout_ms)?;
+        let h = self.opener.header(&header).map_err(link_errno)?;
+        let len = h.len as usize;
+        let payload = buf.get_mut(..len).ok_or(EMSGSIZE)?;
+        self.sock.recv_exact(payload, timeout_ms)?;
+        let mut tag = [0u8; TAG_LEN];
+        self.sock.recv_exact(&mut tag, timeout_ms)?;
+        let h = self.opener.verify(&header, payload, &tag).map_err(link_errno)?;
+        cluster::count_link(|c| c.frames_in += 1);
+        Ok(h)
+    }
+}
+
+/// Answers a `Hello` on a freshly accepted connection; the link if it is accepted.
+fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose)> {
+    let mut b = [0u8; HELLO_LEN];
+    sock.recv_exact(&mut b, HANDSHAKE_MS)?;
+    let claimed = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
+    let v = cluster::link_view(claimed);
+    let Some(key) = v.key else {
+        cluster::count_link(|c| c.no_key += 1);
+        return Err(ENOKEY);
+    };
+    let hello = decode_hello(&key, &b).map_err(link_errno)?;
+    // The claimed id must be a table node at the address the connection comes from: a node
+    // holding the key cannot pose as another.
+    if v.addr != Some(peer) {
+        cluster::count_link(|c| c.unknown_peer += 1);
+        return Err(EACCES);
+    }
+    let purpose = hello.purpose();
+    let status = if hello.to != v.mospe || v.mospe == 0 {
+        Status::WrongNode
+    } else if hello.cpu != cpu() {
+        Status::CpuMismatch
+    } else if purpose != Some(Purpose::Echo) {
+        Status::Refused
+    } else {
+        Status::Ok
+    };
+    let ns = nonce();
+    let welcome = Greeting { code: status as u16, from: v.mospe, to: claimed, nonce: ns, cpu: cpu() };
+    sock.send_all(&[&encode_welcome(&key, &welcome, &hello.nonce)], HANDSHAKE_MS)?;
+    let Some(purpose) = purpose.filter(|_| status == Status::Ok) else {
+        cluster::count_link(|c| c.refused += 1);
+        pr_info!("link from node {} refused: {}\n", claimed, status.text());
+        return Err(ECONNREFUSED);
+    };
+    let (sealer, opener) = session(&key, Role::Server, &hello.nonce, &ns);
+    cluster::count_link(|c| c.accepted += 1);
+    Ok((Link { sock, sealer, opener }, purpose))
+}
+
+/// Echoes frames until the peer closes, goes idle, or sends a bad frame.
+fn echo(link: &mut Link, buf: &mut [u8]) -> Result {
+    loop {
+        let h = link.recv(buf, IDLE_MS)?;
+        let len = h.len as usize;
+        let payload = buf.get(..len).ok_or(EINVAL)?;
+        link.send(h.kind, &[payload], IDLE_MS)?;
+    }
+}
+
+/// What the link thread owns.
+struct State {
+    listener: TcpSocket,
+    buf: KVVec<u8>,
+}
+
+/// The listener kthread.
+///
+/// # Safety
+///
+/// `data` is the `State` that [`Service`] owns and frees only after `kthread_stop` returns.
+unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
+    // SAFETY: Valid and used only by this thread until it ends (function contract).
+    let state = unsafe { &mut *data.cast::<State>() };
+    while !sys::should_stop() {
+        match state.listener.accept(ACCEPT_WAIT_MS) {
+            Ok(Some((sock, peer))) => {
+                if let Ok((mut link, Purpose::Echo)) = handshake(sock, peer) {
+                    // Ends when the peer closes or idles; either way the link is done.
+                    let _ = echo(&mut link, &mut state.buf);
+                }
+            }
+            Ok(None) => {}
+            Err(_) => sys::sleep_ms(100),
+        }
+    }
+    0
+}
+
+/// The running link service; stops its thread and closes the listener on drop.
+pub(crate) struct Service {
+    thread: Option<sys::KThread>,
+    state: NonNull<State>,
+}
+
+// SAFETY: `state` is only touched by the thread, and freed after it has stopped.
+unsafe impl Send for Service {}
+// SAFETY: `Service` has no `&self` methods that touch `state`.
+unsafe impl Sync for Service {}
+
+impl Service {
+    /// Binds TCP port [`PORT`] and starts the thread.
+    pub(crate) fn start() -> Result<Service> {
+        let listener = TcpSocket::listen(PORT, 16).inspect_err(|e| {
+            pr_err!("cannot listen on TCP port {} for links: error {}\n", PORT, e.to_errno());
+        })?;
+        let mut buf = KVVec::new();
+        buf.resize(MAX_PAYLOAD as usize, 0, GFP_KERNEL)?;
+        let state = KBox::new(State { listener, buf }, GFP_KERNEL)?;
+        let state = NonNull::new(KBox::into_raw(state)).ok_or(ENOMEM)?;
+        // SAFETY: `state` stays valid until `Drop` frees it, after stopping the thread.
+        match unsafe { sys::KThread::run_with(c"mosix-link", serve, state.as_ptr().cast()) } {
+            Ok(t) => Ok(Service { thread: Some(t), state }),
+            Err(e) => {
+                // SAFETY: The thread did not start; we own `state` again.
+                drop(unsafe { KBox::from_raw(state.as_ptr()) });
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        // Stops the thread (`kthread_stop` waits for it; `accept` wakes every 200 ms and an
+        // echo link within its idle time).
+        drop(self.thread.take());
+        // SAFETY: The thread has ended; nothing else uses `state`.
+        drop(unsafe { KBox::from_raw(self.state.as_ptr()) });
+    }
+}
+
+/// Measures a link to `node`: connects (Echo), sends `count` frames of `size` bytes one after
+/// the other, each echoed back. Returns (handshake ns, min, max, total round-trip ns).
+pub(crate) fn test(node: u32, count: u32, size: u32) -> Result<(u64, u64, u64, u64)> {
+    let size = size.min(MAX_PAYLOAD) as usize;
+    let t0 = sys::now_ns();
+    let mut link = Link::connect(node, Purpose::Echo)?;
+    let handshake = sys::now_ns().saturating_sub(t0);
+    let mut out = KVVec::new();
+    out.resize(size, 0u8, GFP_KERNEL)?;
+    let mut back = KVVec::new();
+    back.resize(size, 0u8, GFP_KERNEL)?;
+    let (mut min, mut max, mut total) = (u64::MAX, 0u64, 0u64);
+    for i in 0..count {
+        if let Some(b) = out.first_mut() {
+            *b = i as u8;
+        }
+        let t = sys::now_ns();
+        link.send(1, &[&out], HANDSHAKE_MS)?;
+        let h = link.recv(&mut back, HANDSHAKE_MS)?;
+        let rtt = sys::now_ns().saturating_sub(t);
+        if h.len as usize != size || back[..] != out[..] {
+            return Err(EPROTO);
+        }
+        min = min.min(rtt);
+        max = max.max(rtt);
+        total = total.saturating_add(rtt);
+    }
+    Ok((handshake, if count == 0 { 0 } else { min }, max, total))
+}
