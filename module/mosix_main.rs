@@ -19,6 +19,7 @@ mod sys;
 pub mod mcore {
     pub mod abi;
     pub mod gossip;
+    pub mod image;
     pub mod link;
     pub mod load;
     pub mod mac;

@@ -15,6 +15,7 @@ extern crate std;
 
 pub mod abi;
 pub mod gossip;
+pub mod image;
 pub mod link;
 pub mod load;
 pub mod mac;

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The migration image: what a process's home sends over its link so that the target can
+//! rebuild it (frame kinds of `link`; layouts little endian, fixed size, no padding).
+//!
+//! ```text
+//! BEGIN   ProcHeader (identity, credentials, mm layout, TLS bases, counts)
+//! REGS    the user register file (x86_64 pt_regs, 21 u64)
+//! FPU     the xsave area (ProcHeader.fpu_size bytes, the kernel's own layout)
+//! VMAS    VmaDesc x ProcHeader.nvmas
+//! PAGES   PageRun + 4096 B per page (nothing for a zero run); as many frames as needed
+//! END     the number of pages sent (a check)
+//! ```
+//!
+//! The target checks everything before it touches a process: the peer is authenticated, but
+//! a bug at home must not become a crash on the target. [`ImageCheck`] follows the stream and
+//! says what is wrong.
+
+/// Page size (x86_64).
+pub const PAGE: u64 = 4096;
+/// Highest user address + 1 (x86_64, 4-level paging).
+pub const USER_TOP: u64 = 0x0000_7fff_ffff_f000;
+/// Most VMAs a migrant may have (Linux's default `vm.max_map_count` is 65530).
+pub const MAX_VMAS: u32 = 65_530;
+/// Most pages in one `PAGES` frame (the payload stays under `link::MAX_PAYLOAD`).
+pub const MAX_RUN: u32 = 63;
+
+/// Frame kinds of a migration.
+pub mod kind {
+    /// `ProcHeader`.
+    pub const BEGIN: u8 = 0x10;
+    /// Registers.
+    pub const REGS: u8 = 0x11;
+    /// FPU state.
+    pub const FPU: u8 = 0x12;
+    /// VMA descriptors.
+    pub const VMAS: u8 = 0x13;
+    /// A run of pages.
+    pub const PAGES: u8 = 0x14;
+    /// End of the image.
+    pub const END: u8 = 0x1f;
+    /// The target's answer: `i32` status (0 or `-errno`), then the pid the process has there.
+    pub const ACK: u8 = 0x20;
+}
+
+/// Why an image was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageError {
+    /// A frame of the wrong length for its kind.
+    Length,
+    /// A frame out of order (e.g. pages before the VMAs).
+    Order,
+    /// A VMA that is empty, unaligned, above user space, or overlaps the previous one.
+    BadVma,
+    /// Too many VMAs.
+    TooManyVmas,
+    /// A page run outside every VMA, unaligned, or too long.
+    BadRun,
+    /// The end frame's page count differs from the pages received.
+    Count,
+    /// An FPU area of another size than this CPU's.
+    FpuSize,
+}
+
+impl core::fmt::Display for ImageError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ImageError::Length => "frame of the wrong length",
+            ImageError::Order => "frame out of order",
+            ImageError::BadVma => "bad memory area",
+            ImageError::TooManyVmas => "too many memory areas",
+            ImageError::BadRun => "page run outside the memory areas",
+            ImageError::Count => "page count differs",
+            ImageError::FpuSize => "FPU state of another size",
+        })
+    }
+}
+
+fn put(b: &mut [u8], at: &mut usize, v: &[u8]) {
+    if let Some(d) = b.get_mut(*at..*at + v.len()) {
+        d.copy_from_slice(v);
+    }
+    *at += v.len();
+}
+
+fn get<const N: usize>(b: &[u8], at: &mut usize) -> [u8; N] {
+    let mut a = [0u8; N];
+    if let Some(s) = b.get(*at..*at + N) {
+        a.copy_from_slice(s);
+    }
+    *at += N;
+    a
+}
+
+fn get_u32(b: &[u8], at: &mut usize) -> u32 {
+    u32::from_le_bytes(get(b, at))
+}
+
+fn get_u64(b: &[u8], at: &mut usize) -> u64 {
+    u64::from_le_bytes(get(b, at))
+}
+
+/// Identity, credentials and memory layout of a migrant (`BEGIN`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcHeader {
+    /// Home node id.
+    pub home: u32,
+    /// Pid at home.
+    pub pid: i32,
+    /// uid, euid, suid, fsuid.
+    pub uids: [u32; 4],
+    /// gid, egid, sgid, fsgid.
+    pub gids: [u32; 4],
+    /// Name (`comm`), NUL padded.
+    pub comm: [u8; 16],
+    /// `start_code, end_code, start_data, end_data, start_brk, brk, start_stack, arg_start,
+    /// arg_end, env_start, env_end` of the `mm`.
+    pub mm: [u64; 11],
+    /// Where the vDSO text starts (the target moves its own there).
+    pub vdso: u64,
+    /// TLS bases.
+    pub fs_base: u64,
+    /// `gs` base.
+    pub gs_base: u64,
+    /// Blocked signals.
+    pub blocked: u64,
+    /// Number of VMAs that follow.
+    pub nvmas: u32,
+    /// Size of the FPU frame.
+    pub fpu_size: u32,
+}
+
+impl ProcHeader {
+    /// Encoded size.
+    pub const LEN: usize = 4 + 4 + 16 + 16 + 16 + 88 + 8 * 4 + 4 + 4;
+
+    /// Encodes into `LEN` bytes.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        let at = &mut 0;
+        put(&mut b, at, &self.home.to_le_bytes());
+        put(&mut b, at, &self.pid.to_le_bytes());
+        for u in self.uids.iter().chain(self.gids.iter()) {
+            put(&mut b, at, &u.to_le_bytes());
+        }
+        put(&mut b, at, &self.comm);
+        for v in self.mm.iter().chain([self.vdso, self.fs_base, self.gs_base, self.blocked].iter()) {
+            put(&mut b, at, &v.to_le_bytes());
+        }
+        put(&mut b, at, &self.nvmas.to_le_bytes());
+        put(&mut b, at, &self.fpu_size.to_le_bytes());
+        b
+    }
+
+    /// Decodes a `BEGIN` payload.
+    pub fn decode(b: &[u8]) -> Result<Self, ImageError> {
+        if b.len() != Self::LEN {
+            return Err(ImageError::Length);
+        }
+        let at = &mut 0;
+        let mut h = ProcHeader { home: get_u32(b, at), pid: get_u32(b, at) as i32, ..Default::default() };
+        for u in h.uids.iter_mut() {
+            *u = get_u32(b, at);
+        }
+        for g in h.gids.iter_mut() {
+            *g = get_u32(b, at);
+        }
+        h.comm = get(b, at);
+        for m in h.mm.iter_mut() {
+            *m = get_u64(b, at);
+        }
+        h.vdso = get_u64(b, at);
+        h.fs_base = get_u64(b, at);
+        h.gs_base = get_u64(b, at);
+        h.blocked = get_u64(b, at);
+        h.nvmas = get_u32(b, at);
+        h.fpu_size = get_u32(b, at);
+        if h.nvmas > MAX_VMAS {
+            return Err(ImageError::TooManyVmas);
+        }
+        Ok(h)
+    }
+}
+
+/// [`VmaDesc::flags`]: the area grows down (the stack).
+pub const VMA_GROWSDOWN: u32 = 1;
+/// [`VmaDesc::flags`]: the kernel's own area (`[vdso]`, `[vvar]`...): not copied; the target
+/// has its own, moved to the same place.
+pub const VMA_SPECIAL: u32 = 2;
+/// Protection bits (as `mmap`'s `PROT_*`).
+pub const PROT_READ: u32 = 1;
+/// Writable.
+pub const PROT_WRITE: u32 = 2;
+/// Executable.
+pub const PROT_EXEC: u32 = 4;
+
+/// One memory area of a migrant (`VMAS`, sorted by address, not overlapping).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VmaDesc {
+    /// First address (page aligned).
+    pub start: u64,
+    /// End address (page aligned, above `start`).
+    pub end: u64,
+    /// `PROT_*`.
+    pub prot: u32,
+    /// `VMA_*`.
+    pub flags: u32,
+}
+
+impl VmaDesc {
+    /// Encoded size.
+    pub const LEN: usize = 24;
+
+    /// Encodes into `LEN` bytes.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        let at = &mut 0;
+        put(&mut b, at, &self.start.to_le_bytes());
+        put(&mut b, at, &self.end.to_le_bytes());
+        put(&mut b, at, &self.prot.to_le_bytes());
+        put(&mut b, at, &self.flags.to_le_bytes());
+        b
+    }
+
+    fn decode(b: &[u8]) -> Self {
+        let at = &mut 0;
+        VmaDesc { start: get_u64(b, at), end: get_u64(b, at), prot: get_u32(b, at), flags: get_u32(b, at) }
+    }
+
+    /// Pages in the area.
+    pub const fn pages(&self) -> u64 {
+        self.end.saturating_sub(self.start) / PAGE
+    }
+}
+
+/// Decodes a `VMAS` payload (any number of descriptors), checking each against the previous.
+pub fn decode_vmas(b: &[u8], prev_end: &mut u64, out: &mut dyn FnMut(VmaDesc)) -> Result<u32, ImageError> {
+    if !b.len().is_multiple_of(VmaDesc::LEN) {
+        return Err(ImageError::Length);
+    }
+    let mut n = 0;
+    for c in b.chunks_exact(VmaDesc::LEN) {
+        let v = VmaDesc::decode(c);
+        let aligned = v.start.is_multiple_of(PAGE) && v.end.is_multiple_of(PAGE);
+        if !aligned || v.start >= v.end || v.end > USER_TOP || v.start < *prev_end || v.prot & !7 != 0 || v.flags & !3 != 0 {
+            return Err(ImageError::BadVma);
+        }
+        *prev_end = v.end;
+        out(v);
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The header of a `PAGES` frame: `count` pages from `addr`, whose bytes follow unless the
+/// run is all zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRun {
+    /// First page's address.
+    pub addr: u64,
+    /// Pages in the run (at most [`MAX_RUN`] with data; any number when zero).
+    pub count: u32,
+    /// The pages are all zero: no bytes follow.
+    pub zero: bool,
+}
+
+impl PageRun {
+    /// Encoded size.
+    pub const LEN: usize = 16;
+
+    /// Encodes the run header.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        b[..8].copy_from_slice(&self.addr.to_le_bytes());
+        b[8..12].copy_from_slice(&self.count.to_le_bytes());
+        b[12] = u8::from(self.zero);
+        b
+    }
+
+    /// Decodes a `PAGES` payload: the run and its page bytes.
+    pub fn decode(b: &[u8]) -> Result<(PageRun, &[u8]), ImageError> {
+        let (h, data) = b.split_at_checked(Self::LEN).ok_or(ImageError::Length)?;
+        let at = &mut 0;
+        let addr = get_u64(h, at);
+        let count = get_u32(h, at);
+        let zero = match (h[12], &h[13..]) {
+            (0, [0, 0, 0]) => false,
+            (1, [0, 0, 0]) => true,
+            _ => return Err(ImageError::Length),
+        };
+        let want = if zero { 0 } else { u64::from(count) * PAGE };
+        if data.len() as u64 != want || (!zero && count > MAX_RUN) || count == 0 {
+            return Err(ImageError::Length);
+        }
+        Ok((PageRun { addr, count, zero }, data))
+    }
+}
+
+/// Follows an incoming image frame by frame and checks its order and contents. The target
+/// keeps the VMAs it is given (to map them) and asks `run_fits` for every page run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImageCheck {
+    stage: u8,
+    vmas_left: u32,
+    prev_end: u64,
+    pages: u64,
+}
+
+impl ImageCheck {
+    /// A check at the start of an image.
+    pub const fn new() -> Self {
+        ImageCheck { stage: 0, vmas_left: 0, prev_end: 0, pages: 0 }
+    }
+
+    /// Checks the next frame's kind against the order BEGIN, REGS, FPU, VMAS+, PAGES*, END.
+    pub fn next(&mut self, kind: u8) -> Result<(), ImageError> {
+        let ok = match (self.stage, kind) {
+            (0, kind::BEGIN) | (1, kind::REGS) | (2, kind::FPU) => {
+                self.stage += 1;
+                true
+            }
+            (3, kind::VMAS) => true,
+            (3, kind::PAGES) | (3, kind::END) => self.vmas_left == 0,
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ImageError::Order)
+        }
+    }
+
+    /// Records the header's VMA count.
+    pub fn begin(&mut self, h: &ProcHeader) {
+        self.vmas_left = h.nvmas;
+    }
+
+    /// Checks a `VMAS` payload, handing each descriptor to `out`.
+    pub fn vmas(&mut self, payload: &[u8], out: &mut dyn FnMut(VmaDesc)) -> Result<(), ImageError> {
+        let n = decode_vmas(payload, &mut self.prev_end, out)?;
+        self.vmas_left = self.vmas_left.checked_sub(n).ok_or(ImageError::TooManyVmas)?;
+        Ok(())
+    }
+
+    /// Checks a page run against the VMAs (sorted) and counts its pages.
+    pub fn run(&mut self, run: &PageRun, vmas: &[VmaDesc]) -> Result<(), ImageError> {
+        let end = run.addr.checked_add(u64::from(run.count) * PAGE).ok_or(ImageError::BadRun)?;
+        let i = vmas.partition_point(|v| v.end <= run.addr);
+        let inside = vmas.get(i).is_some_and(|v| v.start <= run.addr && end <= v.end && v.flags & VMA_SPECIAL == 0);
+        if !run.addr.is_multiple_of(PAGE) || !inside {
+            return Err(ImageError::BadRun);
+        }
+        self.pages += u64::from(run.count);
+        Ok(())
+    }
+
+    /// Checks the `END` payload (the page count).
+    pub fn end(&mut self, payload: &[u8]) -> Result<(), ImageError> {
+        let b: [u8; 8] = payload.try_into().map_err(|_| ImageError::Length)?;
+        if u64::from_le_bytes(b) != self.pages {
+            return Err(ImageError::Count);
+        }
+        self.stage = 4;
+        Ok(())
+    }
+
+    /// Whether the whole image has arrived.
+    pub const fn complete(&self) -> bool {
+        self.stage == 4
+    }
+}
+
+/// Splits `pages` (one bool per page: all zero?) of an area into runs: zero runs of any
+/// length, data runs of at most [`MAX_RUN`] pages. Calls `out(first_page_index, count, zero)`.
+pub fn runs(zero: &[bool], out: &mut dyn FnMut(usize, u32, bool)) {
+    let mut i = 0;
+    while let Some(&z) = zero.get(i) {
+        let mut n = 1;
+        while zero.get(i + n) == Some(&z) && (z || n < MAX_RUN as usize) {
+            n += 1;
+        }
+        out(i, n as u32, z);
+        i += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn header() -> ProcHeader {
+        ProcHeader {
+            home: 1,
+            pid: 42,
+            uids: [1000, 1000, 1000, 1000],
+            gids: [100, 100, 100, 100],
+            comm: *b"hog\0\0\0\0\0\0\0\0\0\0\0\0\0",
+            mm: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+            vdso: 0x7fff_0000_0000,
+            fs_base: 0x4000_0000,
+            gs_base: 0,
+            blocked: 1 << 13,
+            nvmas: 2,
+            fpu_size: 2696,
+        }
+    }
+
+    #[test]
+    fn header_round_trip() {
+        let h = header();
+        assert_eq!(ProcHeader::decode(&h.encode()), Ok(h));
+        assert_eq!(ProcHeader::decode(&h.encode()[1..]), Err(ImageError::Length));
+        let mut many = h;
+        many.nvmas = MAX_VMAS + 1;
+        assert_eq!(ProcHeader::decode(&many.encode()), Err(ImageError::TooManyVmas));
+    }
+
+    fn vmas_bytes(v: &[VmaDesc]) -> Vec<u8> {
+        v.iter().flat_map(|v| v.encode()).collect()
+    }
+
+    #[test]
+    fn a_whole_image_is_checked() {
+        let vmas = [
+            VmaDesc { start: 0x400000, end: 0x402000, prot: PROT_READ | PROT_EXEC, flags: 0 },
+            VmaDesc { start: 0x7ffd_0000_0000, end: 0x7ffd_0002_0000, prot: 3, flags: VMA_GROWSDOWN },
+        ];
+        let mut c = ImageCheck::new();
+        assert_eq!(c.next(kind::REGS), Err(ImageError::Order));
+        c.next(kind::BEGIN).unwrap();
+        c.begin(&header());
+        c.next(kind::REGS).unwrap();
+        c.next(kind::FPU).unwrap();
+        assert_eq!(c.next(kind::PAGES), Err(ImageError::Order), "VMAs first");
+        c.next(kind::VMAS).unwrap();
+        let mut got = Vec::new();
+        c.vmas(&vmas_bytes(&vmas), &mut |v| got.push(v)).unwrap();
+        assert_eq!(got, vmas);
+        c.next(kind::PAGES).unwrap();
+        c.run(&PageRun { addr: 0x400000, count: 2, zero: false }, &got).unwrap();
+        c.run(&PageRun { addr: 0x7ffd_0000_0000, count: 32, zero: true }, &got).unwrap();
+        assert_eq!(c.run(&PageRun { addr: 0x401000, count: 2, zero: false }, &got), Err(ImageError::BadRun), "past the end");
+        assert_eq!(c.run(&PageRun { addr: 0x500000, count: 1, zero: true }, &got), Err(ImageError::BadRun), "no area");
+        assert_eq!(c.run(&PageRun { addr: 0x400800, count: 1, zero: true }, &got), Err(ImageError::BadRun), "unaligned");
+        assert_eq!(c.end(&33u64.to_le_bytes()), Err(ImageError::Count));
+        c.next(kind::END).unwrap();
+        c.end(&34u64.to_le_bytes()).unwrap();
+        assert!(c.complete());
+    }
+
+    #[test]
+    fn bad_vmas() {
+        let ok = VmaDesc { start: 0x1000, end: 0x3000, prot: 3, flags: 0 };
+        for bad in [
+            VmaDesc { start: 0x1000, end: 0x1000, ..ok },
+            VmaDesc { start: 0x1800, ..ok },
+            VmaDesc { end: USER_TOP + PAGE, ..ok },
+            VmaDesc { prot: 8, ..ok },
+            VmaDesc { flags: 4, ..ok },
+        ] {
+            assert_eq!(decode_vmas(&bad.encode(), &mut 0, &mut |_| {}), Err(ImageError::BadVma), "{bad:?}");
+        }
+        // Overlap with the previous one.
+        assert_eq!(decode_vmas(&vmas_bytes(&[ok, ok]), &mut 0, &mut |_| {}), Err(ImageError::BadVma));
+        assert_eq!(decode_vmas(&[0u8; 23], &mut 0, &mut |_| {}), Err(ImageError::Length));
+        // More than the header announced.
+        let mut c = ImageCheck::new();
+        let mut h = header();
+        h.nvmas = 1;
+        c.begin(&h);
+        let two = [ok, VmaDesc { start: 0x4000, end: 0x5000, ..ok }];
+        assert_eq!(c.vmas(&vmas_bytes(&two), &mut |_| {}), Err(ImageError::TooManyVmas));
+    }
+
+    #[test]
+    fn page_runs() {
+        let r = PageRun { addr: 0x1000, count: 2, zero: false };
+        let mut b = r.encode().to_vec();
+        b.extend_from_slice(&[7u8; 8192]);
+        let (got, data) = PageRun::decode(&b).unwrap();
+        assert_eq!((got, data.len()), (r, 8192));
+        assert_eq!(PageRun::decode(&b[..b.len() - 1]), Err(ImageError::Length));
+        let z = PageRun { addr: 0x1000, count: 1_000_000, zero: true };
+        assert_eq!(PageRun::decode(&z.encode()).unwrap().0, z);
+        let mut big = PageRun { count: MAX_RUN + 1, ..r }.encode().to_vec();
+        big.extend(std::iter::repeat_n(0u8, (MAX_RUN as usize + 1) * 4096));
+        assert_eq!(PageRun::decode(&big), Err(ImageError::Length));
+        assert!(16 + MAX_RUN as usize * 4096 <= super::super::link::MAX_PAYLOAD as usize);
+    }
+
+    #[test]
+    fn runs_split_zero_and_data() {
+        let mut pages = std::vec![false; 130];
+        for p in pages.iter_mut().skip(10).take(20) {
+            *p = true;
+        }
+        let mut got = Vec::new();
+        runs(&pages, &mut |i, n, z| got.push((i, n, z)));
+        assert_eq!(got, [(0, 10, false), (10, 20, true), (30, 63, false), (93, 37, false)]);
+        let mut all_zero = Vec::new();
+        runs(&[true; 500], &mut |i, n, z| all_zero.push((i, n, z)));
+        assert_eq!(all_zero, [(0, 500, true)]);
+        runs(&[], &mut |_, _, _| panic!("no runs"));
+    }
+}
