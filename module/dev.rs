@@ -8,6 +8,7 @@ use crate::{
             self,
             AbiMapEntry,
             AbiVersion,
+            ImageTestArg,
             KeyArg,
             LinkTestArg,
             NodeInfo,
@@ -181,6 +182,13 @@ impl MiscDevice for MosixDev {
                 }
                 let (h, min, max, total) = crate::link::test(a.node, a.count, a.size)?;
                 (a.handshake_ns, a.min_ns, a.max_ns, a.total_ns) = (h, min, max, total);
+                write_arg(ptr, &a.to_bytes())?;
+            }
+            abi::MOSIX_IOC_IMAGE_TEST => {
+                let mut a = ImageTestArg::from_bytes(&read_arg::<{ ImageTestArg::SIZE }>(ptr)?);
+                let f = crate::migrate::image_test(a.pid, a.node)?;
+                (a.pages, a.zero_pages, a.bytes, a.capture_ns, a.total_ns) =
+                    (f.pages, f.zero_pages, f.bytes, f.capture_ns, f.total_ns);
                 write_arg(ptr, &a.to_bytes())?;
             }
             _ => return Err(ENOTTY),

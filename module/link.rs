@@ -34,6 +34,13 @@ use crate::{
         NONCE_LEN, //
     },
     mcore::mac::TAG_LEN,
+    mcore::image::{
+        kind,
+        ImageCheck,
+        ImageError,
+        PageRun,
+        ProcHeader, //
+    },
     net::TcpSocket,
     sys, //
 };
@@ -50,8 +57,8 @@ use kernel::{
 pub(crate) const PORT: u16 = 5428;
 /// Longest wait for each handshake message.
 const HANDSHAKE_MS: u32 = 2000;
-/// An echo link idle this long is closed.
-const IDLE_MS: u32 = 5000;
+/// A link idle this long is closed.
+pub(crate) const IDLE_MS: u32 = 5000;
 /// Longest wait in `accept` before the thread looks at its stop flag.
 const ACCEPT_WAIT_MS: u32 = 200;
 
@@ -185,7 +192,7 @@ fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose)> {
         Status::WrongNode
     } else if hello.cpu != cpu() {
         Status::CpuMismatch
-    } else if purpose != Some(Purpose::Echo) {
+    } else if !matches!(purpose, Some(Purpose::Echo | Purpose::ImageTest)) {
         Status::Refused
     } else {
         Status::Ok
@@ -213,6 +220,53 @@ fn echo(link: &mut Link, buf: &mut [u8]) -> Result {
     }
 }
 
+/// Receives a process image and checks it completely (`ImageCheck`), then answers `ACK`
+/// with 0, or with `-EPROTO` and a log line naming what was wrong.
+fn receive_image(link: &mut Link, buf: &mut [u8]) -> Result {
+    let mut check = ImageCheck::new();
+    let mut vmas = KVVec::new();
+    let mut fpu_size = 0usize;
+    let verdict = loop {
+        let h = link.recv(buf, IDLE_MS)?;
+        let payload = buf.get(..h.len as usize).ok_or(EINVAL)?;
+        let step = check.next(h.kind).and_then(|()| match h.kind {
+            kind::BEGIN => ProcHeader::decode(payload).map(|p| {
+                fpu_size = p.fpu_size as usize;
+                check.begin(&p);
+            }),
+            kind::REGS if payload.len() == 168 => Ok(()),
+            kind::FPU if payload.len() == fpu_size => Ok(()),
+            kind::VMAS => {
+                let mut err = Ok(());
+                check.vmas(payload, &mut |v| {
+                    if err.is_ok() {
+                        err = vmas.push(v, GFP_KERNEL);
+                    }
+                })?;
+                err.map_err(|_| ImageError::TooManyVmas)
+            }
+            kind::PAGES => PageRun::decode(payload).and_then(|(run, _)| check.run(&run, &vmas)),
+            kind::END => check.end(payload),
+            _ => Err(ImageError::Length),
+        });
+        match step {
+            Err(e) => break Err(e),
+            Ok(()) if check.complete() => break Ok(()),
+            Ok(()) => {}
+        }
+    };
+    let status: i32 = match verdict {
+        Ok(()) => 0,
+        Err(e) => {
+            pr_warn!("image test: refused the image: {}\n", e);
+            EPROTO.to_errno()
+        }
+    };
+    let mut ack = [0u8; 8];
+    ack[..4].copy_from_slice(&status.to_le_bytes());
+    link.send(kind::ACK, &[&ack], IDLE_MS)
+}
+
 /// What the link thread owns.
 struct State {
     listener: TcpSocket,
@@ -229,12 +283,18 @@ unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
     let state = unsafe { &mut *data.cast::<State>() };
     while !sys::should_stop() {
         match state.listener.accept(ACCEPT_WAIT_MS) {
-            Ok(Some((sock, peer))) => {
-                if let Ok((mut link, Purpose::Echo)) = handshake(sock, peer) {
-                    // Ends when the peer closes or idles; either way the link is done.
+            Ok(Some((sock, peer))) => match handshake(sock, peer) {
+                // Ends when the peer closes or idles; either way the link is done.
+                Ok((mut link, Purpose::Echo)) => {
                     let _ = echo(&mut link, &mut state.buf);
                 }
-            }
+                Ok((mut link, Purpose::ImageTest)) => {
+                    if let Err(e) = receive_image(&mut link, &mut state.buf) {
+                        pr_info!("image test: link closed ({:?})\n", e);
+                    }
+                }
+                _ => {}
+            },
             Ok(None) => {}
             Err(_) => sys::sleep_ms(100),
         }

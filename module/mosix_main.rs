@@ -9,6 +9,7 @@ mod dev;
 mod gossip;
 mod link;
 mod load;
+mod migrate;
 mod net;
 mod procfs;
 mod procstat;
@@ -46,7 +47,9 @@ pub mod mcore {
         text::Ipv4,
         map::EntryError<'_>,
         text::KeyError,
-        map::MapError<'_>
+        map::MapError<'_>,
+        image::ImageError,
+        link::LinkError
     );
 }
 

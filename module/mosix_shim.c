@@ -15,6 +15,13 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/jiffies.h>
+#include <linux/task_work.h>
+#include <linux/completion.h>
+#include <linux/refcount.h>
+#include <linux/module.h>
+#include <asm/fpu/api.h>
+#include <asm/fsgsbase.h>
+#include <asm/msr.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/cred.h>
@@ -268,6 +275,171 @@ int mosix_may_control(s32 pid)
 	return ok || capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
+struct mosix_work {
+	struct callback_head head;
+	struct completion done;
+	refcount_t refs;
+	void *job;
+};
+
+static void mosix_work_put_ref(struct mosix_work *w)
+{
+	if (refcount_dec_and_test(&w->refs)) {
+		mosix_job_free(w->job);
+		kfree(w);
+	}
+}
+
+static void mosix_work_fn(struct callback_head *head)
+{
+	struct mosix_work *w = container_of(head, struct mosix_work, head);
+
+	mosix_job_run(w->job);
+	complete_all(&w->done);
+	mosix_work_put_ref(w);
+	/* The reference taken in mosix_work_queue(): rmmod waits for pending jobs. */
+	module_put(THIS_MODULE);
+}
+
+struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err)
+{
+	struct task_struct *p = mosix_get_proc(pid);
+	struct mosix_work *w;
+	int r;
+
+	*err = 0;
+	if (!p) {
+		*err = -ESRCH;
+		return NULL;
+	}
+	if (task_is_stopped_or_traced(p) || (p->flags & (PF_EXITING | PF_KTHREAD))) {
+		put_task_struct(p);
+		*err = -EAGAIN;
+		return NULL;
+	}
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w) {
+		put_task_struct(p);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	init_task_work(&w->head, mosix_work_fn);
+	init_completion(&w->done);
+	refcount_set(&w->refs, 2);
+	w->job = job;
+	__module_get(THIS_MODULE);
+	r = task_work_add(p, &w->head, TWA_SIGNAL);
+	put_task_struct(p);
+	if (r) {
+		module_put(THIS_MODULE);
+		kfree(w);
+		*err = r;
+		return NULL;
+	}
+	return w;
+}
+
+int mosix_work_wait(struct mosix_work *w, unsigned int ms)
+{
+	long r = wait_for_completion_interruptible_timeout(&w->done, msecs_to_jiffies(ms));
+
+	if (r > 0)
+		return 0;
+	return r == 0 ? -ETIMEDOUT : (int)r;
+}
+
+void mosix_work_put(struct mosix_work *w)
+{
+	mosix_work_put_ref(w);
+}
+
+bool mosix_current_gone(void)
+{
+	return (current->flags & PF_EXITING) || !current->mm;
+}
+
+long mosix_capture_vmas(struct mosix_vma *out, size_t max)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	long n = 0;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (!mm)
+		return -ESRCH;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for_each_vma(vmi, vma) {
+		if (n < max) {
+			vm_flags_t f = vma->vm_flags;
+
+			out[n].start = vma->vm_start;
+			out[n].end = vma->vm_end;
+			out[n].prot = ((f & VM_READ) ? 1 : 0) | ((f & VM_WRITE) ? 2 : 0) | ((f & VM_EXEC) ? 4 : 0);
+			out[n].flags = ((f & VM_GROWSDOWN) ? 1 : 0) | (mosix_special_mapping(vma) ? 2 : 0);
+		}
+		n++;
+	}
+	mmap_read_unlock(mm);
+	return n;
+}
+
+void mosix_capture_ids(u32 *uids, u32 *gids, char *comm, u64 *mm, u64 *vdso, u64 *fs, u64 *gs, u64 *blocked)
+{
+	const struct cred *c = current_cred();
+	struct mm_struct *m = current->mm;
+
+	uids[0] = from_kuid_munged(&init_user_ns, c->uid);
+	uids[1] = from_kuid_munged(&init_user_ns, c->euid);
+	uids[2] = from_kuid_munged(&init_user_ns, c->suid);
+	uids[3] = from_kuid_munged(&init_user_ns, c->fsuid);
+	gids[0] = from_kgid_munged(&init_user_ns, c->gid);
+	gids[1] = from_kgid_munged(&init_user_ns, c->egid);
+	gids[2] = from_kgid_munged(&init_user_ns, c->sgid);
+	gids[3] = from_kgid_munged(&init_user_ns, c->fsgid);
+	strscpy_pad(comm, current->comm, TASK_COMM_LEN);
+	if (m) {
+		mm[0] = m->start_code;
+		mm[1] = m->end_code;
+		mm[2] = m->start_data;
+		mm[3] = m->end_data;
+		mm[4] = m->start_brk;
+		mm[5] = m->brk;
+		mm[6] = m->start_stack;
+		mm[7] = m->arg_start;
+		mm[8] = m->arg_end;
+		mm[9] = m->env_start;
+		mm[10] = m->env_end;
+		*vdso = (u64)(unsigned long)m->context.vdso;
+	}
+	preempt_disable();
+	*fs = x86_fsbase_read_cpu();
+	rdmsrq(MSR_KERNEL_GS_BASE, *gs);
+	preempt_enable();
+	*blocked = current->blocked.sig[0];
+}
+
+void mosix_capture_regs(void *out)
+{
+	memcpy(out, current_pt_regs(), sizeof(struct pt_regs));
+}
+
+u32 mosix_capture_fpu(void *out, u32 max)
+{
+	struct fpstate *fps;
+	u32 size;
+
+	/* Saves the live user registers into the task's fpstate (TIF_NEED_FPU_LOAD set). */
+	kernel_fpu_begin();
+	kernel_fpu_end();
+	fps = x86_task_fpu(current)->fpstate;
+	size = fps->size;
+	if (size > max)
+		return 0;
+	memcpy(out, &fps->regs, size);
+	return size;
+}
+
 u64 mosix_now_ns(void)
 {
 	return ktime_get_ns();
@@ -332,6 +504,7 @@ unsigned long mosix_c_layout(unsigned int item)
 	case MOSIX_L_REGS_IP: return offsetof(struct pt_regs, ip);
 	case MOSIX_L_REGS_SP: return offsetof(struct pt_regs, sp);
 	case MOSIX_L_PROC_SAMPLE_SIZE: return sizeof(struct mosix_proc_sample);
+	case MOSIX_L_VMA_SIZE: return sizeof(struct mosix_vma);
 	default: return ~0UL;
 	}
 }

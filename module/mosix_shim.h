@@ -57,6 +57,42 @@ long mosix_proc_stay(s32 pid);
 int mosix_may_control(s32 pid);
 /* Process pid's parent id and start time; 0, or -ESRCH if there is no such process. */
 int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns);
+/*
+ * Work run in a process's own context (task_work, TWA_SIGNAL: on its way back to user mode,
+ * interrupting an interruptible sleep). mosix_work_queue() queues mosix_job_run(job) on
+ * process pid and takes a module reference for it; the caller then waits with
+ * mosix_work_wait() and drops its reference with mosix_work_put(). Whoever drops the last
+ * reference calls mosix_job_free(job). Returns NULL and sets *err (-ESRCH, -ENOMEM, -EAGAIN
+ * for a stopped or traced process) on failure.
+ */
+struct mosix_work;
+struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err);
+/* 0 once the job has run, -ERESTARTSYS if a signal came first, -ETIMEDOUT (an
+ * interruptible wait: a long transfer must not look like a hung task). */
+int mosix_work_wait(struct mosix_work *w, unsigned int ms);
+void mosix_work_put(struct mosix_work *w);
+/* Implemented in Rust (module/migrate.rs). */
+void mosix_job_run(void *job);
+void mosix_job_free(void *job);
+
+/* Capture of the current process (called from mosix_job_run). */
+struct mosix_vma {
+	u64 start;
+	u64 end;
+	u32 prot;
+	u32 flags;
+};
+/* Its VMAs (at most max; returns how many there are), under the mmap read lock. */
+long mosix_capture_vmas(struct mosix_vma *out, size_t max);
+/* uids[4], gids[4], comm[16], mm[11], vdso, fs_base, gs_base, blocked. */
+void mosix_capture_ids(u32 *uids, u32 *gids, char *comm, u64 *mm, u64 *vdso, u64 *fs, u64 *gs, u64 *blocked);
+/* Its register file (sizeof(struct pt_regs) bytes). */
+void mosix_capture_regs(void *out);
+/* Its FPU state in the kernel's xsave layout; returns the size (0 if it exceeds max). */
+u32 mosix_capture_fpu(void *out, u32 max);
+/* Whether the current task is exiting or has no user memory. */
+bool mosix_current_gone(void);
+
 /* Monotonic clock, ns (the clock of task start times). */
 u64 mosix_now_ns(void);
 /* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */
@@ -83,6 +119,7 @@ enum mosix_layout_item {
 	MOSIX_L_REGS_IP,
 	MOSIX_L_REGS_SP,
 	MOSIX_L_PROC_SAMPLE_SIZE,
+	MOSIX_L_VMA_SIZE,
 	MOSIX_L_COUNT,
 };
 unsigned long mosix_c_layout(unsigned int item);

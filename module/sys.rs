@@ -49,6 +49,23 @@ pub(crate) mod shim {
         pub(crate) fn mosix_sample_procs(out: *mut crate::mcore::procstat::Sample, max: usize) -> usize;
         pub(crate) fn mosix_current_proc(pid: *mut i32, ppid: *mut i32, start_ns: *mut u64);
         pub(crate) fn mosix_now_ns() -> u64;
+        pub(crate) fn mosix_work_queue(pid: i32, job: *mut c_void, err: *mut core::ffi::c_int) -> *mut c_void;
+        pub(crate) fn mosix_work_wait(w: *mut c_void, ms: c_uint) -> core::ffi::c_int;
+        pub(crate) fn mosix_work_put(w: *mut c_void);
+        pub(crate) fn mosix_capture_vmas(out: *mut crate::mcore::image::VmaDesc, max: usize) -> core::ffi::c_long;
+        pub(crate) fn mosix_capture_ids(
+            uids: *mut u32,
+            gids: *mut u32,
+            comm: *mut u8,
+            mm: *mut u64,
+            vdso: *mut u64,
+            fs: *mut u64,
+            gs: *mut u64,
+            blocked: *mut u64,
+        );
+        pub(crate) fn mosix_capture_regs(out: *mut u8);
+        pub(crate) fn mosix_capture_fpu(out: *mut u8, max: u32) -> u32;
+        pub(crate) fn mosix_current_gone() -> bool;
         pub(crate) fn mosix_current_runtime_ns() -> u64;
         pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
         pub(crate) fn mosix_may_control(pid: i32) -> core::ffi::c_int;
@@ -213,6 +230,127 @@ pub(crate) fn cpu_facts() -> (u64, u32) {
     (x, n)
 }
 
+/// A job queued to run in a process's own context (shim `mosix_work_*`); dropping it drops
+/// the caller's reference.
+///
+/// # Invariants
+///
+/// `w` is a live `struct mosix_work` on which this holds one reference.
+pub(crate) struct Work {
+    w: core::ptr::NonNull<c_void>,
+}
+
+impl Work {
+    /// Queues `mosix_job_run(job)` on process `pid`.
+    ///
+    /// # Safety
+    ///
+    /// `job` must stay valid until `mosix_job_free(job)`, which the shim calls when the last
+    /// reference goes (not if this fails).
+    pub(crate) unsafe fn queue(pid: i32, job: *mut c_void) -> Result<Work> {
+        let mut err = 0;
+        // SAFETY: `err` is valid for writes; `job` per the function's contract.
+        let w = unsafe { shim::mosix_work_queue(pid, job, &mut err) };
+        match core::ptr::NonNull::new(w) {
+            // INVARIANT: The shim returns the work with the caller's reference.
+            Some(w) => Ok(Work { w }),
+            None => Err(Error::from_errno(if err < 0 { err } else { -(bindings::ENOMEM as i32) })),
+        }
+    }
+
+    /// Waits until the job has run: `ETIMEDOUT`, or `ERESTARTSYS` if a signal comes first (the
+    /// job then runs on, abandoned).
+    pub(crate) fn wait(&self, ms: u32) -> Result {
+        // SAFETY: `w` is live (type invariant).
+        let r = unsafe { shim::mosix_work_wait(self.w.as_ptr(), ms) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        // SAFETY: We hold one reference (type invariant) and give it up.
+        unsafe { shim::mosix_work_put(self.w.as_ptr()) };
+    }
+}
+
+/// The current process's VMAs, into `out` (resized).
+pub(crate) fn capture_vmas(out: &mut KVVec<crate::mcore::image::VmaDesc>) -> Result {
+    for _ in 0..4 {
+        let max = out.capacity().max(64);
+        out.resize(max, Default::default(), GFP_KERNEL)?;
+        // SAFETY: `out` holds `max` writable `VmaDesc`s, the layout of `struct mosix_vma`
+        // (checked at init); process context.
+        let n = unsafe { shim::mosix_capture_vmas(out.as_mut_ptr(), max) };
+        if n < 0 {
+            return Err(Error::from_errno(n as i32));
+        }
+        let n = n as usize;
+        if n <= max {
+            out.truncate(n);
+            return Ok(());
+        }
+        out.reserve(n.saturating_add(16).saturating_sub(out.len()), GFP_KERNEL)?;
+    }
+    Err(EAGAIN)
+}
+
+/// Identity and layout of the current process.
+pub(crate) struct Ids {
+    pub(crate) uids: [u32; 4],
+    pub(crate) gids: [u32; 4],
+    pub(crate) comm: [u8; 16],
+    pub(crate) mm: [u64; 11],
+    pub(crate) vdso: u64,
+    pub(crate) fs_base: u64,
+    pub(crate) gs_base: u64,
+    pub(crate) blocked: u64,
+}
+
+/// Reads the current process's identity and layout.
+pub(crate) fn capture_ids() -> Ids {
+    let mut i = Ids { uids: [0; 4], gids: [0; 4], comm: [0; 16], mm: [0; 11], vdso: 0, fs_base: 0, gs_base: 0, blocked: 0 };
+    // SAFETY: Every pointer is valid for the number of elements the shim writes (4, 4, 16,
+    // 11, 1, 1, 1, 1); process context.
+    unsafe {
+        shim::mosix_capture_ids(
+            i.uids.as_mut_ptr(),
+            i.gids.as_mut_ptr(),
+            i.comm.as_mut_ptr(),
+            i.mm.as_mut_ptr(),
+            &mut i.vdso,
+            &mut i.fs_base,
+            &mut i.gs_base,
+            &mut i.blocked,
+        )
+    };
+    i
+}
+
+const _: () = assert!(size_of::<bindings::pt_regs>() == 168);
+
+/// The current process's register file.
+pub(crate) fn capture_regs(out: &mut [u8; 168]) {
+    // SAFETY: `out` holds `sizeof(struct pt_regs)` bytes (168, checked at init).
+    unsafe { shim::mosix_capture_regs(out.as_mut_ptr()) };
+}
+
+/// The current process's FPU state; its size, 0 if `out` is too small.
+pub(crate) fn capture_fpu(out: &mut [u8]) -> usize {
+    let max = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    // SAFETY: `out` is valid for `max` bytes; process context.
+    unsafe { shim::mosix_capture_fpu(out.as_mut_ptr(), max) as usize }
+}
+
+/// Whether the current process is exiting or has no user memory.
+pub(crate) fn current_gone() -> bool {
+    // SAFETY: No preconditions.
+    unsafe { shim::mosix_current_gone() }
+}
+
 /// Monotonic time in ns (the clock of process start times).
 pub(crate) fn now_ns() -> u64 {
     // SAFETY: No preconditions.
@@ -369,6 +507,7 @@ pub(crate) fn check_layouts() -> Result {
         LayoutItem(8, "pt_regs.ip", offset_of!(R, ip)),
         LayoutItem(9, "pt_regs.sp", offset_of!(R, sp)),
         LayoutItem(10, "sizeof(struct mosix_proc_sample)", size_of::<Sample>()),
+        LayoutItem(11, "sizeof(struct mosix_vma)", size_of::<crate::mcore::image::VmaDesc>()),
     ];
     let mut ok = true;
     for LayoutItem(item, name, rust) in items {

@@ -228,6 +228,26 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `MOSIX_IOC_IMAGE_TEST` argument: in, the process and the node; out, what was sent.
+    pub struct ImageTestArg {
+        /// Process id.
+        pub pid: i32,
+        /// Node to send its image to.
+        pub node: u32,
+        /// Pages sent with their bytes.
+        pub pages: u64,
+        /// Pages sent as zero runs.
+        pub zero_pages: u64,
+        /// Image payload bytes.
+        pub bytes: u64,
+        /// Capture and stream time (in the process), ns.
+        pub capture_ns: u64,
+        /// From the request to the target's answer, ns.
+        pub total_ns: u64,
+    }
+}
+
 /// [`KeyArg::flags`]: remove the installed key.
 pub const KEY_CLEAR: u32 = 1;
 
@@ -267,6 +287,9 @@ pub const MOSIX_IOC_SET_KEY: u32 = iow(6, KeyArg::SIZE);
 /// Test the link to a node: an authenticated TCP connection, `count` frames echoed
 /// (`CAP_SYS_ADMIN`).
 pub const MOSIX_IOC_LINK_TEST: u32 = iowr(7, LinkTestArg::SIZE);
+/// Send a process's image to a node, which checks it; the process stays home (root or the
+/// process's owner; a process that cannot move gives `EBUSY`).
+pub const MOSIX_IOC_IMAGE_TEST: u32 = iowr(8, ImageTestArg::SIZE);
 
 #[cfg(test)]
 mod tests {

@@ -193,7 +193,9 @@ pub const PROT_WRITE: u32 = 2;
 /// Executable.
 pub const PROT_EXEC: u32 = 4;
 
-/// One memory area of a migrant (`VMAS`, sorted by address, not overlapping).
+/// One memory area of a migrant (`VMAS`, sorted by address, not overlapping). The layout is
+/// also the C shim's `struct mosix_vma`.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VmaDesc {
     /// First address (page aligned).

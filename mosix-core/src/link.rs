@@ -68,6 +68,9 @@ pub enum Purpose {
     Migrate = 1,
     /// A link test: the server echoes frames (benchmarks, `mosctl`).
     Echo = 2,
+    /// An image test: the server receives and checks a process image, then answers; the
+    /// process stays home (benchmarks, tests).
+    ImageTest = 3,
 }
 
 impl Purpose {
@@ -75,6 +78,7 @@ impl Purpose {
         match v {
             1 => Some(Purpose::Migrate),
             2 => Some(Purpose::Echo),
+            3 => Some(Purpose::ImageTest),
             _ => None,
         }
     }

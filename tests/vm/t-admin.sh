@@ -180,8 +180,8 @@ check "setpe -k reinstalls the cluster key" setpe -k /etc/mosix/cluster.key
 expect_eq "key back" "$(counter key)" 1
 err=$( (echo 1 > $A/stats) 2>&1 )
 expect_match "stats is read-only" "$err" 'denied'
-expect_match "stats lists every drop counter" "$(cat $A/stats | cut -d' ' -f1 | tr '\n' ' ')" \
-  '^key sent sent_bytes send_errors received merged unknown_entries dropped_malformed dropped_foreign dropped_bad_mac dropped_unknown_sender dropped_spoofed dropped_misdirected dropped_replayed dropped_no_key $'
+expect_match "stats lists every drop counter and the link counters" "$(cat $A/stats | cut -d' ' -f1 | tr '\n' ' ')" \
+  '^key sent sent_bytes send_errors received merged unknown_entries dropped_malformed dropped_foreign dropped_bad_mac dropped_unknown_sender dropped_spoofed dropped_misdirected dropped_replayed dropped_no_key link_accepted link_connected link_refused link_unknown_peer link_bad_mac link_malformed link_no_key link_frames_in link_frames_out $'
 
 # Unconfigure, reconfigure, unload.
 check "setpe -off" setpe -off

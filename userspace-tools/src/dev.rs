@@ -2,7 +2,7 @@
 
 use crate::{exit, ToolError};
 use mosix_core::abi::{
-    self, AbiMapEntry, AbiVersion, KeyArg, LinkTestArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_GET_PARAM, MOSIX_IOC_LINK_TEST,
+    self, AbiMapEntry, AbiVersion, ImageTestArg, KeyArg, LinkTestArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_GET_PARAM, MOSIX_IOC_IMAGE_TEST, MOSIX_IOC_LINK_TEST,
     MOSIX_IOC_GET_TABLE, MOSIX_IOC_NODE_INFO, MOSIX_IOC_SET_KEY, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE,
     MOSIX_IOC_VERSION,
 };
@@ -140,6 +140,13 @@ impl Device {
         let mut arg = LinkTestArg { node, count, size, ..Default::default() }.to_bytes();
         self.ioctl(MOSIX_IOC_LINK_TEST, arg.as_mut_ptr())?;
         Ok(LinkTestArg::from_bytes(&arg))
+    }
+
+    /// Sends process `pid`'s image to node `node`, which checks it; the process stays home.
+    pub fn image_test(&self, pid: i32, node: u32) -> io::Result<ImageTestArg> {
+        let mut arg = ImageTestArg { pid, node, ..Default::default() }.to_bytes();
+        self.ioctl(MOSIX_IOC_IMAGE_TEST, arg.as_mut_ptr())?;
+        Ok(ImageTestArg::from_bytes(&arg))
     }
 
     /// Installs the cluster key (`None`: removes it).

@@ -128,6 +128,14 @@ enum Cmd {
         #[arg(short = 's', long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=262_144))]
         size: u32,
     },
+    /// Send a process's memory image to a node, which checks it; the process stays here
+    /// and keeps running (the first half of a migration, for tests and measurements).
+    Imagetest {
+        /// The process.
+        pid: i32,
+        /// The node's id.
+        id: u32,
+    },
 }
 
 fn main() {
@@ -450,6 +458,27 @@ fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
                     ms(r.min_ns),
                     ms(avg),
                     ms(r.max_ns)
+                );
+            }
+            Ok(exit::OK)
+        }
+        Cmd::Imagetest { pid, id } => {
+            let r = dev.image_test(pid, id).map_err(|e| ToolError::io(&format!("image of process {pid} to node {id}"), e))?;
+            let mib = (r.pages * 4096) as f64 / (1024.0 * 1024.0);
+            if json {
+                println!(
+                    "{}",
+                    json!({"pid": pid, "node": id, "pages": r.pages, "zero_pages": r.zero_pages, "bytes": r.bytes,
+                           "capture_ns": r.capture_ns, "total_ns": r.total_ns})
+                );
+            } else {
+                println!(
+                    "image of process {pid} to node {id}: {} pages ({mib:.1} MiB) and {} zero pages, {} bytes; captured and sent in {:.3} ms, answered after {:.3} ms",
+                    r.pages,
+                    r.zero_pages,
+                    r.bytes,
+                    r.capture_ns as f64 / 1e6,
+                    r.total_ns as f64 / 1e6
                 );
             }
             Ok(exit::OK)
