@@ -8,7 +8,7 @@ SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(ROOT)/build
 CARGO ?= cargo
-TOOLS := setpe mosctl mosmon mps
+TOOLS := setpe mosctl mosmon mps migrate mosix-adopt
 TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
 
 PROGS_DIR := $(BUILD)/progs

@@ -101,6 +101,8 @@ pub(crate) unsafe fn init() {
     unsafe { procfs::init_lock() };
     // SAFETY: Same contract.
     unsafe { crate::procstat::init_lock() };
+    // SAFETY: Same contract.
+    unsafe { crate::remote::init_lock() };
     for p in Param::ALL {
         if let Some(a) = PARAMS.get(p.index()) {
             a.store(p.default_value(), Relaxed);
@@ -120,6 +122,12 @@ pub(crate) fn param(p: Param) -> i64 {
         Param::Version => i64::from(RELEASE),
         _ => atomic(p).load(Relaxed),
     }
+}
+
+/// Whether this node takes migrants: configured and not blocking (`block`, which `expel`
+/// sets).
+pub(crate) fn accepts_guests() -> bool {
+    param(Param::Mospe) > 0 && !flag(Param::Block)
 }
 
 /// Whether a boolean parameter is set.
@@ -338,6 +346,33 @@ pub(crate) fn node_info(id: u32) -> Result<NodeInfo> {
     }
     drop(cfg);
     Ok(local_info(me, addr, me != 0))
+}
+
+/// The node where a process would run best now, as `migrate PID balance` asks: the up node
+/// that takes guests with the lowest speed-normalised load, if lower than this node's; else
+/// this node. `None` if this node is not configured.
+pub(crate) fn best_node() -> Option<u32> {
+    let (me, ids) = {
+        let cfg = CONFIG.lock();
+        let mut ids = KVec::new();
+        for id in cfg.table.ids().filter(|id| *id != cfg.mospe) {
+            ids.push(id, GFP_KERNEL).ok()?;
+        }
+        (cfg.mospe, ids)
+    };
+    if me == 0 {
+        return None;
+    }
+    let mut best = (me, node_info(0).ok()?.load);
+    for id in ids {
+        if let Ok(n) = node_info(id) {
+            let usable = n.status & status::UP != 0 && n.status & status::BLOCK == 0 && n.load >= 0;
+            if usable && n.load < best.1 {
+                best = (id, n.load);
+            }
+        }
+    }
+    Some(best.0)
 }
 
 /// Installs a validated node table (empty: unconfigure) with this node's id, then rebuilds

@@ -8,7 +8,9 @@ use crate::{
             self,
             AbiMapEntry,
             AbiVersion,
+            AdoptArg,
             ImageTestArg,
+            MigrateArg,
             KeyArg,
             LinkTestArg,
             NodeInfo,
@@ -190,6 +192,26 @@ impl MiscDevice for MosixDev {
                 (a.pages, a.zero_pages, a.bytes, a.capture_ns, a.total_ns) =
                     (f.pages, f.zero_pages, f.bytes, f.capture_ns, f.total_ns);
                 write_arg(ptr, &a.to_bytes())?;
+            }
+            abi::MOSIX_IOC_MIGRATE => {
+                let a = MigrateArg::from_bytes(&read_arg::<{ MigrateArg::SIZE }>(ptr)?);
+                crate::migrate::migrate(a.pid, a.node)?;
+            }
+            abi::MOSIX_IOC_ADOPT_INFO => {
+                need_admin()?;
+                let mut a = AdoptArg::from_bytes(&read_arg::<{ AdoptArg::SIZE }>(ptr)?);
+                let (vdso, comm) = crate::remote::info(a.token)?;
+                let mut lo = [0u8; 8];
+                let mut hi = [0u8; 8];
+                lo.copy_from_slice(&comm[..8]);
+                hi.copy_from_slice(&comm[8..]);
+                (a.vdso, a.comm_lo, a.comm_hi) = (vdso, u64::from_le_bytes(lo), u64::from_le_bytes(hi));
+                write_arg(ptr, &a.to_bytes())?;
+            }
+            abi::MOSIX_IOC_ADOPT => {
+                let a = AdoptArg::from_bytes(&read_arg::<{ AdoptArg::SIZE }>(ptr)?);
+                // On success this returns into the migrant's code, with its `ax`.
+                return crate::remote::adopt(a.token, a.fd);
             }
             _ => return Err(ENOTTY),
         }

@@ -156,8 +156,14 @@ impl Link {
     /// is `buf[..len]`. A frame that does not verify closes the link (`EKEYREJECTED`,
     /// `EPROTO`).
     pub(crate) fn recv(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<FrameHeader> {
+        self.recv_idle(buf, timeout_ms, timeout_ms)
+    }
+
+    /// Like [`Link::recv`], but gives up after `idle_ms` if no frame has begun (`ETIMEDOUT`,
+    /// and the link is still in step).
+    pub(crate) fn recv_idle(&mut self, buf: &mut [u8], idle_ms: u32, timeout_ms: u32) -> Result<FrameHeader> {
         let mut header = [0u8; HEADER_LEN];
-        self.sock.recv_exact(&mut header, timeout_ms)?;
+        self.sock.recv_exact_idle(&mut header, idle_ms, timeout_ms)?;
         let h = self.opener.header(&header).map_err(link_errno)?;
         let len = h.len as usize;
         let payload = buf.get_mut(..len).ok_or(EMSGSIZE)?;
@@ -192,7 +198,7 @@ fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose)> {
         Status::WrongNode
     } else if hello.cpu != cpu() {
         Status::CpuMismatch
-    } else if !matches!(purpose, Some(Purpose::Echo | Purpose::ImageTest)) {
+    } else if purpose.is_none() || (purpose == Some(Purpose::Migrate) && !crate::cluster::accepts_guests()) {
         Status::Refused
     } else {
         Status::Ok
@@ -293,7 +299,12 @@ unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
                         pr_info!("image test: link closed ({:?})\n", e);
                     }
                 }
-                _ => {}
+                Ok((link, Purpose::Migrate)) => {
+                    if let Err(e) = crate::remote::start(link) {
+                        pr_warn!("migration: cannot start a remote thread: error {}\n", e.to_errno());
+                    }
+                }
+                Err(_) => {}
             },
             Ok(None) => {}
             Err(_) => sys::sleep_ms(100),

@@ -8,9 +8,14 @@
 //! timeout; a job outlives an abandoned caller (the shim counts references, and holds a
 //! module reference until the job has run).
 //!
-//! What exists now is the image test: the image goes to the target, which checks it
-//! completely and answers, and the process keeps running at home. The rebuild on the target
-//! and the deputy build on this.
+//! Two jobs use it. The image test sends the image to a target that only checks it; the
+//! process keeps running at home. A migration sends it to a target that rebuilds the process
+//! (`remote.rs`); once the target answers, the home task becomes the deputy: it stays in the
+//! job, in its own context, with every signal blocked, until the remote process ends and its
+//! wait status comes home, and then exits with it, so the parent's `wait()` sees what it
+//! would have seen. If the link breaks the deputy ends the process (status: killed by
+//! SIGKILL) with a log line; a fatal signal at home ends the deputy and closes the link.
+//! Forwarded system calls and signals are the next step.
 
 use crate::{
     link::{
@@ -33,13 +38,21 @@ use crate::{
             Purpose,
             MAX_PAYLOAD, //
         },
+        procstat::Change,
         stay,
     },
+    procstat,
     sys, //
 };
 use core::ffi::c_void;
 use kernel::{
     prelude::*,
+    sync::atomic::{
+        Acquire,
+        Atomic,
+        Relaxed,
+        Release, //
+    },
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -69,15 +82,75 @@ pub(crate) struct Figures {
     pub(crate) total_ns: u64,
 }
 
+/// What a job does with the image.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Send it to a target that checks it.
+    ImageTest,
+    /// Send it to node `node`, which rebuilds the process; then be its deputy.
+    Migrate { node: u32 },
+}
+
 /// A capture job, shared by the caller and the process's task work.
 ///
 /// # Invariants
 ///
-/// Until the job has run, only the task work touches it; afterwards only the caller (the
-/// shim's completion orders the two). It is freed by `mosix_job_free`, once.
+/// `link` is touched only by the task work. The results are atomics, written by the task work
+/// before it wakes the caller (the shim's completion orders them) and read by the caller
+/// after. The job is freed by `mosix_job_free`, once, when both are done with it.
 struct Job {
-    link: Option<Link>,
-    result: Result<Figures>,
+    mode: Mode,
+    link: core::cell::UnsafeCell<Option<Link>>,
+    /// 1 while running, then 0 or `-errno`.
+    status: Atomic<i32>,
+    pages: Atomic<u64>,
+    zero_pages: Atomic<u64>,
+    bytes: Atomic<u64>,
+    capture_ns: Atomic<u64>,
+}
+
+// SAFETY: See the type invariants: `link` has a single user, everything else is atomic.
+unsafe impl Sync for Job {}
+
+impl Job {
+    fn new(mode: Mode, link: Link) -> Self {
+        Job {
+            mode,
+            link: core::cell::UnsafeCell::new(Some(link)),
+            status: Atomic::new(1),
+            pages: Atomic::new(0),
+            zero_pages: Atomic::new(0),
+            bytes: Atomic::new(0),
+            capture_ns: Atomic::new(0),
+        }
+    }
+
+    fn record(&self, r: &Result<Figures>) {
+        match r {
+            Ok(f) => {
+                self.pages.store(f.pages, Relaxed);
+                self.zero_pages.store(f.zero_pages, Relaxed);
+                self.bytes.store(f.bytes, Relaxed);
+                self.capture_ns.store(f.capture_ns, Relaxed);
+                self.status.store(0, Release);
+            }
+            Err(e) => self.status.store(e.to_errno(), Release),
+        }
+    }
+
+    fn outcome(&self) -> Result<Figures> {
+        match self.status.load(Acquire) {
+            0 => Ok(Figures {
+                pages: self.pages.load(Relaxed),
+                zero_pages: self.zero_pages.load(Relaxed),
+                bytes: self.bytes.load(Relaxed),
+                capture_ns: self.capture_ns.load(Relaxed),
+                total_ns: 0,
+            }),
+            1 => Err(EINPROGRESS),
+            e => Err(Error::from_errno(e)),
+        }
+    }
 }
 
 /// Sends the process image of the current process over `link`, then waits for the answer.
@@ -95,6 +168,7 @@ fn capture_and_send(link: &mut Link) -> Result<Figures> {
     let ids = sys::capture_ids();
     (h.uids, h.gids, h.comm, h.mm, h.vdso, h.fs_base, h.gs_base, h.blocked) =
         (ids.uids, ids.gids, ids.comm, ids.mm, ids.vdso, ids.fs_base, ids.gs_base, ids.blocked);
+    (h.rseq, h.rseq_len, h.rseq_sig) = sys::capture_rseq();
     h.nvmas = u32::try_from(vmas.len()).map_err(|_| E2BIG)?;
     let mut fpu = KVVec::new();
     fpu.resize(FPU_MAX, 0u8, GFP_KERNEL)?;
@@ -175,22 +249,65 @@ fn capture_and_send(link: &mut Link) -> Result<Figures> {
     Ok(f)
 }
 
+/// The deputy: waits, in the process's own context, for the remote process to end. Returns
+/// the wait status to end this process with, or `None` if a fatal signal arrived here (the
+/// caller then goes back towards user mode, where the signal ends the process).
+fn deputy(mut link: Link, pid: i32, node: u32) -> Option<i32> {
+    let old = sys::set_blocked(!0);
+    let mut buf = [0u8; 64];
+    let status = loop {
+        match link.recv_idle(&mut buf, 200, IDLE_MS) {
+            Ok(h) if h.kind == kind::EXIT && h.len == 4 => {
+                break Some(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+            }
+            Ok(h) => {
+                pr_warn!("process {}: unexpected frame {:#x} from node {}\n", pid, h.kind, node);
+            }
+            Err(e) if e == ETIMEDOUT => {
+                if sys::fatal_signal() {
+                    break None;
+                }
+            }
+            Err(e) => {
+                pr_warn!("process {}: link to node {} lost (error {}): ending the process\n", pid, node, e.to_errno());
+                // Killed by SIGKILL, as far as the parent's wait() can tell.
+                break Some(9);
+            }
+        }
+    };
+    sys::set_blocked(old);
+    status
+}
+
 /// Runs a job in the process's own context (called by the shim's task work).
 ///
 /// # Safety
 ///
-/// `job` is the live `Job` given to `mosix_work_queue`; no one else touches it until this
-/// returns (type invariant of [`Job`]).
+/// `job` is the live `Job` given to `mosix_work_queue`, `w` its live work; the job's
+/// invariants hold.
 #[no_mangle]
-unsafe extern "C" fn mosix_job_run(job: *mut c_void) {
+unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
     // SAFETY: See the function's safety section.
-    let job = unsafe { &mut *job.cast::<Job>() };
-    job.result = match job.link.as_mut() {
-        Some(link) => capture_and_send(link),
-        None => Err(EINVAL),
+    let job = unsafe { &*job.cast::<Job>() };
+    // SAFETY: Only the task work touches `link` (type invariant), and this is it.
+    let Some(mut link) = (unsafe { &mut *job.link.get() }).take() else {
+        job.record(&Err(EINVAL));
+        return;
     };
-    // Close the link now: the target sees the end of the image test.
-    job.link = None;
+    let r = capture_and_send(&mut link);
+    job.record(&r);
+    if let (Mode::Migrate { node }, Ok(_)) = (job.mode, &r) {
+        let (pid, ppid, start) = sys::current_proc();
+        let _ = procstat::change(pid, start, ppid, &Change { node: Some(node), ..Change::default() });
+        pr_info!("process {} migrated to node {}\n", pid, node);
+        // SAFETY: `w` is this job's live work (function contract).
+        let work = unsafe { sys::WorkHandle::new(w) };
+        work.complete();
+        if let Some(status) = deputy(link, pid, node) {
+            // `job` is not touched after this (it may be freed).
+            work.release_and_exit(status);
+        }
+    }
 }
 
 /// Frees a job (called by the shim when its last reference goes).
@@ -204,21 +321,10 @@ unsafe extern "C" fn mosix_job_free(job: *mut c_void) {
     drop(unsafe { KBox::from_raw(job.cast::<Job>()) });
 }
 
-/// The image test: sends process `pid`'s image to node `node`, which checks it and answers;
-/// the process keeps running here.
-pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
+/// Queues `mode`'s job on process `pid` over `link` and waits until it has answered.
+fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
     let t0 = sys::now_ns();
-    sys::may_control(pid)?;
-    let bits = sys::proc_stay(pid)?;
-    if !stay::movable(bits) {
-        for (bit, name) in stay::reasons(bits) {
-            pr_info!("process {} cannot move: {} ({:#x})\n", pid, name, bit);
-        }
-        return Err(EBUSY);
-    }
-    let link = Link::connect(node, Purpose::ImageTest)?;
-    let job = KBox::new(Job { link: Some(link), result: Err(EINPROGRESS) }, GFP_KERNEL)?;
-    let job = KBox::into_raw(job);
+    let job = KBox::into_raw(KBox::new(Job::new(mode, link), GFP_KERNEL)?);
     // SAFETY: `job` is a live `Job` for the shim, which frees it through `mosix_job_free`.
     let work = match unsafe { sys::Work::queue(pid, job.cast()) } {
         Ok(w) => w,
@@ -229,9 +335,56 @@ pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
         }
     };
     work.wait(CAPTURE_TIMEOUT_MS)?;
-    // SAFETY: The job has run (the wait succeeded); only we touch it now, and `work` keeps it
-    // alive.
-    let mut f = unsafe { (*job).result }?;
+    // SAFETY: `work` holds a reference that keeps the job alive; its results are atomics.
+    let mut f = unsafe { &*job }.outcome()?;
     f.total_ns = sys::now_ns().saturating_sub(t0);
     Ok(f)
+}
+
+/// Checks that the caller may move process `pid` and that nothing keeps it home.
+fn check_movable(pid: i32) -> Result {
+    sys::may_control(pid)?;
+    let mut bits = sys::proc_stay(pid)?;
+    let (ppid, start) = sys::proc_ident(pid)?;
+    if procstat::settings(pid, start, ppid).locked {
+        bits |= stay::USER_LOCK;
+    }
+    if !stay::movable(bits) {
+        for (bit, name) in stay::reasons(bits) {
+            pr_info!("process {} cannot move: {} ({:#x})\n", pid, name, bit);
+        }
+        return Err(EBUSY);
+    }
+    Ok(())
+}
+
+/// The image test: sends process `pid`'s image to node `node`, which checks it and answers;
+/// the process keeps running here.
+pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
+    check_movable(pid)?;
+    let link = Link::connect(node, Purpose::ImageTest)?;
+    run_job(pid, Mode::ImageTest, link)
+}
+
+/// Migrates process `pid` (at home) to node `node`; returns once it runs there.
+pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
+    let here = crate::cluster::link_view(0).mospe;
+    let (ppid, start) = sys::proc_ident(pid)?;
+    let away = procstat::location(pid, start, ppid);
+    let node = match node {
+        0 if away == 0 => return Ok(Figures::default()),
+        n if n > 0 && n as u32 == here && away == 0 => return Ok(Figures::default()),
+        n if n > 0 && away == 0 => n as u32,
+        -1 => crate::cluster::best_node().ok_or(EAGAIN)?,
+        _ => {
+            pr_info!("process {}: moving a process that is away (to node {}) is not supported yet\n", pid, node);
+            return Err(EOPNOTSUPP);
+        }
+    };
+    if node == here {
+        return Ok(Figures::default());
+    }
+    check_movable(pid)?;
+    let link = Link::connect(node, Purpose::Migrate)?;
+    run_job(pid, Mode::Migrate { node }, link)
 }

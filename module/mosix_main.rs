@@ -13,6 +13,7 @@ mod migrate;
 mod net;
 mod procfs;
 mod procstat;
+mod remote;
 mod sys;
 
 /// Logic shared with the user-space tools (`mosix-core/src`), compiled into the module.

@@ -15,6 +15,12 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/jiffies.h>
+#include <linux/rseq.h>
+#include <linux/umh.h>
+#include <linux/kthread.h>
+#include <linux/mman.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/task_work.h>
 #include <linux/completion.h>
 #include <linux/refcount.h>
@@ -290,11 +296,23 @@ static void mosix_work_put_ref(struct mosix_work *w)
 	}
 }
 
+void mosix_work_complete(struct mosix_work *w)
+{
+	complete_all(&w->done);
+}
+
+void mosix_work_release(struct mosix_work *w)
+{
+	complete_all(&w->done);
+	mosix_work_put_ref(w);
+	module_put(THIS_MODULE);
+}
+
 static void mosix_work_fn(struct callback_head *head)
 {
 	struct mosix_work *w = container_of(head, struct mosix_work, head);
 
-	mosix_job_run(w->job);
+	mosix_job_run(w->job, w);
 	complete_all(&w->done);
 	mosix_work_put_ref(w);
 	/* The reference taken in mosix_work_queue(): rmmod waits for pending jobs. */
@@ -419,6 +437,37 @@ void mosix_capture_ids(u32 *uids, u32 *gids, char *comm, u64 *mm, u64 *vdso, u64
 	*blocked = current->blocked.sig[0];
 }
 
+void mosix_capture_rseq(u64 *ptr, u32 *len, u32 *sig)
+{
+#ifdef CONFIG_RSEQ
+	*ptr = (u64)(unsigned long)current->rseq.usrptr;
+	*len = current->rseq.len;
+	*sig = current->rseq.sig;
+#else
+	*ptr = 0;
+	*len = 0;
+	*sig = 0;
+#endif
+}
+
+/* The original rseq area size (kernel/rseq.c's ORIG_RSEQ_SIZE, not in a header). */
+#define MOSIX_ORIG_RSEQ_SIZE 32
+
+void mosix_adopt_rseq(u64 ptr, u32 len, u32 sig)
+{
+#ifdef CONFIG_RSEQ
+	rseq_reset(current);
+	if (!ptr)
+		return;
+	current->rseq.usrptr = (struct rseq __user *)(unsigned long)ptr;
+	current->rseq.len = len;
+	current->rseq.sig = sig;
+	/* The version rseq_register() gives a registration of this length. */
+	current->rseq.event.has_rseq = (IS_ENABLED(CONFIG_GENERIC_IRQ_ENTRY) && len > MOSIX_ORIG_RSEQ_SIZE) ? 2 : 1;
+	rseq_force_update();
+#endif
+}
+
 void mosix_capture_regs(void *out)
 {
 	memcpy(out, current_pt_regs(), sizeof(struct pt_regs));
@@ -438,6 +487,213 @@ u32 mosix_capture_fpu(void *out, u32 max)
 		return 0;
 	memcpy(out, &fps->regs, size);
 	return size;
+}
+
+int mosix_unmap_all(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 start[16], end[16];
+	int n, i, r;
+
+	if (!mm)
+		return -ESRCH;
+	do {
+		VMA_ITERATOR(vmi, mm, 0);
+
+		n = 0;
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		for_each_vma(vmi, vma) {
+			if (mosix_special_mapping(vma))
+				continue;
+			start[n] = vma->vm_start;
+			end[n] = vma->vm_end;
+			if (++n == ARRAY_SIZE(start))
+				break;
+		}
+		mmap_read_unlock(mm);
+		for (i = 0; i < n; i++) {
+			r = vm_munmap(start[i], end[i] - start[i]);
+			if (r)
+				return r;
+		}
+	} while (n);
+	return 0;
+}
+
+int mosix_map_anon(u64 start, u64 len, u32 prot, bool growsdown)
+{
+	unsigned long flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+	unsigned long addr;
+
+	if (growsdown)
+		flags |= MAP_GROWSDOWN;
+	addr = vm_mmap(NULL, start, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, 0);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	return addr == start ? 0 : -EEXIST;
+}
+
+int mosix_poke(u64 addr, const void *buf, u32 len)
+{
+	int n = access_process_vm(current, addr, (void *)buf, len, FOLL_WRITE | FOLL_FORCE);
+
+	return n == len ? 0 : -EFAULT;
+}
+
+void mosix_adopt_mm(const u64 *v)
+{
+	struct mm_struct *mm = current->mm;
+
+	mmap_write_lock(mm);
+	mm->start_code = v[0];
+	mm->end_code = v[1];
+	mm->start_data = v[2];
+	mm->end_data = v[3];
+	mm->start_brk = v[4];
+	mm->brk = v[5];
+	mm->start_stack = v[6];
+	mm->arg_start = v[7];
+	mm->arg_end = v[8];
+	mm->env_start = v[9];
+	mm->env_end = v[10];
+	mmap_write_unlock(mm);
+}
+
+int mosix_adopt_creds(const u32 *uids, const u32 *gids)
+{
+	kuid_t u[4];
+	kgid_t g[4];
+	struct cred *new;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		u[i] = make_kuid(&init_user_ns, uids[i]);
+		g[i] = make_kgid(&init_user_ns, gids[i]);
+		if (!uid_valid(u[i]) || !gid_valid(g[i]))
+			return -EINVAL;
+	}
+	new = prepare_creds();
+	if (!new)
+		return -ENOMEM;
+	new->uid = u[0];
+	new->euid = u[1];
+	new->suid = u[2];
+	new->fsuid = u[3];
+	new->gid = g[0];
+	new->egid = g[1];
+	new->sgid = g[2];
+	new->fsgid = g[3];
+	if (!uid_eq(new->euid, GLOBAL_ROOT_UID)) {
+		/* What setresuid() to a non-root user does to the capabilities. */
+		cap_clear(new->cap_permitted);
+		cap_clear(new->cap_effective);
+		cap_clear(new->cap_ambient);
+	}
+	return commit_creds(new);
+}
+
+int mosix_adopt_fpu(const void *buf, u32 size)
+{
+	struct fpstate *fps;
+	const struct xregs_state *in = buf;
+
+	kernel_fpu_begin();
+	kernel_fpu_end();
+	fps = x86_task_fpu(current)->fpstate;
+	if (fps->size != size || size < sizeof(struct xregs_state))
+		return -EINVAL;
+	/* The same features and (compacted) layout as this task's own state. */
+	if ((in->header.xfeatures & ~fps->xfeatures) ||
+	    in->header.xcomp_bv != fps->regs.xsave.header.xcomp_bv)
+		return -EINVAL;
+	memcpy(&fps->regs, buf, size);
+	return 0;
+}
+
+void mosix_adopt_tls(u64 fs, u64 gs)
+{
+	preempt_disable();
+	x86_fsbase_write_cpu(fs);
+	current->thread.fsbase = fs;
+	wrmsrq(MSR_KERNEL_GS_BASE, gs);
+	current->thread.gsbase = gs;
+	preempt_enable();
+}
+
+/* The flags a user program may change (as sigreturn allows). */
+#define MOSIX_USER_EFLAGS (X86_EFLAGS_AC | X86_EFLAGS_OF | X86_EFLAGS_DF | X86_EFLAGS_TF | \
+			   X86_EFLAGS_SF | X86_EFLAGS_ZF | X86_EFLAGS_AF | X86_EFLAGS_PF | \
+			   X86_EFLAGS_CF | X86_EFLAGS_RF)
+
+int mosix_adopt_regs(const u64 *r)
+{
+	struct pt_regs *regs = current_pt_regs();
+	struct pt_regs in;
+
+	BUILD_BUG_ON(sizeof(in) != 21 * sizeof(u64));
+	memcpy(&in, r, sizeof(in));
+	if (in.cs != regs->cs || in.ss != regs->ss)
+		return -EINVAL;
+	in.flags = (regs->flags & ~MOSIX_USER_EFLAGS) | (in.flags & MOSIX_USER_EFLAGS);
+	*regs = in;
+	return 0;
+}
+
+u64 mosix_set_blocked(u64 mask)
+{
+	sigset_t set, old;
+
+	siginitset(&set, mask & ~(sigmask(SIGKILL) | sigmask(SIGSTOP)));
+	sigprocmask(SIG_SETMASK, &set, &old);
+	return old.sig[0];
+}
+
+int mosix_close_fd(int fd)
+{
+	return close_fd(fd);
+}
+
+u64 mosix_current_vdso(void)
+{
+	return current->mm ? (u64)(unsigned long)current->mm->context.vdso : 0;
+}
+
+int mosix_run_helper(u64 token)
+{
+	static const char *const paths[] = { "/sbin/mosix-adopt", "/usr/sbin/mosix-adopt",
+					     "/usr/local/sbin/mosix-adopt", "/bin/mosix-adopt",
+					     "/usr/bin/mosix-adopt" };
+	static char *envp[] = { "PATH=/sbin:/bin:/usr/sbin:/usr/bin", NULL };
+	char tok[24];
+	char *argv[3] = { NULL, tok, NULL };
+	int i, r = -ENOENT;
+
+	snprintf(tok, sizeof(tok), "%016llx", token);
+	for (i = 0; i < ARRAY_SIZE(paths) && r == -ENOENT; i++) {
+		argv[0] = (char *)paths[i];
+		r = call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC | UMH_KILLABLE);
+	}
+	return r;
+}
+
+int mosix_spawn(int (*fn)(void *), void *data, const char *name)
+{
+	struct task_struct *t;
+
+	__module_get(THIS_MODULE);
+	t = kthread_run(fn, data, "%s", name);
+	if (IS_ERR(t)) {
+		module_put(THIS_MODULE);
+		return PTR_ERR(t);
+	}
+	return 0;
+}
+
+bool mosix_fatal_signal(void)
+{
+	return fatal_signal_pending(current);
 }
 
 u64 mosix_now_ns(void)

@@ -71,9 +71,50 @@ struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err);
  * interruptible wait: a long transfer must not look like a hung task). */
 int mosix_work_wait(struct mosix_work *w, unsigned int ms);
 void mosix_work_put(struct mosix_work *w);
+/* Wakes the waiting caller before the job ends (the job goes on, e.g. as a deputy). */
+void mosix_work_complete(struct mosix_work *w);
+/* For a job that ends its process (do_exit) instead of returning: does what returning would
+ * (wakes the caller, drops the job's reference and the module reference). */
+void mosix_work_release(struct mosix_work *w);
 /* Implemented in Rust (module/migrate.rs). */
-void mosix_job_run(void *job);
+void mosix_job_run(void *job, struct mosix_work *w);
 void mosix_job_free(void *job);
+
+/* Rebuilding the current process (the adopter helper, in the ADOPT ioctl). */
+/* Unmaps every area but the kernel's special ones; -errno. */
+int mosix_unmap_all(void);
+/* Private anonymous mapping at exactly start; 0 or -errno. */
+int mosix_map_anon(u64 start, u64 len, u32 prot, bool growsdown);
+/* Writes len bytes at addr even into a read-only private mapping (as ptrace does). */
+int mosix_poke(u64 addr, const void *buf, u32 len);
+/* Sets the mm layout fields (start_code ... env_end, 11 values). */
+void mosix_adopt_mm(const u64 *mm);
+/* Sets uid/euid/suid/fsuid and the gids; -EINVAL for ids this kernel cannot map. */
+int mosix_adopt_creds(const u32 *uids, const u32 *gids);
+/* Installs an FPU state in the kernel's layout; -EINVAL if its size or header do not fit. */
+int mosix_adopt_fpu(const void *buf, u32 size);
+/* Drops the helper's rseq registration and registers the migrant's area (ptr 0: none), as
+ * rseq(2) would, without touching its contents. */
+void mosix_adopt_rseq(u64 ptr, u32 len, u32 sig);
+/* Sets the fs and gs bases. */
+void mosix_adopt_tls(u64 fs, u64 gs);
+/* Installs the register file (21 u64); -EINVAL if its segments are not this kernel's user
+ * segments. Only the user-changeable flags are taken. */
+int mosix_adopt_regs(const u64 *regs);
+/* Sets the blocked signals (SIGKILL and SIGSTOP stay unblocked); returns the old set. */
+u64 mosix_set_blocked(u64 mask);
+/* Closes a descriptor of the current process. */
+int mosix_close_fd(int fd);
+/* Where the current process's vDSO starts. */
+u64 mosix_current_vdso(void);
+/* Runs the adopter helper with the token and waits (killably, so not a hung task) until it
+ * ends: its wait status, or -errno (-ENOENT: no helper found). */
+int mosix_run_helper(u64 token);
+/* Starts a kernel thread that holds a module reference and must end with
+ * __module_put_and_kthread_exit(); -errno. */
+int mosix_spawn(int (*fn)(void *), void *data, const char *name);
+/* Whether a fatal signal is pending for the current task. */
+bool mosix_fatal_signal(void);
 
 /* Capture of the current process (called from mosix_job_run). */
 struct mosix_vma {
@@ -86,6 +127,8 @@ struct mosix_vma {
 long mosix_capture_vmas(struct mosix_vma *out, size_t max);
 /* uids[4], gids[4], comm[16], mm[11], vdso, fs_base, gs_base, blocked. */
 void mosix_capture_ids(u32 *uids, u32 *gids, char *comm, u64 *mm, u64 *vdso, u64 *fs, u64 *gs, u64 *blocked);
+/* The registered rseq area, its length and signature (0s: none). */
+void mosix_capture_rseq(u64 *ptr, u32 *len, u32 *sig);
 /* Its register file (sizeof(struct pt_regs) bytes). */
 void mosix_capture_regs(void *out);
 /* Its FPU state in the kernel's xsave layout; returns the size (0 if it exceeds max). */

@@ -266,10 +266,20 @@ impl TcpSocket {
     /// Fills `buf` from the stream, waiting up to `timeout_ms` for each piece. The peer
     /// closing gives `ECONNRESET`, a timeout `ETIMEDOUT`.
     pub(crate) fn recv_exact(&self, buf: &mut [u8], timeout_ms: u32) -> Result {
+        self.recv_exact_idle(buf, timeout_ms, timeout_ms)
+    }
+
+    /// Like [`TcpSocket::recv_exact`], but waits only `idle_ms` for the first byte (a
+    /// timeout then has consumed nothing) and `timeout_ms` for each later piece.
+    pub(crate) fn recv_exact_idle(&self, buf: &mut [u8], idle_ms: u32, timeout_ms: u32) -> Result {
         // SAFETY: `sock` is live.
-        unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), timeout_ms) };
+        unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), idle_ms) };
         let mut done = 0;
         while done < buf.len() {
+            if done > 0 {
+                // SAFETY: `sock` is live.
+                unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), timeout_ms) };
+            }
             let rest = &mut buf[done..];
             let mut msg = empty_msghdr();
             let mut iov = bindings::kvec { iov_base: rest.as_mut_ptr().cast(), iov_len: rest.len() };

@@ -347,10 +347,11 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
         }),
         ProcFile::Decay(d) => seq_print!(seq, "{}\n", d.read()),
         ProcFile::Pid(pid, f) => match f {
-            // Migration arrives with issue 4's next steps: every process is at home.
             PidField::Where | PidField::Nmigs => {
-                sys::proc_ident(pid)?;
-                seq_print!(seq, "0\n");
+                let (_, start) = sys::proc_ident(pid)?;
+                let (node, nmigs) = procstat::whereabouts(pid, start);
+                let v = if f == PidField::Where { node } else { nmigs };
+                seq_print!(seq, "{}\n", v);
             }
             PidField::Lock => seq_print!(seq, "{}\n", u8::from(pid_settings(pid)?.0.locked)),
             PidField::Cantmove => {

@@ -179,13 +179,28 @@ impl DecayFile {
     pub(crate) fn apply(self) -> Result {
         let (pid, ppid, start) = sys::current_proc();
         let clear = (self == DecayFile::Clear).then(sys::current_runtime_ns);
-        change(pid, start, ppid, &Change { mode: self.mode(), lock: None, clear })
+        change(pid, start, ppid, &Change { mode: self.mode(), clear, ..Change::default() })
     }
 }
 
 /// The settings (decay mode, lock) of a process, as it has them or will inherit them.
 pub(crate) fn settings(pid: i32, start_ns: u64, ppid: i32) -> Settings {
     procstat::settings_of(&PROCS.lock(), pid, start_ns, ppid)
+}
+
+/// Where a process runs (0 = home).
+pub(crate) fn location(pid: i32, start_ns: u64, _ppid: i32) -> u32 {
+    let procs = PROCS.lock();
+    procstat::find(&procs, pid).and_then(|i| procs.get(i)).filter(|e| e.start_ns == start_ns).map_or(0, |e| e.node)
+}
+
+/// `(where, nmigs)` of a process.
+pub(crate) fn whereabouts(pid: i32, start_ns: u64) -> (u32, u32) {
+    let procs = PROCS.lock();
+    procstat::find(&procs, pid)
+        .and_then(|i| procs.get(i))
+        .filter(|e| e.start_ns == start_ns)
+        .map_or((0, 0), |e| (e.node, e.nmigs))
 }
 
 /// Changes a process's settings (making its entry if no scan has seen it yet).

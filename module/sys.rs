@@ -64,8 +64,32 @@ pub(crate) mod shim {
             blocked: *mut u64,
         );
         pub(crate) fn mosix_capture_regs(out: *mut u8);
+        pub(crate) fn mosix_capture_rseq(ptr: *mut u64, len: *mut u32, sig: *mut u32);
+        pub(crate) fn mosix_adopt_rseq(ptr: u64, len: u32, sig: u32);
         pub(crate) fn mosix_capture_fpu(out: *mut u8, max: u32) -> u32;
         pub(crate) fn mosix_current_gone() -> bool;
+        pub(crate) fn mosix_work_complete(w: *mut c_void);
+        pub(crate) fn mosix_work_release(w: *mut c_void);
+        pub(crate) fn mosix_unmap_all() -> core::ffi::c_int;
+        pub(crate) fn mosix_map_anon(start: u64, len: u64, prot: u32, growsdown: bool) -> core::ffi::c_int;
+        pub(crate) fn mosix_poke(addr: u64, buf: *const u8, len: u32) -> core::ffi::c_int;
+        pub(crate) fn mosix_adopt_mm(mm: *const u64);
+        pub(crate) fn mosix_adopt_creds(uids: *const u32, gids: *const u32) -> core::ffi::c_int;
+        pub(crate) fn mosix_adopt_fpu(buf: *const u8, size: u32) -> core::ffi::c_int;
+        pub(crate) fn mosix_adopt_tls(fs: u64, gs: u64);
+        pub(crate) fn mosix_adopt_regs(regs: *const u64) -> core::ffi::c_int;
+        pub(crate) fn mosix_set_blocked(mask: u64) -> u64;
+        pub(crate) fn mosix_close_fd(fd: core::ffi::c_int) -> core::ffi::c_int;
+        pub(crate) fn mosix_current_vdso() -> u64;
+        pub(crate) fn mosix_run_helper(token: u64) -> core::ffi::c_int;
+        pub(crate) fn mosix_spawn(
+            f: unsafe extern "C" fn(*mut c_void) -> core::ffi::c_int,
+            data: *mut c_void,
+            name: *const c_char,
+        ) -> core::ffi::c_int;
+
+        pub(crate) fn mosix_fatal_signal() -> bool;
+
         pub(crate) fn mosix_current_runtime_ns() -> u64;
         pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
         pub(crate) fn mosix_may_control(pid: i32) -> core::ffi::c_int;
@@ -277,6 +301,169 @@ impl Drop for Work {
     }
 }
 
+/// A handle on a running job, given to the job itself: it can wake the waiting caller early.
+pub(crate) struct WorkHandle(*mut c_void);
+
+impl WorkHandle {
+    /// Wraps the shim's pointer.
+    ///
+    /// # Safety
+    ///
+    /// `w` is the live `struct mosix_work` of the job that is running.
+    pub(crate) unsafe fn new(w: *mut c_void) -> Self {
+        WorkHandle(w)
+    }
+
+    /// Wakes the caller waiting for the job (the job goes on).
+    pub(crate) fn complete(&self) {
+        // SAFETY: `self.0` is live while the job runs (constructor contract).
+        unsafe { shim::mosix_work_complete(self.0) };
+    }
+
+    /// Ends the job and its process: releases what the job's return would have (the
+    /// caller's wake-up, the job's reference, the module reference), then exits with wait
+    /// status `status`. The job's data may be freed by then: touch nothing of it after.
+    pub(crate) fn release_and_exit(self, status: i32) -> ! {
+        // SAFETY: `self.0` is live (constructor contract); this gives up the job's references
+        // exactly once, since the job never returns to the shim.
+        unsafe { shim::mosix_work_release(self.0) };
+        exit(status)
+    }
+}
+
+fn errno_result(r: core::ffi::c_int) -> Result {
+    if r < 0 {
+        Err(Error::from_errno(r))
+    } else {
+        Ok(())
+    }
+}
+
+/// Rebuilding the current process (the adopter helper's ADOPT ioctl). Every function acts on
+/// the calling process only.
+pub(crate) mod adopt {
+    use super::*;
+
+    /// Unmaps every area but the kernel's special ones.
+    pub(crate) fn unmap_all() -> Result {
+        // SAFETY: Process context; acts on the current process.
+        errno_result(unsafe { shim::mosix_unmap_all() })
+    }
+
+    /// Maps private anonymous memory at exactly `start`.
+    pub(crate) fn map_anon(start: u64, len: u64, prot: u32, growsdown: bool) -> Result {
+        // SAFETY: Process context; no pointers.
+        errno_result(unsafe { shim::mosix_map_anon(start, len, prot, growsdown) })
+    }
+
+    /// Writes `buf` at `addr`, even into a read-only private mapping.
+    pub(crate) fn poke(addr: u64, buf: &[u8]) -> Result {
+        let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `buf` is valid for `len` bytes.
+        errno_result(unsafe { shim::mosix_poke(addr, buf.as_ptr(), len) })
+    }
+
+    /// Sets the mm layout fields.
+    pub(crate) fn mm(v: &[u64; 11]) {
+        // SAFETY: `v` holds the 11 values the shim reads.
+        unsafe { shim::mosix_adopt_mm(v.as_ptr()) }
+    }
+
+    /// Sets the credentials.
+    pub(crate) fn creds(uids: &[u32; 4], gids: &[u32; 4]) -> Result {
+        // SAFETY: Both arrays hold the 4 values the shim reads.
+        errno_result(unsafe { shim::mosix_adopt_creds(uids.as_ptr(), gids.as_ptr()) })
+    }
+
+    /// Installs the FPU state.
+    pub(crate) fn fpu(buf: &[u8]) -> Result {
+        let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `buf` is valid for `len` bytes.
+        errno_result(unsafe { shim::mosix_adopt_fpu(buf.as_ptr(), len) })
+    }
+
+    /// Registers the migrant's rseq area in place of the helper's.
+    pub(crate) fn rseq(ptr: u64, len: u32, sig: u32) {
+        // SAFETY: Acts on the current task; the area is the migrant's, already in place.
+        unsafe { shim::mosix_adopt_rseq(ptr, len, sig) }
+    }
+
+    /// Sets the TLS bases.
+    pub(crate) fn tls(fs: u64, gs: u64) {
+        // SAFETY: Acts on the current task; any value is accepted by the CPU for the current
+        // (canonical checks happen on use).
+        unsafe { shim::mosix_adopt_tls(fs, gs) }
+    }
+
+    /// Installs the register file.
+    pub(crate) fn regs(r: &[u64; 21]) -> Result {
+        // SAFETY: `r` holds the 21 values the shim reads.
+        errno_result(unsafe { shim::mosix_adopt_regs(r.as_ptr()) })
+    }
+
+    /// Closes descriptor `fd`.
+    pub(crate) fn close_fd(fd: i32) -> Result {
+        // SAFETY: Acts on the current process's descriptor table.
+        errno_result(unsafe { shim::mosix_close_fd(fd) })
+    }
+
+    /// Where the current process's vDSO starts.
+    pub(crate) fn vdso() -> u64 {
+        // SAFETY: No preconditions.
+        unsafe { shim::mosix_current_vdso() }
+    }
+}
+
+/// Sets the current process's blocked signals (SIGKILL and SIGSTOP stay unblocked); the old
+/// set.
+pub(crate) fn set_blocked(mask: u64) -> u64 {
+    // SAFETY: Acts on the current task.
+    unsafe { shim::mosix_set_blocked(mask) }
+}
+
+/// Whether a fatal signal is pending for the current task.
+pub(crate) fn fatal_signal() -> bool {
+    // SAFETY: No preconditions.
+    unsafe { shim::mosix_fatal_signal() }
+}
+
+/// Ends the current process with wait status `status`.
+pub(crate) fn exit(status: i32) -> ! {
+    // SAFETY: Process context; `do_exit` does not return (objtool knows it).
+    unsafe { bindings::do_exit(status as kernel::ffi::c_long) }
+}
+
+/// Runs the adopter helper with `token` and waits until it (the migrant) ends: the wait
+/// status.
+pub(crate) fn run_helper(token: u64) -> Result<i32> {
+    // SAFETY: Process context (a kthread); no pointers.
+    let r = unsafe { shim::mosix_run_helper(token) };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(r)
+}
+
+/// Starts a detached kernel thread running `f(data)`; it holds a module reference and must
+/// end with [`thread_exit`].
+///
+/// # Safety
+///
+/// `data` must stay valid for `f`, which owns it.
+pub(crate) unsafe fn spawn(name: &CStr, f: unsafe extern "C" fn(*mut c_void) -> core::ffi::c_int, data: *mut c_void) -> Result {
+    // SAFETY: `name` is a valid C string; `data` per the contract.
+    errno_result(unsafe { shim::mosix_spawn(f, data, name.as_char_ptr()) })
+}
+
+/// Ends a thread started by [`spawn`], dropping its module reference.
+pub(crate) fn thread_exit() -> ! {
+    use kernel::ModuleMetadata;
+    let this = <crate::LocalModule as ModuleMetadata>::THIS_MODULE;
+    // SAFETY: Called at the end of a thread from `spawn` (its contract), which took the
+    // module reference this drops; the call does not return (objtool knows it).
+    unsafe { bindings::__module_put_and_kthread_exit(this.as_ptr(), 0) }
+}
+
 /// The current process's VMAs, into `out` (resized).
 pub(crate) fn capture_vmas(out: &mut KVVec<crate::mcore::image::VmaDesc>) -> Result {
     for _ in 0..4 {
@@ -331,6 +518,14 @@ pub(crate) fn capture_ids() -> Ids {
 }
 
 const _: () = assert!(size_of::<bindings::pt_regs>() == 168);
+
+/// The current process's registered rseq area: (address, length, signature), 0s if none.
+pub(crate) fn capture_rseq() -> (u64, u32, u32) {
+    let (mut p, mut l, mut s) = (0u64, 0u32, 0u32);
+    // SAFETY: The pointers are valid for writes.
+    unsafe { shim::mosix_capture_rseq(&mut p, &mut l, &mut s) };
+    (p, l, s)
+}
 
 /// The current process's register file.
 pub(crate) fn capture_regs(out: &mut [u8; 168]) {

@@ -248,6 +248,34 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `MOSIX_IOC_ADOPT_INFO` / `MOSIX_IOC_ADOPT` argument (the adopter helper's calls).
+    pub struct AdoptArg {
+        /// The migration's token (from the helper's command line).
+        pub token: u64,
+        /// `ADOPT`: the helper's descriptor of `/dev/mosix` (closed on success).
+        pub fd: i32,
+        /// Reserved, 0.
+        pub reserved: u32,
+        /// `ADOPT_INFO` out: where the migrant's vDSO starts.
+        pub vdso: u64,
+        /// `ADOPT_INFO` out: the migrant's name, bytes 0-7.
+        pub comm_lo: u64,
+        /// `ADOPT_INFO` out: the migrant's name, bytes 8-15.
+        pub comm_hi: u64,
+    }
+}
+
+abi_struct! {
+    /// `MOSIX_IOC_MIGRATE` argument.
+    pub struct MigrateArg {
+        /// Process id.
+        pub pid: i32,
+        /// Node id; 0 = home, -1 = the best node.
+        pub node: i32,
+    }
+}
+
 /// [`KeyArg::flags`]: remove the installed key.
 pub const KEY_CLEAR: u32 = 1;
 
@@ -290,6 +318,13 @@ pub const MOSIX_IOC_LINK_TEST: u32 = iowr(7, LinkTestArg::SIZE);
 /// Send a process's image to a node, which checks it; the process stays home (root or the
 /// process's owner; a process that cannot move gives `EBUSY`).
 pub const MOSIX_IOC_IMAGE_TEST: u32 = iowr(8, ImageTestArg::SIZE);
+/// The adopter helper asks what it must prepare (root; the module starts the helper).
+pub const MOSIX_IOC_ADOPT_INFO: u32 = iowr(9, AdoptArg::SIZE);
+/// The adopter helper becomes the migrant: on success the call returns into the migrant's
+/// code and never to the helper.
+pub const MOSIX_IOC_ADOPT: u32 = iow(10, AdoptArg::SIZE);
+/// Migrate a process (root or its owner).
+pub const MOSIX_IOC_MIGRATE: u32 = iow(11, MigrateArg::SIZE);
 
 #[cfg(test)]
 mod tests {

@@ -40,6 +40,8 @@ pub mod kind {
     pub const END: u8 = 0x1f;
     /// The target's answer: `i32` status (0 or `-errno`), then the pid the process has there.
     pub const ACK: u8 = 0x20;
+    /// Remote to home: the migrant ended; `i32` wait status (what the parent's `wait` gets).
+    pub const EXIT: u8 = 0x21;
 }
 
 /// Why an image was refused.
@@ -123,6 +125,12 @@ pub struct ProcHeader {
     pub gs_base: u64,
     /// Blocked signals.
     pub blocked: u64,
+    /// The registered restartable-sequences area (0: none), its length and signature.
+    pub rseq: u64,
+    /// Length of the rseq area.
+    pub rseq_len: u32,
+    /// rseq abort signature.
+    pub rseq_sig: u32,
     /// Number of VMAs that follow.
     pub nvmas: u32,
     /// Size of the FPU frame.
@@ -131,7 +139,7 @@ pub struct ProcHeader {
 
 impl ProcHeader {
     /// Encoded size.
-    pub const LEN: usize = 4 + 4 + 16 + 16 + 16 + 88 + 8 * 4 + 4 + 4;
+    pub const LEN: usize = 4 + 4 + 16 + 16 + 16 + 88 + 8 * 4 + 16 + 4 + 4;
 
     /// Encodes into `LEN` bytes.
     pub fn encode(&self) -> [u8; Self::LEN] {
@@ -143,9 +151,11 @@ impl ProcHeader {
             put(&mut b, at, &u.to_le_bytes());
         }
         put(&mut b, at, &self.comm);
-        for v in self.mm.iter().chain([self.vdso, self.fs_base, self.gs_base, self.blocked].iter()) {
+        for v in self.mm.iter().chain([self.vdso, self.fs_base, self.gs_base, self.blocked, self.rseq].iter()) {
             put(&mut b, at, &v.to_le_bytes());
         }
+        put(&mut b, at, &self.rseq_len.to_le_bytes());
+        put(&mut b, at, &self.rseq_sig.to_le_bytes());
         put(&mut b, at, &self.nvmas.to_le_bytes());
         put(&mut b, at, &self.fpu_size.to_le_bytes());
         b
@@ -172,6 +182,9 @@ impl ProcHeader {
         h.fs_base = get_u64(b, at);
         h.gs_base = get_u64(b, at);
         h.blocked = get_u64(b, at);
+        h.rseq = get_u64(b, at);
+        h.rseq_len = get_u32(b, at);
+        h.rseq_sig = get_u32(b, at);
         h.nvmas = get_u32(b, at);
         h.fpu_size = get_u32(b, at);
         if h.nvmas > MAX_VMAS {
@@ -371,6 +384,46 @@ impl ImageCheck {
     }
 }
 
+/// Indices into the register file (`struct pt_regs`, 21 u64).
+pub mod reg {
+    /// `ax`.
+    pub const AX: usize = 10;
+    /// `orig_ax`: the system call number, or -1 outside one.
+    pub const ORIG_AX: usize = 15;
+    /// `ip`.
+    pub const IP: usize = 16;
+    /// `cs`.
+    pub const CS: usize = 17;
+    /// `flags`.
+    pub const FLAGS: usize = 18;
+    /// `sp`.
+    pub const SP: usize = 19;
+    /// `ss`.
+    pub const SS: usize = 20;
+    /// Number of registers.
+    pub const COUNT: usize = 21;
+}
+
+const ERESTARTSYS: i64 = 512;
+const ERESTARTNOINTR: i64 = 513;
+const ERESTARTNOHAND: i64 = 514;
+const ERESTART_RESTARTBLOCK: i64 = 516;
+
+/// Makes a register file captured on the way out of an interrupted system call resume as
+/// the kernel's signal code would have: a call that returned a restart code is made again
+/// (`ip` back over the 2-byte `syscall`, `ax` = the number). A restart-block call (such as
+/// `nanosleep`) is made again from the start, with its original arguments, since its
+/// restart block stays home. `orig_ax` becomes -1: nothing is restarted twice.
+pub fn fix_restart(r: &mut [u64; reg::COUNT]) {
+    let nr = r[reg::ORIG_AX] as i64;
+    let ret = r[reg::AX] as i64;
+    if nr >= 0 && matches!(-ret, ERESTARTSYS | ERESTARTNOINTR | ERESTARTNOHAND | ERESTART_RESTARTBLOCK) {
+        r[reg::AX] = nr as u64;
+        r[reg::IP] = r[reg::IP].wrapping_sub(2);
+    }
+    r[reg::ORIG_AX] = u64::MAX;
+}
+
 /// Splits `pages` (one bool per page: all zero?) of an area into runs: zero runs of any
 /// length, data runs of at most [`MAX_RUN`] pages. Calls `out(first_page_index, count, zero)`.
 pub fn runs(zero: &[bool], out: &mut dyn FnMut(usize, u32, bool)) {
@@ -402,6 +455,9 @@ mod tests {
             fs_base: 0x4000_0000,
             gs_base: 0,
             blocked: 1 << 13,
+            rseq: 0x4c_0000,
+            rseq_len: 32,
+            rseq_sig: 0x53053053,
             nvmas: 2,
             fpu_size: 2696,
         }
@@ -488,6 +544,28 @@ mod tests {
         big.extend(std::iter::repeat_n(0u8, (MAX_RUN as usize + 1) * 4096));
         assert_eq!(PageRun::decode(&big), Err(ImageError::Length));
         assert!(16 + MAX_RUN as usize * 4096 <= super::super::link::MAX_PAYLOAD as usize);
+    }
+
+    #[test]
+    fn restarts() {
+        let mut r = [0u64; reg::COUNT];
+        r[reg::ORIG_AX] = 35; // nanosleep
+        r[reg::AX] = (-516i64) as u64;
+        r[reg::IP] = 0x401002;
+        fix_restart(&mut r);
+        assert_eq!((r[reg::AX], r[reg::IP], r[reg::ORIG_AX] as i64), (35, 0x401000, -1));
+        // Not in a system call, or a call that returned a result: untouched (but orig_ax).
+        let mut q = [0u64; reg::COUNT];
+        q[reg::ORIG_AX] = u64::MAX;
+        q[reg::AX] = (-512i64) as u64;
+        q[reg::IP] = 0x401002;
+        fix_restart(&mut q);
+        assert_eq!((q[reg::AX] as i64, q[reg::IP]), (-512, 0x401002));
+        let mut w = [0u64; reg::COUNT];
+        w[reg::ORIG_AX] = 1;
+        w[reg::AX] = 42;
+        fix_restart(&mut w);
+        assert_eq!(w[reg::AX], 42);
     }
 
     #[test]

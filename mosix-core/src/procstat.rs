@@ -86,6 +86,10 @@ pub struct ProcStat {
     pub mode: DecayMode,
     /// The user's lock: no automatic migration (inherited; openMosix's `lock`).
     pub locked: bool,
+    /// Where the process runs: 0 = home (openMosix's `where`).
+    pub node: u32,
+    /// How many times it has migrated (`nmigs`).
+    pub nmigs: u32,
     /// Whether a scan has seen the process (false for an entry made by a mode change between
     /// scans: its figures start at the next scan).
     pub sampled: bool,
@@ -100,7 +104,7 @@ pub struct ProcStat {
 impl ProcStat {
     /// An entry for a process that no scan has seen yet.
     pub const fn pending(pid: i32, start_ns: u64, mode: DecayMode) -> Self {
-        ProcStat { pid, start_ns, mode, locked: false, sampled: false, runtime_ns: 0, ran: 0, span: 0 }
+        ProcStat { pid, start_ns, mode, locked: false, node: 0, nmigs: 0, sampled: false, runtime_ns: 0, ran: 0, span: 0 }
     }
 
     /// Decayed CPU share in hundredths of one CPU (100: one CPU all the time; a process with
@@ -136,6 +140,8 @@ impl ProcStat {
             start_ns: s.start_ns,
             mode: inherit.mode,
             locked: inherit.locked,
+            node: 0,
+            nmigs: 0,
             sampled: true,
             runtime_ns: s.runtime_ns,
             ran,
@@ -236,6 +242,8 @@ pub struct Change {
     pub lock: Option<bool>,
     /// Forget the figures (`decay/clear`); the process's CPU time now.
     pub clear: Option<u64>,
+    /// The process now runs on this node (0 = home); a change counts a migration.
+    pub node: Option<u32>,
 }
 
 impl Change {
@@ -248,6 +256,10 @@ impl Change {
         }
         if let Some(runtime_ns) = self.clear {
             e.clear(runtime_ns);
+        }
+        if let Some(n) = self.node.filter(|n| *n != e.node) {
+            e.node = n;
+            e.nmigs = e.nmigs.saturating_add(1);
         }
     }
 }
@@ -357,8 +369,8 @@ mod tests {
     #[test]
     fn new_processes_inherit_the_parent_mode_and_start_unbiased() {
         let old = vec![
-            ProcStat { pid: 10, start_ns: 5, mode: DecayMode::Fast, locked: true, sampled: true, runtime_ns: 0, ran: 0, span: S },
-            ProcStat { pid: 20, start_ns: 6, mode: DecayMode::None, locked: false, sampled: true, runtime_ns: 0, ran: 0, span: S },
+            ProcStat { locked: true, sampled: true, span: S, ..ProcStat::pending(10, 5, DecayMode::Fast) },
+            ProcStat { sampled: true, span: S, ..ProcStat::pending(20, 6, DecayMode::None) },
         ];
         // pid 30 (child of 10) was born 0.5 s before the scan and ran all the time; pid 40
         // (child of an unknown parent) is old and used 1% on average.
@@ -429,6 +441,12 @@ mod tests {
         set(&mut t4, 5, 0, 1, Change { lock: Some(true), ..Change::default() });
         set(&mut t4, 3, 77, 5, Change::default());
         assert_eq!((t4[0].start_ns, t4[0].mode, t4[0].locked, t4[0].sampled), (77, DecayMode::Fast, true, false));
+        // Location: a move counts, a repeated one does not; a scan keeps both.
+        set(&mut t4, 5, 0, 1, Change { node: Some(3), ..Change::default() });
+        set(&mut t4, 5, 0, 1, Change { node: Some(3), ..Change::default() });
+        assert_eq!((t4[1].node, t4[1].nmigs), (3, 1));
+        let t6 = run(&t4, vec![sample(5, 1, 0, 3 * S)], now + 2 * S, S);
+        assert_eq!((t6[0].node, t6[0].nmigs), (3, 1));
         // A process no scan has seen yet has the settings it will inherit.
         let fast_locked = Settings { mode: DecayMode::Fast, locked: true };
         assert_eq!(settings_of(&t4, 3, 77, 1), fast_locked, "own entry");

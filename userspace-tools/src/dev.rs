@@ -2,7 +2,7 @@
 
 use crate::{exit, ToolError};
 use mosix_core::abi::{
-    self, AbiMapEntry, AbiVersion, ImageTestArg, KeyArg, LinkTestArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_GET_PARAM, MOSIX_IOC_IMAGE_TEST, MOSIX_IOC_LINK_TEST,
+    self, AbiMapEntry, AbiVersion, AdoptArg, ImageTestArg, MigrateArg, KeyArg, LinkTestArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_ADOPT, MOSIX_IOC_ADOPT_INFO, MOSIX_IOC_GET_PARAM, MOSIX_IOC_IMAGE_TEST, MOSIX_IOC_MIGRATE, MOSIX_IOC_LINK_TEST,
     MOSIX_IOC_GET_TABLE, MOSIX_IOC_NODE_INFO, MOSIX_IOC_SET_KEY, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE,
     MOSIX_IOC_VERSION,
 };
@@ -147,6 +147,32 @@ impl Device {
         let mut arg = ImageTestArg { pid, node, ..Default::default() }.to_bytes();
         self.ioctl(MOSIX_IOC_IMAGE_TEST, arg.as_mut_ptr())?;
         Ok(ImageTestArg::from_bytes(&arg))
+    }
+
+    /// Migrates process `pid` to `node` (0 = home, -1 = the best node).
+    pub fn migrate(&self, pid: i32, node: i32) -> io::Result<()> {
+        let mut arg = MigrateArg { pid, node }.to_bytes();
+        self.ioctl(MOSIX_IOC_MIGRATE, arg.as_mut_ptr())
+    }
+
+    /// The adopter helper: what the migration with `token` needs prepared (vDSO address, name).
+    pub fn adopt_info(&self, token: u64) -> io::Result<(u64, [u8; 16])> {
+        let mut arg = AdoptArg { token, ..Default::default() }.to_bytes();
+        self.ioctl(MOSIX_IOC_ADOPT_INFO, arg.as_mut_ptr())?;
+        let a = AdoptArg::from_bytes(&arg);
+        let mut comm = [0u8; 16];
+        comm[..8].copy_from_slice(&a.comm_lo.to_le_bytes());
+        comm[8..].copy_from_slice(&a.comm_hi.to_le_bytes());
+        Ok((a.vdso, comm))
+    }
+
+    /// The adopter helper becomes the migrant: returns only on failure.
+    pub fn adopt(&self, token: u64) -> io::Error {
+        let mut arg = AdoptArg { token, fd: self.file.as_raw_fd(), ..Default::default() }.to_bytes();
+        match self.ioctl(MOSIX_IOC_ADOPT, arg.as_mut_ptr()) {
+            Err(e) => e,
+            Ok(()) => io::Error::other("ADOPT returned to the helper"),
+        }
     }
 
     /// Installs the cluster key (`None`: removes it).

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The target side of a migration: the remote process.
+//!
+//! For each `Migrate` link the link thread starts a `mosix-remote` kthread ([`start`]). It
+//! reads the small part of the image (header, registers, FPU state, memory areas), files it
+//! under a random token, and runs the adopter helper (`mosix-adopt TOKEN`, from the tools)
+//! with `call_usermodehelper`, waiting until the helper, which becomes the migrant, ends.
+//! The helper moves its vDSO to the migrant's address (`ADOPT_INFO` says where) and calls
+//! `ADOPT`; in that ioctl, in the helper's own context, [`adopt`] replaces its memory with the
+//! migrant's areas, reads the pages straight from the link into them, and installs the
+//! migrant's `mm` layout, credentials, FPU state, TLS and registers: the ioctl returns into
+//! the migrant. When it ends, the thread sends its wait status home (`EXIT`) and ends.
+//!
+//! [`PENDING`] is a leaf lock, never held across socket calls: an entry is taken out while
+//! its link is in use and put back afterwards.
+
+use crate::{
+    link::{
+        Link,
+        IDLE_MS, //
+    },
+    mcore::image::{
+        fix_restart,
+        kind,
+        reg,
+        ImageCheck,
+        PageRun,
+        ProcHeader,
+        VmaDesc,
+        PAGE,
+        PROT_WRITE,
+        VMA_GROWSDOWN,
+        VMA_SPECIAL, //
+    },
+    sys::{
+        self,
+        adopt as rebuild, //
+    },
+};
+use core::ffi::c_void;
+use kernel::{
+    ffi::c_int,
+    prelude::*,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+/// A migrant between its arrival and its end.
+struct Pending {
+    token: u64,
+    link: Option<Link>,
+    header: ProcHeader,
+    regs: [u64; reg::COUNT],
+    fpu: KVVec<u8>,
+    vmas: KVVec<VmaDesc>,
+    check: ImageCheck,
+    /// 0 while not adopted; the helper's pid once it is the migrant; `-errno` if it failed.
+    state: i32,
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by `init_lock` in the module initialiser before first use.
+    unsafe(uninit) static PENDING: Mutex<KVVec<KBox<Pending>>> = KVVec::new();
+}
+
+/// Initialises the registry lock.
+///
+/// # Safety
+///
+/// Must be called exactly once, from the module initialiser, before any other function here.
+pub(crate) unsafe fn init_lock() {
+    // SAFETY: Called once before first use (function contract).
+    unsafe { PENDING.init() };
+}
+
+fn take(token: u64) -> Option<KBox<Pending>> {
+    let mut p = PENDING.lock();
+    let i = p.iter().position(|e| e.token == token)?;
+    p.remove(i).ok()
+}
+
+fn put(e: KBox<Pending>) -> Result {
+    PENDING.lock().push(e, GFP_KERNEL).map_err(|_| ENOMEM)
+}
+
+/// Reads the header, registers, FPU state and areas of an incoming image.
+fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
+    let mut buf = KVVec::new();
+    buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
+    let mut check = ImageCheck::new();
+    let bad = |e| {
+        pr_warn!("migration: refused an image: {}\n", e);
+        EPROTO
+    };
+    let recv = |link: &mut Link, buf: &mut [u8], check: &mut ImageCheck, want: u8| -> Result<usize> {
+        let h = link.recv(buf, IDLE_MS)?;
+        check.next(h.kind).map_err(bad)?;
+        if h.kind != want {
+            return Err(EPROTO);
+        }
+        Ok(h.len as usize)
+    };
+    let n = recv(link, &mut buf, &mut check, kind::BEGIN)?;
+    let header = ProcHeader::decode(&buf[..n]).map_err(bad)?;
+    check.begin(&header);
+    let n = recv(link, &mut buf, &mut check, kind::REGS)?;
+    if n != reg::COUNT * 8 {
+        return Err(EPROTO);
+    }
+    let mut regs = [0u64; reg::COUNT];
+    for (r, b) in regs.iter_mut().zip(buf[..n].chunks_exact(8)) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        *r = u64::from_le_bytes(a);
+    }
+    let n = recv(link, &mut buf, &mut check, kind::FPU)?;
+    if n != header.fpu_size as usize {
+        return Err(EPROTO);
+    }
+    let mut fpu = KVVec::new();
+    fpu.extend_from_slice(&buf[..n], GFP_KERNEL)?;
+    let mut vmas = KVVec::new();
+    while vmas.len() < header.nvmas as usize {
+        let n = recv(link, &mut buf, &mut check, kind::VMAS)?;
+        let mut err = Ok(());
+        check
+            .vmas(&buf[..n], &mut |v| {
+                if err.is_ok() {
+                    err = vmas.push(v, GFP_KERNEL).map_err(|_| ENOMEM);
+                }
+            })
+            .map_err(bad)?;
+        err?;
+    }
+    let token = sys::random_u64() | 1;
+    Ok(KBox::new(Pending { token, link: None, header, regs, fpu, vmas, check, state: 0 }, GFP_KERNEL)?)
+}
+
+fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&status.to_le_bytes());
+    b[4..].copy_from_slice(&pid.to_le_bytes());
+    link.send(kind::ACK, &[&b], IDLE_MS)
+}
+
+/// The `mosix-remote` thread of one migrant.
+///
+/// # Safety
+///
+/// `data` is a `KBox<Link>` given up by [`start`]; the thread owns it.
+unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
+    // SAFETY: See the function's safety section.
+    let mut link = unsafe { KBox::from_raw(data.cast::<Link>()) };
+    match receive_head(&mut link) {
+        Ok(mut p) => {
+            let token = p.token;
+            p.link = Some(KBox::into_inner(link));
+            if put(p).is_ok() {
+                let status = sys::run_helper(token);
+                if let Some(mut p) = take(token) {
+                    let state = p.state;
+                    if let Some(link) = p.link.as_mut() {
+                        finish(link, state, status);
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            let _ = answer(&mut link, e.to_errno(), 0);
+        }
+    }
+    sys::thread_exit()
+}
+
+/// After the helper has ended: its wait status home, or why it never became the migrant.
+fn finish(link: &mut Link, state: i32, status: Result<i32>) {
+    match (state, status) {
+        (pid, Ok(status)) if pid > 0 => {
+            let _ = link.send(kind::EXIT, &[&status.to_le_bytes()], IDLE_MS);
+        }
+        (err, _) if err < 0 => {
+            let _ = answer(link, err, 0);
+        }
+        (_, Err(e)) => {
+            pr_warn!("migration: cannot run the adopter helper mosix-adopt (error {}): is it installed in /sbin or /bin?\n", e.to_errno());
+            let _ = answer(link, e.to_errno(), 0);
+        }
+        (_, Ok(status)) => {
+            pr_warn!("migration: the adopter helper ended (status {:#x}) before adopting\n", status);
+            let _ = answer(link, ECHILD.to_errno(), 0);
+        }
+    }
+}
+
+/// Starts the remote thread for a `Migrate` link.
+pub(crate) fn start(link: Link) -> Result {
+    let data = KBox::into_raw(KBox::new(link, GFP_KERNEL)?);
+    // SAFETY: The thread owns `data` (a `KBox<Link>`).
+    let r = unsafe { sys::spawn(c"mosix-remote", remote, data.cast()) };
+    if r.is_err() {
+        // SAFETY: The thread did not start: we own `data` again.
+        drop(unsafe { KBox::from_raw(data) });
+    }
+    r
+}
+
+/// What the helper must prepare: the migrant's vDSO address and name.
+pub(crate) fn info(token: u64) -> Result<(u64, [u8; 16])> {
+    let p = PENDING.lock();
+    let e = p.iter().find(|e| e.token == token && e.state == 0).ok_or(ENOENT)?;
+    Ok((e.header.vdso, e.header.comm))
+}
+
+/// The `ADOPT` ioctl: the calling helper becomes the migrant. On success returns the value
+/// the migrant's `ax` must hold (the ioctl's return value lands there).
+pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
+    if !sys::capable_sys_admin() {
+        return Err(EPERM);
+    }
+    let mut p = take(token).ok_or(ENOENT)?;
+    let Some(mut link) = p.link.take() else {
+        return Err(EINVAL);
+    };
+    let r = rebuild_current(&mut p, &mut link, fd);
+    let pid = sys::current_proc().0;
+    p.state = match r {
+        Ok(_) => pid,
+        Err(e) => e.to_errno(),
+    };
+    let ack = answer(&mut link, if r.is_ok() { 0 } else { p.state }, pid);
+    p.link = Some(link);
+    // The remote thread takes the entry back when the helper ends.
+    let _ = put(p);
+    match (r, ack) {
+        (Ok(ax), Ok(())) => Ok(ax),
+        // Rebuilt, but home did not hear it: it ends the process; so do we.
+        (Ok(_), Err(_)) => sys::exit(9),
+        // Refused before the helper's memory was touched: it can report and exit.
+        (Err(e), _) if e == EXDEV => Err(e),
+        // The helper's memory is gone: it cannot go back to user space.
+        (Err(_), _) => sys::exit(127 << 8),
+    }
+}
+
+fn rebuild_current(p: &mut Pending, link: &mut Link, fd: i32) -> Result<isize> {
+    if rebuild::vdso() != p.header.vdso {
+        pr_warn!("migration: the adopter helper did not move its vDSO to {:#x}\n", p.header.vdso);
+        return Err(EXDEV);
+    }
+    rebuild::unmap_all()?;
+    for v in p.vmas.iter().filter(|v| v.flags & VMA_SPECIAL == 0) {
+        rebuild::map_anon(v.start, v.end - v.start, v.prot, v.flags & VMA_GROWSDOWN != 0).inspect_err(|e| {
+            pr_warn!("migration: cannot map {:#x}-{:#x}: error {}\n", v.start, v.end, e.to_errno());
+        })?;
+    }
+    // The pages, straight from the link into place.
+    let mut buf = KVVec::new();
+    buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
+    loop {
+        let h = link.recv(&mut buf, IDLE_MS)?;
+        p.check.next(h.kind).map_err(|_| EPROTO)?;
+        let payload = &buf[..h.len as usize];
+        if h.kind == kind::END {
+            p.check.end(payload).map_err(|_| EPROTO)?;
+            break;
+        }
+        let (run, data) = PageRun::decode(payload).map_err(|_| EPROTO)?;
+        p.check.run(&run, &p.vmas).map_err(|_| EPROTO)?;
+        if run.zero {
+            continue;
+        }
+        let i = p.vmas.partition_point(|v| v.end <= run.addr);
+        let writable = p.vmas.get(i).is_some_and(|v| v.prot & PROT_WRITE != 0);
+        if writable {
+            UserSlice::new(UserPtr::from_addr(run.addr as usize), data.len()).writer().write_slice(data)?;
+        } else {
+            for (k, page) in data.chunks(PAGE as usize).enumerate() {
+                rebuild::poke(run.addr + k as u64 * PAGE, page)?;
+            }
+        }
+    }
+    let h = &p.header;
+    rebuild::mm(&h.mm);
+    rebuild::creds(&h.uids, &h.gids)?;
+    rebuild::fpu(&p.fpu)?;
+    rebuild::tls(h.fs_base, h.gs_base);
+    rebuild::rseq(h.rseq, h.rseq_len, h.rseq_sig);
+    sys::set_blocked(h.blocked);
+    let mut regs = p.regs;
+    fix_restart(&mut regs);
+    rebuild::regs(&regs)?;
+    rebuild::close_fd(fd)?;
+    Ok(regs[reg::AX] as isize)
+}

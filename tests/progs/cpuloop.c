@@ -1,0 +1,47 @@
+/* cpuloop ITER MIB: a deterministic CPU and FPU loop over MIB MiB of memory. Keeps running
+ * values in integer and vector registers (doubles, SSE) across ITER iterations, then
+ * checks its memory and ends with exit status = a hash of everything (0-255), the same on
+ * every run: a migration that lost a register, an FPU bit or a page changes it. Prints
+ * "ready PID" at the start and the full result at the end (stdout may be gone when it
+ * runs away from home, so the exit status is the result that counts). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	uint64_t iter, words, i, h = 0x9e3779b97f4a7c15ULL, x = 88172645463325252ULL;
+	double a = 1.0, b = 0.5, c = 0.25;
+	uint64_t *mem;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: cpuloop ITER MIB\n");
+		return 2;
+	}
+	iter = strtoull(argv[1], NULL, 10);
+	words = strtoull(argv[2], NULL, 10) * 1024 * 1024 / 8;
+	mem = calloc(words + 1, 8);
+	if (!mem)
+		return 1;
+	for (i = 0; i < words; i++)
+		mem[i] = i * 2654435761ULL;
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	for (i = 0; i < iter; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		a = a * 1.0000001 + b * 0.5;
+		b = b * 0.9999999 + c;
+		c = c * 0.5 + (double)(x & 0xff) / 256.0;
+		if (words)
+			mem[x % words] += x;
+		h = (h ^ x) * 0x100000001b3ULL;
+	}
+	for (i = 0; i < words; i++)
+		h = (h ^ mem[i]) * 0x100000001b3ULL;
+	h ^= (uint64_t)(a * 1e6) ^ (uint64_t)(b * 1e6) << 7 ^ (uint64_t)(c * 1e6) << 13;
+	printf("cpuloop %llu iterations: %016llx\n", (unsigned long long)iter, (unsigned long long)h);
+	return (int)((h ^ h >> 8 ^ h >> 16 ^ h >> 24 ^ h >> 32) & 0xff);
+}

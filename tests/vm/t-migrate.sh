@@ -1,0 +1,63 @@
+#!/bin/sh
+# nodes: 2
+# Migration of a running process: a CPU and FPU loop over 8 MiB, started on node 1, is moved
+# to node 2 mid-run with `migrate`; it finishes there and its exit status (a hash of its
+# registers, FPU state and memory) reaches its parent at home, equal to an unmigrated run's.
+# `where`, `nmigs` and `mps` show where it is; what cannot move says why; rmmod is refused on
+# both nodes while a process is away.
+. /extra/lib.sh
+N=$MOSIX_NODE
+A=/proc/mosix/admin
+T=/opt/mosix-tests
+ITER=60000000
+/etc/rc.local || { echo "rc.local failed"; exit 1; }
+check "the other node is up within 10 s" wait_until 10 all_up_now
+
+if [ "$N" = 1 ]; then
+  t0=$(date +%s)
+  $T/cpuloop $ITER 8 > /tmp/ref.out; want=$?
+  echo "unmigrated run: status $want in $(( $(date +%s) - t0 )) s" | indent
+
+  $T/cpuloop $ITER 8 > /tmp/run.out & p=$!
+  check "the loop started" wait_until 10 "grep -q ready /tmp/run.out && [ -d /proc/mosix/pid/$p ]"
+  out=$(migrate $p 2 2>&1); rc=$?
+  expect_eq "migrate $p 2 succeeds${out:+ ($out)}" "$rc" 0
+  expect_eq "where says node 2" "$(cat /proc/mosix/pid/$p/where)" 2
+  expect_eq "nmigs says 1" "$(cat /proc/mosix/pid/$p/nmigs)" 1
+  expect_match "mps shows it on node 2" "$(mps $p | tail -n 1)" "^ *$p +[^ ]+ +2 "
+  check_fails "rmmod is refused while a process is away" rmmod mosix
+  echo 1 > $A/block
+  wait $p; got=$?
+  expect_eq "its exit status reaches the parent at home, equal to the unmigrated run's" "$got" "$want"
+  expect_match "the kernel log says it moved" "$(dmesg | grep 'migrated to node')" "process $p migrated to node 2"
+
+  $T/stayer threads > /tmp/st.out & t=$!
+  wait_until 5 'grep -q ready /tmp/st.out'
+  wait_until 3 "[ -d /proc/mosix/pid/$t ]"
+  out=$(migrate $t 2 2>&1); rc=$?
+  expect_match "a process with threads stays, and migrate says why" "$rc $out" '^1 migrate: process [0-9]+ cannot move: clone_vm$'
+  kill $t
+  sleep 100 & s=$!
+  wait_until 3 "[ -d /proc/mosix/pid/$s ]"
+  echo 1 > /proc/mosix/pid/$s/lock
+  out=$(migrate $s 2 2>&1); rc=$?
+  expect_match "a locked process stays: user_lock" "$rc $out" '^1 .*cannot move: user_lock$'
+  kill $s
+  out=$(migrate 1 9 2>&1); rc=$?
+  expect_match "init stays" "$rc $out" '^1 .*(cannot move: system|no such node)'
+  out=$(migrate $$ bogus 2>&1); rc=$?
+  expect_match "a bad target is a usage error" "$rc $out" '^2 .*not a node id'
+  check "migrate to this node itself is a no-op" migrate $$ 1
+  check "node 2 saw the process run (lstay)" wait_until 30 has_bit 2 $LSTAY
+else
+  check "node 1 migrated its loop (block)" wait_until 120 has_bit 1 $BLOCK
+  out=$(ps | grep -v grep | grep cpuloop)
+  echo "$out" | indent
+  expect_match "the migrant runs here under its name" "$out" 'cpuloop'
+  check_fails "rmmod is refused while a guest runs here" rmmod mosix
+  check "the guest ends" wait_until 120 "! ps | grep -v grep | grep -q cpuloop"
+  echo 1 > $A/lstay
+  sleep 4
+fi
+check "rmmod once nothing is away" rmmod mosix
+finish
