@@ -255,17 +255,29 @@ fn capture_and_send(link: &mut Link) -> Result<Figures> {
 fn deputy(mut link: Link, pid: i32, node: u32) -> Option<i32> {
     let old = sys::set_blocked(!0);
     let mut buf = [0u8; 64];
+    let (mut heard, mut beat) = (sys::now_ms(), 0i64);
     let status = loop {
+        let now = sys::now_ms();
+        if now - beat >= 1000 {
+            beat = now;
+            let _ = link.send(kind::HEARTBEAT, &[], IDLE_MS);
+        }
         match link.recv_idle(&mut buf, 200, IDLE_MS) {
             Ok(h) if h.kind == kind::EXIT && h.len == 4 => {
                 break Some(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
             }
+            Ok(h) if h.kind == kind::HEARTBEAT => heard = sys::now_ms(),
             Ok(h) => {
                 pr_warn!("process {}: unexpected frame {:#x} from node {}\n", pid, h.kind, node);
             }
             Err(e) if e == ETIMEDOUT => {
                 if sys::fatal_signal() {
                     break None;
+                }
+                let silent = sys::now_ms() - heard;
+                if silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout) {
+                    pr_warn!("process {}: node {} silent for {} ms: ending the process\n", pid, node, silent);
+                    break Some(9);
                 }
             }
             Err(e) => {

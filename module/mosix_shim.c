@@ -691,6 +691,18 @@ int mosix_spawn(int (*fn)(void *), void *data, const char *name)
 	return 0;
 }
 
+int mosix_kill(s32 pid, int sig)
+{
+	struct pid *p = find_get_pid(pid);
+	int r;
+
+	if (!p)
+		return -ESRCH;
+	r = kill_pid(p, sig, 1);
+	put_pid(p);
+	return r;
+}
+
 bool mosix_fatal_signal(void)
 {
 	return fatal_signal_pending(current);

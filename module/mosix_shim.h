@@ -113,6 +113,8 @@ int mosix_run_helper(u64 token);
 /* Starts a kernel thread that holds a module reference and must end with
  * __module_put_and_kthread_exit(); -errno. */
 int mosix_spawn(int (*fn)(void *), void *data, const char *name);
+/* Sends signal sig to process pid (global id); -ESRCH if there is none. */
+int mosix_kill(s32 pid, int sig);
 /* Whether a fatal signal is pending for the current task. */
 bool mosix_fatal_signal(void);
 

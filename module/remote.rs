@@ -9,7 +9,10 @@
 //! `ADOPT`; in that ioctl, in the helper's own context, [`adopt`] replaces its memory with the
 //! migrant's areas, reads the pages straight from the link into them, and installs the
 //! migrant's `mm` layout, credentials, FPU state, TLS and registers: the ioctl returns into
-//! the migrant. When it ends, the thread sends its wait status home (`EXIT`) and ends.
+//! the migrant, and starts a `mosix-rwatch` thread ([`watch`]) that from then on holds the
+//! link: it beats every second, listens for home, kills the migrant when home is gone or
+//! silent for `linktimeout`, and sends its wait status home (`EXIT`) when the remote thread,
+//! which waits for the helper, posts it.
 //!
 //! [`PENDING`] is a leaf lock, never held across socket calls: an entry is taken out while
 //! its link is in use and put back afterwards.
@@ -58,6 +61,9 @@ struct Pending {
     check: ImageCheck,
     /// 0 while not adopted; the helper's pid once it is the migrant; `-errno` if it failed.
     state: i32,
+    /// The migrant's wait status once it has ended (posted by the remote thread for the
+    /// watcher, which then holds the link).
+    status: Option<i32>,
 }
 
 kernel::sync::global_lock! {
@@ -135,7 +141,7 @@ fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
         err?;
     }
     let token = sys::random_u64() | 1;
-    Ok(KBox::new(Pending { token, link: None, header, regs, fpu, vmas, check, state: 0 }, GFP_KERNEL)?)
+    Ok(KBox::new(Pending { token, link: None, header, regs, fpu, vmas, check, state: 0, status: None }, GFP_KERNEL)?)
 }
 
 fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
@@ -161,14 +167,117 @@ unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
                 let status = sys::run_helper(token);
                 if let Some(mut p) = take(token) {
                     let state = p.state;
-                    if let Some(link) = p.link.as_mut() {
-                        finish(link, state, status);
+                    match p.link.as_mut() {
+                        Some(link) => finish(link, state, status),
+                        // The watcher holds the link: it sends the status home.
+                        None => {
+                            p.status = Some(status.unwrap_or(9));
+                            let _ = put(p);
+                        }
                     }
                 }
             }
         }
         Err(e) => {
             let _ = answer(&mut link, e.to_errno(), 0);
+        }
+    }
+    sys::thread_exit()
+}
+
+fn start_watcher(token: u64) {
+    let Ok(data) = KBox::new(token, GFP_KERNEL) else { return };
+    let data = KBox::into_raw(data);
+    // SAFETY: The thread owns `data` (a `KBox<u64>`).
+    if unsafe { sys::spawn(c"mosix-rwatch", watch, data.cast()) }.is_err() {
+        // SAFETY: The thread did not start: we own `data` again.
+        drop(unsafe { KBox::from_raw(data) });
+    }
+}
+
+/// What the watcher finds in the registry.
+enum Seen {
+    /// Not adopted (yet).
+    Waiting,
+    /// Adopted: the link is now the watcher's; the migrant's pid.
+    Running(Link, i32),
+    /// Gone or failed: nothing to watch.
+    Done,
+}
+
+fn look(token: u64) -> Seen {
+    let mut p = PENDING.lock();
+    let Some(e) = p.iter_mut().find(|e| e.token == token) else { return Seen::Done };
+    match e.state {
+        0 => Seen::Waiting,
+        pid if pid > 0 => match e.link.take() {
+            Some(link) => Seen::Running(link, pid),
+            None => Seen::Done,
+        },
+        _ => Seen::Done,
+    }
+}
+
+/// The migrant's wait status, once the remote thread has posted it (the entry then goes).
+fn posted_status(token: u64) -> Option<i32> {
+    let mut p = PENDING.lock();
+    let i = p.iter().position(|e| e.token == token && e.status.is_some())?;
+    let status = p.get(i).and_then(|e| e.status);
+    let _ = p.remove(i);
+    status
+}
+
+/// The `mosix-rwatch` thread: once the migrant runs, it holds the link: it beats every second,
+/// listens for home, kills the migrant if home is gone or silent for `linktimeout`, and sends
+/// the migrant's wait status home when it ends.
+///
+/// # Safety
+///
+/// `data` is a `KBox<u64>` (the token) given up by [`start_watcher`].
+unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
+    // SAFETY: See the function's safety section.
+    let token = *unsafe { KBox::from_raw(data.cast::<u64>()) };
+    // Started once the migrant runs: it is there, or already gone.
+    let (mut link, pid) = match look(token) {
+        Seen::Running(link, pid) => (link, pid),
+        Seen::Waiting | Seen::Done => sys::thread_exit(),
+    };
+    let mut buf = [0u8; 64];
+    let (mut heard, mut beat) = (sys::now_ms(), 0i64);
+    let mut home_alive = true;
+    loop {
+        if let Some(status) = posted_status(token) {
+            if home_alive {
+                let _ = link.send(kind::EXIT, &[&status.to_le_bytes()], IDLE_MS);
+            }
+            break;
+        }
+        if !home_alive {
+            sys::sleep_ms(100);
+            continue;
+        }
+        let now = sys::now_ms();
+        if now - beat >= 1000 {
+            beat = now;
+            if link.send(kind::HEARTBEAT, &[], IDLE_MS).is_err() {
+                home_alive = false;
+            }
+        }
+        let lost = match link.recv_idle(&mut buf, 200, IDLE_MS) {
+            Ok(_) => {
+                heard = sys::now_ms();
+                None
+            }
+            Err(e) if e == ETIMEDOUT => {
+                let silent = sys::now_ms() - heard;
+                (silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout)).then_some(ETIMEDOUT)
+            }
+            Err(e) => Some(e),
+        };
+        if let Some(e) = lost.or(if home_alive { None } else { Some(ECONNRESET) }) {
+            pr_warn!("migration: home of process {} is gone (error {}): ending it\n", pid, e.to_errno());
+            let _ = sys::kill(pid, 9);
+            home_alive = false;
         }
     }
     sys::thread_exit()
@@ -234,7 +343,12 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     // The remote thread takes the entry back when the helper ends.
     let _ = put(p);
     match (r, ack) {
-        (Ok(ax), Ok(())) => Ok(ax),
+        (Ok(ax), Ok(())) => {
+            // From now on the watcher holds the link (unless the migrant ends first and the
+            // remote thread answers home itself).
+            start_watcher(token);
+            Ok(ax)
+        }
         // Rebuilt, but home did not hear it: it ends the process; so do we.
         (Ok(_), Err(_)) => sys::exit(9),
         // Refused before the helper's memory was touched: it can report and exit.

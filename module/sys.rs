@@ -89,6 +89,7 @@ pub(crate) mod shim {
         ) -> core::ffi::c_int;
 
         pub(crate) fn mosix_fatal_signal() -> bool;
+        pub(crate) fn mosix_kill(pid: i32, sig: core::ffi::c_int) -> core::ffi::c_int;
 
         pub(crate) fn mosix_current_runtime_ns() -> u64;
         pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
@@ -419,6 +420,12 @@ pub(crate) mod adopt {
 pub(crate) fn set_blocked(mask: u64) -> u64 {
     // SAFETY: Acts on the current task.
     unsafe { shim::mosix_set_blocked(mask) }
+}
+
+/// Sends signal `sig` to process `pid`.
+pub(crate) fn kill(pid: i32, sig: i32) -> Result {
+    // SAFETY: No pointers; `kill_pid` checks everything.
+    errno_result(unsafe { shim::mosix_kill(pid, sig) })
 }
 
 /// Whether a fatal signal is pending for the current task.

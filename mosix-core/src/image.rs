@@ -42,6 +42,8 @@ pub mod kind {
     pub const ACK: u8 = 0x20;
     /// Remote to home: the migrant ended; `i32` wait status (what the parent's `wait` gets).
     pub const EXIT: u8 = 0x21;
+    /// Either way, every second while a process is away: "still here" (empty).
+    pub const HEARTBEAT: u8 = 0x22;
 }
 
 /// Why an image was refused.

@@ -148,6 +148,9 @@ pub enum Param {
     GossipWindow = 15,
     /// Milliseconds without news after which a node counts as down.
     GossipTimeout = 16,
+    /// Milliseconds of silence after which a migrated process's link counts as broken (its
+    /// deputy ends it at home; its remote ends itself).
+    LinkTimeout = 17,
 }
 
 /// How a parameter may be written.
@@ -199,7 +202,7 @@ const BOOL: Access = Access::Value { min: 0, max: 1 };
 
 impl Param {
     /// Every parameter, in `/proc/mosix/admin/` order.
-    pub const ALL: [Param; 17] = [
+    pub const ALL: [Param; 18] = [
         Param::Mospe,
         Param::Block,
         Param::Bring,
@@ -217,6 +220,7 @@ impl Param {
         Param::GossipInterval,
         Param::GossipWindow,
         Param::GossipTimeout,
+        Param::LinkTimeout,
     ];
 
     /// Number of parameters.
@@ -257,6 +261,7 @@ impl Param {
             Param::GossipInterval => "gossipinterval",
             Param::GossipWindow => "gossipwindow",
             Param::GossipTimeout => "gossiptimeout",
+            Param::LinkTimeout => "linktimeout",
         }
     }
 
@@ -274,6 +279,7 @@ impl Param {
             Param::GossipInterval => Access::Value { min: 100, max: 60_000 },
             Param::GossipWindow => Access::Value { min: 0, max: super::gossip::MAX_WINDOW as i64 },
             Param::GossipTimeout => Access::Value { min: 500, max: 3_600_000 },
+            Param::LinkTimeout => Access::Value { min: 2000, max: 3_600_000 },
         }
     }
 
@@ -287,6 +293,7 @@ impl Param {
             Param::GossipInterval => 1000,
             Param::GossipWindow => 20,
             Param::GossipTimeout => 6000,
+            Param::LinkTimeout => 10_000,
             _ => 0,
         }
     }
