@@ -242,6 +242,7 @@ fn receive_image(link: &mut Link, buf: &mut [u8]) -> Result {
             }),
             kind::REGS if payload.len() == 168 => Ok(()),
             kind::FPU if payload.len() == fpu_size => Ok(()),
+            kind::SIGNALS if payload.len() == crate::mcore::image::SIGNALS_LEN => Ok(()),
             kind::VMAS => {
                 let mut err = Ok(());
                 check.vmas(payload, &mut |v| {

@@ -187,6 +187,13 @@ fn capture_and_send(link: &mut Link) -> Result<Figures> {
     send(link, kind::BEGIN, &[&h.encode()], &mut f)?;
     send(link, kind::REGS, &[&regs], &mut f)?;
     send(link, kind::FPU, &[&fpu[..fpu_len]], &mut f)?;
+    let mut sig = [0u64; sys::SIGNAL_WORDS];
+    sys::capture_signals(&mut sig);
+    let mut sig_bytes = KVVec::new();
+    for w in sig {
+        sig_bytes.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL)?;
+    }
+    send(link, kind::SIGNALS, &[&sig_bytes], &mut f)?;
     let per_frame = MAX_PAYLOAD as usize / VmaDesc::LEN;
     let mut enc = KVVec::new();
     for chunk in vmas.chunks(per_frame) {
@@ -273,6 +280,14 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Option<i32> {
             Err(e) if e == ETIMEDOUT => {
                 if sys::fatal_signal() {
                     break None;
+                }
+                // Signals sent to the process here go to where it runs.
+                loop {
+                    let sig = sys::take_signal();
+                    if sig <= 0 {
+                        break;
+                    }
+                    let _ = link.send(kind::SIGNAL, &[&sig.to_le_bytes()], IDLE_MS);
                 }
                 let silent = sys::now_ms() - heard;
                 if silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout) {

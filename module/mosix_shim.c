@@ -468,6 +468,49 @@ void mosix_adopt_rseq(u64 ptr, u32 len, u32 sig)
 #endif
 }
 
+void mosix_capture_signals(u64 *out)
+{
+	struct sighand_struct *sh = current->sighand;
+	int i;
+
+	BUILD_BUG_ON(_NSIG != 64 || _NSIG_WORDS != 1);
+	spin_lock_irq(&sh->siglock);
+	for (i = 0; i < _NSIG; i++) {
+		struct k_sigaction *ka = &sh->action[i];
+
+		out[4 * i] = (u64)(unsigned long)ka->sa.sa_handler;
+		out[4 * i + 1] = ka->sa.sa_flags;
+		out[4 * i + 2] = (u64)(unsigned long)ka->sa.sa_restorer;
+		out[4 * i + 3] = ka->sa.sa_mask.sig[0];
+	}
+	spin_unlock_irq(&sh->siglock);
+	out[4 * _NSIG] = current->sas_ss_sp;
+	out[4 * _NSIG + 1] = current->sas_ss_size;
+	out[4 * _NSIG + 2] = current->sas_ss_flags;
+}
+
+void mosix_adopt_signals(const u64 *in)
+{
+	struct sighand_struct *sh = current->sighand;
+	int i;
+
+	spin_lock_irq(&sh->siglock);
+	for (i = 0; i < _NSIG; i++) {
+		struct k_sigaction *ka = &sh->action[i];
+
+		if (i + 1 == SIGKILL || i + 1 == SIGSTOP)
+			continue;
+		ka->sa.sa_handler = (__sighandler_t)(unsigned long)in[4 * i];
+		ka->sa.sa_flags = in[4 * i + 1];
+		ka->sa.sa_restorer = (__sigrestore_t)(unsigned long)in[4 * i + 2];
+		ka->sa.sa_mask.sig[0] = in[4 * i + 3] & ~(sigmask(SIGKILL) | sigmask(SIGSTOP));
+	}
+	spin_unlock_irq(&sh->siglock);
+	current->sas_ss_sp = in[4 * _NSIG];
+	current->sas_ss_size = in[4 * _NSIG + 1];
+	current->sas_ss_flags = in[4 * _NSIG + 2];
+}
+
 void mosix_capture_regs(void *out)
 {
 	memcpy(out, current_pt_regs(), sizeof(struct pt_regs));
@@ -701,6 +744,20 @@ int mosix_kill(s32 pid, int sig)
 	r = kill_pid(p, sig, 1);
 	put_pid(p);
 	return r;
+}
+
+int mosix_take_signal(void)
+{
+	kernel_siginfo_t info;
+	enum pid_type type;
+	sigset_t none;
+	int sig;
+
+	sigemptyset(&none);
+	spin_lock_irq(&current->sighand->siglock);
+	sig = dequeue_signal(&none, &info, &type);
+	spin_unlock_irq(&current->sighand->siglock);
+	return sig;
 }
 
 bool mosix_fatal_signal(void)

@@ -96,6 +96,9 @@ int mosix_adopt_fpu(const void *buf, u32 size);
 /* Drops the helper's rseq registration and registers the migrant's area (ptr 0: none), as
  * rseq(2) would, without touching its contents. */
 void mosix_adopt_rseq(u64 ptr, u32 len, u32 sig);
+/* Installs signal actions and the alternate stack (the SIGNALS layout); SIGKILL's and
+ * SIGSTOP's actions are left alone. */
+void mosix_adopt_signals(const u64 *in);
 /* Sets the fs and gs bases. */
 void mosix_adopt_tls(u64 fs, u64 gs);
 /* Installs the register file (21 u64); -EINVAL if its segments are not this kernel's user
@@ -115,6 +118,8 @@ int mosix_run_helper(u64 token);
 int mosix_spawn(int (*fn)(void *), void *data, const char *name);
 /* Sends signal sig to process pid (global id); -ESRCH if there is none. */
 int mosix_kill(s32 pid, int sig);
+/* Takes one pending signal off the current task (0 if none). */
+int mosix_take_signal(void);
 /* Whether a fatal signal is pending for the current task. */
 bool mosix_fatal_signal(void);
 
@@ -131,6 +136,8 @@ long mosix_capture_vmas(struct mosix_vma *out, size_t max);
 void mosix_capture_ids(u32 *uids, u32 *gids, char *comm, u64 *mm, u64 *vdso, u64 *fs, u64 *gs, u64 *blocked);
 /* The registered rseq area, its length and signature (0s: none). */
 void mosix_capture_rseq(u64 *ptr, u32 *len, u32 *sig);
+/* Its signal actions and alternate stack: (64 * 4 + 3) u64, as mosix-core's SIGNALS frame. */
+void mosix_capture_signals(u64 *out);
 /* Its register file (sizeof(struct pt_regs) bytes). */
 void mosix_capture_regs(void *out);
 /* Its FPU state in the kernel's xsave layout; returns the size (0 if it exceeds max). */

@@ -31,6 +31,7 @@ use crate::{
         ProcHeader,
         VmaDesc,
         PAGE,
+        SIGNALS_LEN,
         PROT_WRITE,
         VMA_GROWSDOWN,
         VMA_SPECIAL, //
@@ -57,6 +58,7 @@ struct Pending {
     header: ProcHeader,
     regs: [u64; reg::COUNT],
     fpu: KVVec<u8>,
+    signals: [u64; sys::SIGNAL_WORDS],
     vmas: KVVec<VmaDesc>,
     check: ImageCheck,
     /// 0 while not adopted; the helper's pid once it is the migrant; `-errno` if it failed.
@@ -127,6 +129,16 @@ fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
     }
     let mut fpu = KVVec::new();
     fpu.extend_from_slice(&buf[..n], GFP_KERNEL)?;
+    let n = recv(link, &mut buf, &mut check, kind::SIGNALS)?;
+    if n != SIGNALS_LEN {
+        return Err(EPROTO);
+    }
+    let mut signals = [0u64; sys::SIGNAL_WORDS];
+    for (w, b) in signals.iter_mut().zip(buf[..n].chunks_exact(8)) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        *w = u64::from_le_bytes(a);
+    }
     let mut vmas = KVVec::new();
     while vmas.len() < header.nvmas as usize {
         let n = recv(link, &mut buf, &mut check, kind::VMAS)?;
@@ -141,7 +153,7 @@ fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
         err?;
     }
     let token = sys::random_u64() | 1;
-    Ok(KBox::new(Pending { token, link: None, header, regs, fpu, vmas, check, state: 0, status: None }, GFP_KERNEL)?)
+    Ok(KBox::new(Pending { token, link: None, header, regs, fpu, signals, vmas, check, state: 0, status: None }, GFP_KERNEL)?)
 }
 
 fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
@@ -264,8 +276,11 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
             }
         }
         let lost = match link.recv_idle(&mut buf, 200, IDLE_MS) {
-            Ok(_) => {
+            Ok(h) => {
                 heard = sys::now_ms();
+                if h.kind == kind::SIGNAL && h.len == 4 {
+                    let _ = sys::kill(pid, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                }
                 None
             }
             Err(e) if e == ETIMEDOUT => {
@@ -401,6 +416,7 @@ fn rebuild_current(p: &mut Pending, link: &mut Link, fd: i32) -> Result<isize> {
     rebuild::fpu(&p.fpu)?;
     rebuild::tls(h.fs_base, h.gs_base);
     rebuild::rseq(h.rseq, h.rseq_len, h.rseq_sig);
+    rebuild::signals(&p.signals);
     sys::set_blocked(h.blocked);
     let mut regs = p.regs;
     fix_restart(&mut regs);

@@ -64,6 +64,9 @@ pub(crate) mod shim {
             blocked: *mut u64,
         );
         pub(crate) fn mosix_capture_regs(out: *mut u8);
+        pub(crate) fn mosix_capture_signals(out: *mut u64);
+        pub(crate) fn mosix_adopt_signals(input: *const u64);
+        pub(crate) fn mosix_take_signal() -> core::ffi::c_int;
         pub(crate) fn mosix_capture_rseq(ptr: *mut u64, len: *mut u32, sig: *mut u32);
         pub(crate) fn mosix_adopt_rseq(ptr: u64, len: u32, sig: u32);
         pub(crate) fn mosix_capture_fpu(out: *mut u8, max: u32) -> u32;
@@ -389,6 +392,12 @@ pub(crate) mod adopt {
         unsafe { shim::mosix_adopt_rseq(ptr, len, sig) }
     }
 
+    /// Installs the signal actions and the alternate stack.
+    pub(crate) fn signals(v: &[u64; SIGNAL_WORDS]) {
+        // SAFETY: `v` holds the `SIGNAL_WORDS` values the shim reads.
+        unsafe { shim::mosix_adopt_signals(v.as_ptr()) }
+    }
+
     /// Sets the TLS bases.
     pub(crate) fn tls(fs: u64, gs: u64) {
         // SAFETY: Acts on the current task; any value is accepted by the CPU for the current
@@ -532,6 +541,22 @@ pub(crate) fn capture_rseq() -> (u64, u32, u32) {
     // SAFETY: The pointers are valid for writes.
     unsafe { shim::mosix_capture_rseq(&mut p, &mut l, &mut s) };
     (p, l, s)
+}
+
+/// Number of u64 in the signal state (`mcore::image::SIGNALS_LEN` / 8).
+pub(crate) const SIGNAL_WORDS: usize = 64 * 4 + 3;
+const _: () = assert!(SIGNAL_WORDS * 8 == crate::mcore::image::SIGNALS_LEN);
+
+/// The current process's signal actions and alternate stack.
+pub(crate) fn capture_signals(out: &mut [u64; SIGNAL_WORDS]) {
+    // SAFETY: `out` holds the `SIGNAL_WORDS` values the shim writes.
+    unsafe { shim::mosix_capture_signals(out.as_mut_ptr()) }
+}
+
+/// Takes one pending signal off the current task (0 if none).
+pub(crate) fn take_signal() -> i32 {
+    // SAFETY: Acts on the current task under its siglock.
+    unsafe { shim::mosix_take_signal() }
 }
 
 /// The current process's register file.

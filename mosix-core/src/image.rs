@@ -6,6 +6,7 @@
 //! BEGIN   ProcHeader (identity, credentials, mm layout, TLS bases, counts)
 //! REGS    the user register file (x86_64 pt_regs, 21 u64)
 //! FPU     the xsave area (ProcHeader.fpu_size bytes, the kernel's own layout)
+//! SIGNALS the 64 signal actions (handler, flags, restorer, mask) and the alternate stack
 //! VMAS    VmaDesc x ProcHeader.nvmas
 //! PAGES   PageRun + 4096 B per page (nothing for a zero run); as many frames as needed
 //! END     the number of pages sent (a check)
@@ -32,6 +33,8 @@ pub mod kind {
     pub const REGS: u8 = 0x11;
     /// FPU state.
     pub const FPU: u8 = 0x12;
+    /// Signal actions and the alternate signal stack ([`super::SIGNALS_LEN`] bytes).
+    pub const SIGNALS: u8 = 0x15;
     /// VMA descriptors.
     pub const VMAS: u8 = 0x13;
     /// A run of pages.
@@ -44,7 +47,13 @@ pub mod kind {
     pub const EXIT: u8 = 0x21;
     /// Either way, every second while a process is away: "still here" (empty).
     pub const HEARTBEAT: u8 = 0x22;
+    /// Home to remote: a signal sent to the process at home; `i32` signal number.
+    pub const SIGNAL: u8 = 0x23;
 }
+
+/// Length of the `SIGNALS` frame: 64 actions of 4 u64 (handler, flags, restorer, mask), then
+/// the alternate stack (sp, size, flags) as 3 u64.
+pub const SIGNALS_LEN: usize = (64 * 4 + 3) * 8;
 
 /// Why an image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -328,15 +337,16 @@ impl ImageCheck {
         ImageCheck { stage: 0, vmas_left: 0, prev_end: 0, pages: 0 }
     }
 
-    /// Checks the next frame's kind against the order BEGIN, REGS, FPU, VMAS+, PAGES*, END.
+    /// Checks the next frame's kind against the order BEGIN, REGS, FPU, SIGNALS, VMAS+, PAGES*,
+    /// END.
     pub fn next(&mut self, kind: u8) -> Result<(), ImageError> {
         let ok = match (self.stage, kind) {
-            (0, kind::BEGIN) | (1, kind::REGS) | (2, kind::FPU) => {
+            (0, kind::BEGIN) | (1, kind::REGS) | (2, kind::FPU) | (3, kind::SIGNALS) => {
                 self.stage += 1;
                 true
             }
-            (3, kind::VMAS) => true,
-            (3, kind::PAGES) | (3, kind::END) => self.vmas_left == 0,
+            (4, kind::VMAS) => true,
+            (4, kind::PAGES) | (4, kind::END) => self.vmas_left == 0,
             _ => false,
         };
         if ok {
@@ -376,13 +386,13 @@ impl ImageCheck {
         if u64::from_le_bytes(b) != self.pages {
             return Err(ImageError::Count);
         }
-        self.stage = 4;
+        self.stage = 5;
         Ok(())
     }
 
     /// Whether the whole image has arrived.
     pub const fn complete(&self) -> bool {
-        self.stage == 4
+        self.stage == 5
     }
 }
 
@@ -491,6 +501,8 @@ mod tests {
         c.begin(&header());
         c.next(kind::REGS).unwrap();
         c.next(kind::FPU).unwrap();
+        assert_eq!(c.next(kind::VMAS), Err(ImageError::Order), "signals first");
+        c.next(kind::SIGNALS).unwrap();
         assert_eq!(c.next(kind::PAGES), Err(ImageError::Order), "VMAs first");
         c.next(kind::VMAS).unwrap();
         let mut got = Vec::new();

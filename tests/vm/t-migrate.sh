@@ -3,6 +3,7 @@
 # Migration of a running process: a CPU and FPU loop over 8 MiB, started on node 1, is moved
 # to node 2 mid-run with `migrate`; it finishes there and its exit status (a hash of its
 # registers, FPU state and memory) reaches its parent at home, equal to an unmigrated run's.
+# Signals sent at home reach it there and run its own handlers.
 # `where`, `nmigs` and `mps` show where it is; what cannot move says why; rmmod is refused on
 # both nodes while a process is away.
 . /extra/lib.sh
@@ -31,6 +32,17 @@ if [ "$N" = 1 ]; then
   expect_eq "its exit status reaches the parent at home, equal to the unmigrated run's" "$got" "$want"
   expect_match "the kernel log says it moved" "$(dmesg | grep 'migrated to node')" "process $p migrated to node 2"
 
+  # Signals sent at home reach the process where it runs, with its own handlers (carried:
+  # actions, alternate stack, ignored signals); its alarms tick there.
+  $T/sigcatch > /tmp/sig.out & g=$!
+  check "sigcatch started" wait_until 10 "grep -q ready /tmp/sig.out && [ -d /proc/mosix/pid/$g ]"
+  check "migrate it to node 2" migrate $g 2
+  sleep 3
+  kill -USR1 $g
+  kill -TERM $g
+  wait $g; rc=$?
+  expect_eq "SIGTERM from home ran its handler on node 2, on its alternate stack, after alarms (47)" "$rc" 47
+
   $T/stayer threads > /tmp/st.out & t=$!
   wait_until 5 'grep -q ready /tmp/st.out'
   wait_until 3 "[ -d /proc/mosix/pid/$t ]"
@@ -48,7 +60,8 @@ if [ "$N" = 1 ]; then
   out=$(migrate $$ bogus 2>&1); rc=$?
   expect_match "a bad target is a usage error" "$rc $out" '^2 .*not a node id'
   check "migrate to this node itself is a no-op" migrate $$ 1
-  check "node 2 saw the process run (lstay)" wait_until 30 has_bit 2 $LSTAY
+  echo 1 > $A/stay
+  check "node 2 saw the processes run and end (lstay)" wait_until 60 has_bit 2 $LSTAY
 else
   check "node 1 migrated its loop (block)" wait_until 120 has_bit 1 $BLOCK
   out=$(ps | grep -v grep | grep cpuloop)
@@ -56,6 +69,8 @@ else
   expect_match "the migrant runs here under its name" "$out" 'cpuloop'
   check_fails "rmmod is refused while a guest runs here" rmmod mosix
   check "the guest ends" wait_until 120 "! ps | grep -v grep | grep -q cpuloop"
+  check "node 1 is done migrating (stay)" wait_until 120 has_bit 1 $STAY
+  check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q -e cpuloop -e sigcatch"
   echo 1 > $A/lstay
   sleep 4
 fi
