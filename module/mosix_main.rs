@@ -29,6 +29,7 @@ pub mod mcore {
     pub mod params;
     pub mod procstat;
     pub mod stay;
+    pub mod syscalls;
     pub mod text;
 
     /// Lets the kernel's formatting macros print the shared types (which implement

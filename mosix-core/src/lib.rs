@@ -23,4 +23,5 @@ pub mod map;
 pub mod params;
 pub mod procstat;
 pub mod stay;
+pub mod syscalls;
 pub mod text;
