@@ -89,6 +89,8 @@ enum Mode {
     ImageTest,
     /// Send it to node `node`, which rebuilds the process; then be its deputy.
     Migrate { node: u32 },
+    /// On the target: send the migrant home (the registry entry `token`), then end it here.
+    SendHome { token: u64 },
 }
 
 /// A capture job, shared by the caller and the process's task work.
@@ -256,14 +258,80 @@ fn capture_and_send(link: &mut Link) -> Result<Figures> {
     Ok(f)
 }
 
-/// The deputy: waits, in the process's own context, for the remote process to end. Returns
-/// the wait status to end this process with, or `None` if a fatal signal arrived here (the
-/// caller then goes back towards user mode, where the signal ends the process).
-fn deputy(mut link: Link, pid: i32, node: u32) -> Option<i32> {
+/// Requests to deputies from `migrate` (which runs in another process): one slot per deputy.
+struct Slot {
+    pid: Atomic<i32>,
+    /// -1: none; 0: come home.
+    request: Atomic<i32>,
+}
+
+const SLOTS: usize = 256;
+static DEPUTIES: [Slot; SLOTS] = [const { Slot { pid: Atomic::new(0), request: Atomic::new(-1) } }; SLOTS];
+
+fn claim_slot(pid: i32) -> Option<&'static Slot> {
+    let s = DEPUTIES.iter().find(|s| s.pid.cmpxchg(0, pid, Relaxed).is_ok())?;
+    s.request.store(-1, Release);
+    Some(s)
+}
+
+/// Asks the deputy of process `pid` to bring it home; false if it has no deputy here.
+fn request_home(pid: i32) -> bool {
+    match DEPUTIES.iter().find(|s| s.pid.load(Relaxed) == pid) {
+        Some(s) => {
+            s.request.store(0, Release);
+            true
+        }
+        None => false,
+    }
+}
+
+/// How a deputy's watch ended.
+enum Outcome {
+    /// The process ended where it ran: end it here with this wait status.
+    Exit(i32),
+    /// A fatal signal arrived here: let it end the process.
+    Fatal,
+    /// The process is home again and rebuilt: let it run.
+    Home,
+}
+
+/// Brings the process home over `link`: asks for its image, rebuilds this task from it, and
+/// answers. On success the task returns to user mode as the process.
+fn come_home(link: &mut Link, pid: i32, node: u32) -> Result {
+    link.send(kind::GO_HOME, &[], IDLE_MS)?;
+    // Heartbeats may still be on the way: skip frames until the image begins.
+    let mut head = loop {
+        match crate::remote::receive_head(link) {
+            Ok(p) => break p,
+            Err(e) if e == EPROTO => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    if let Err(e) = crate::remote::rebuild_current(&mut head, link, None) {
+        pr_warn!("process {}: could not come home from node {} (error {}): ending it\n", pid, node, e.to_errno());
+        return Err(e);
+    }
+    let mut ack = [0u8; 8];
+    ack[4..].copy_from_slice(&pid.to_le_bytes());
+    let _ = link.send(kind::ACK, &[&ack], IDLE_MS);
+    Ok(())
+}
+
+/// The deputy: waits, in the process's own context, for the remote process to end or to be
+/// called home. Forwards signals sent here; ends the process if the link breaks or the
+/// remote is silent for `linktimeout`.
+fn deputy(mut link: Link, pid: i32, node: u32) -> Outcome {
+    let slot = claim_slot(pid);
     let old = sys::set_blocked(!0);
     let mut buf = [0u8; 64];
     let (mut heard, mut beat) = (sys::now_ms(), 0i64);
-    let status = loop {
+    let outcome = loop {
+        if slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
+            match come_home(&mut link, pid, node) {
+                Ok(()) => break Outcome::Home,
+                Err(_) => break Outcome::Exit(9),
+            }
+        }
         let now = sys::now_ms();
         if now - beat >= 1000 {
             beat = now;
@@ -271,7 +339,7 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Option<i32> {
         }
         match link.recv_idle(&mut buf, 200, IDLE_MS) {
             Ok(h) if h.kind == kind::EXIT && h.len == 4 => {
-                break Some(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                break Outcome::Exit(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
             }
             Ok(h) if h.kind == kind::HEARTBEAT => heard = sys::now_ms(),
             Ok(h) => {
@@ -279,7 +347,7 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Option<i32> {
             }
             Err(e) if e == ETIMEDOUT => {
                 if sys::fatal_signal() {
-                    break None;
+                    break Outcome::Fatal;
                 }
                 // Signals sent to the process here go to where it runs.
                 loop {
@@ -292,18 +360,24 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Option<i32> {
                 let silent = sys::now_ms() - heard;
                 if silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout) {
                     pr_warn!("process {}: node {} silent for {} ms: ending the process\n", pid, node, silent);
-                    break Some(9);
+                    break Outcome::Exit(9);
                 }
             }
             Err(e) => {
                 pr_warn!("process {}: link to node {} lost (error {}): ending the process\n", pid, node, e.to_errno());
                 // Killed by SIGKILL, as far as the parent's wait() can tell.
-                break Some(9);
+                break Outcome::Exit(9);
             }
         }
     };
-    sys::set_blocked(old);
-    status
+    if let Some(s) = slot {
+        s.pid.store(0, Release);
+    }
+    // Home again, the process has its own blocked mask from its image.
+    if !matches!(outcome, Outcome::Home) {
+        sys::set_blocked(old);
+    }
+    outcome
 }
 
 /// Runs a job in the process's own context (called by the shim's task work).
@@ -323,17 +397,31 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
     };
     let r = capture_and_send(&mut link);
     job.record(&r);
-    if let (Mode::Migrate { node }, Ok(_)) = (job.mode, &r) {
-        let (pid, ppid, start) = sys::current_proc();
-        let _ = procstat::change(pid, start, ppid, &Change { node: Some(node), ..Change::default() });
-        pr_info!("process {} migrated to node {}\n", pid, node);
-        // SAFETY: `w` is this job's live work (function contract).
-        let work = unsafe { sys::WorkHandle::new(w) };
-        work.complete();
-        if let Some(status) = deputy(link, pid, node) {
-            // `job` is not touched after this (it may be freed).
-            work.release_and_exit(status);
+    // SAFETY: `w` is this job's live work (function contract).
+    let work = unsafe { sys::WorkHandle::new(w) };
+    match (job.mode, &r) {
+        (Mode::Migrate { node }, Ok(_)) => {
+            let (pid, ppid, start) = sys::current_proc();
+            let _ = procstat::change(pid, start, ppid, &Change { node: Some(node), ..Change::default() });
+            pr_info!("process {} migrated to node {}\n", pid, node);
+            work.complete();
+            match deputy(link, pid, node) {
+                // `job` is not touched after this (it may be freed).
+                Outcome::Exit(status) => work.release_and_exit(status),
+                Outcome::Fatal => {}
+                Outcome::Home => {
+                    let _ = procstat::change(pid, start, ppid, &Change { node: Some(0), ..Change::default() });
+                    pr_info!("process {} is home from node {}\n", pid, node);
+                }
+            }
         }
+        (Mode::SendHome { token }, r) => {
+            // Home has the process now (or it is lost): it ends here, silently.
+            crate::remote::set_gone_home(token);
+            drop(link);
+            work.release_and_exit(if r.is_ok() { 0 } else { 9 });
+        }
+        _ => {}
     }
 }
 
@@ -393,22 +481,67 @@ pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
     run_job(pid, Mode::ImageTest, link)
 }
 
-/// Migrates process `pid` (at home) to node `node`; returns once it runs there.
+/// On the target: sends migrant `pid` home over `link` (its job captures it and ends it
+/// here). Gives the link back if the job cannot be queued.
+pub(crate) fn send_home(pid: i32, link: Link, token: u64) -> core::result::Result<(), (Error, Option<Link>)> {
+    let Ok(b) = KBox::<Job>::new_uninit(GFP_KERNEL) else {
+        return Err((ENOMEM, Some(link)));
+    };
+    let job = KBox::into_raw(KBox::write(b, Job::new(Mode::SendHome { token }, link)));
+    // SAFETY: `job` is a live `Job` for the shim, which frees it through `mosix_job_free`.
+    match unsafe { sys::Work::queue(pid, job.cast()) } {
+        // Nobody waits for it: drop our reference, the job goes on.
+        Ok(w) => {
+            drop(w);
+            Ok(())
+        }
+        Err(e) => {
+            // SAFETY: The job was not queued: we still own it.
+            let job = unsafe { KBox::from_raw(job) };
+            Err((e, KBox::into_inner(job).link.into_inner()))
+        }
+    }
+}
+
+/// Brings process `pid` home; returns once it runs here again.
+fn bring_home(pid: i32, start: u64, ppid: i32) -> Result {
+    if !request_home(pid) {
+        return Err(ESRCH);
+    }
+    // The deputy looks at its requests every 200 ms; the image then crosses the link.
+    for _ in 0..(CAPTURE_TIMEOUT_MS / 20) {
+        if procstat::location(pid, start, ppid) == 0 {
+            return Ok(());
+        }
+        if sys::proc_ident(pid).is_err() {
+            return Err(ESRCH);
+        }
+        sys::sleep_ms(20);
+    }
+    Err(ETIMEDOUT)
+}
+
+/// Migrates process `pid` to node `node` (0 = home, -1 = the best node); returns once it runs
+/// there. A process that is away goes home first, then on.
 pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
     let here = crate::cluster::link_view(0).mospe;
     let (ppid, start) = sys::proc_ident(pid)?;
     let away = procstat::location(pid, start, ppid);
-    let node = match node {
-        0 if away == 0 => return Ok(Figures::default()),
-        n if n > 0 && n as u32 == here && away == 0 => return Ok(Figures::default()),
-        n if n > 0 && away == 0 => n as u32,
+    let target = match node {
         -1 => crate::cluster::best_node().ok_or(EAGAIN)?,
-        _ => {
-            pr_info!("process {}: moving a process that is away (to node {}) is not supported yet\n", pid, node);
-            return Err(EOPNOTSUPP);
-        }
+        0 => here,
+        n if n > 0 => n as u32,
+        _ => return Err(EINVAL),
     };
-    if node == here {
+    if away != 0 && away == target {
+        return Ok(Figures::default());
+    }
+    if away != 0 {
+        sys::may_control(pid)?;
+        bring_home(pid, start, ppid)?;
+    }
+    let node = target;
+    if node == here || node == 0 {
         return Ok(Figures::default());
     }
     check_movable(pid)?;

@@ -52,7 +52,7 @@ use kernel::{
 };
 
 /// A migrant between its arrival and its end.
-struct Pending {
+pub(crate) struct Pending {
     token: u64,
     link: Option<Link>,
     header: ProcHeader,
@@ -66,6 +66,10 @@ struct Pending {
     /// The migrant's wait status once it has ended (posted by the remote thread for the
     /// watcher, which then holds the link).
     status: Option<i32>,
+    /// A watcher holds the link (it takes the posted status).
+    watched: bool,
+    /// The migrant went home: its end is nobody's business here.
+    gone_home: bool,
 }
 
 kernel::sync::global_lock! {
@@ -93,8 +97,19 @@ fn put(e: KBox<Pending>) -> Result {
     PENDING.lock().push(e, GFP_KERNEL).map_err(|_| ENOMEM)
 }
 
-/// Reads the header, registers, FPU state and areas of an incoming image.
-fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
+/// Fills `out` with the little-endian u64s of `src` (missing ones are 0).
+fn le_u64s(src: &[u8], out: &mut [u64]) {
+    for (i, w) in out.iter_mut().enumerate() {
+        let mut a = [0u8; 8];
+        if let Some(b) = src.get(i * 8..i * 8 + 8) {
+            a.copy_from_slice(b);
+        }
+        *w = u64::from_le_bytes(a);
+    }
+}
+
+/// Reads the header, registers, FPU state, signals and areas of an incoming image.
+pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
     let mut buf = KVVec::new();
     buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
     let mut check = ImageCheck::new();
@@ -118,11 +133,7 @@ fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
         return Err(EPROTO);
     }
     let mut regs = [0u64; reg::COUNT];
-    for (r, b) in regs.iter_mut().zip(buf[..n].chunks_exact(8)) {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        *r = u64::from_le_bytes(a);
-    }
+    le_u64s(&buf[..n], &mut regs);
     let n = recv(link, &mut buf, &mut check, kind::FPU)?;
     if n != header.fpu_size as usize {
         return Err(EPROTO);
@@ -134,11 +145,7 @@ fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
         return Err(EPROTO);
     }
     let mut signals = [0u64; sys::SIGNAL_WORDS];
-    for (w, b) in signals.iter_mut().zip(buf[..n].chunks_exact(8)) {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        *w = u64::from_le_bytes(a);
-    }
+    le_u64s(&buf[..n], &mut signals);
     let mut vmas = KVVec::new();
     while vmas.len() < header.nvmas as usize {
         let n = recv(link, &mut buf, &mut check, kind::VMAS)?;
@@ -153,7 +160,20 @@ fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
         err?;
     }
     let token = sys::random_u64() | 1;
-    Ok(KBox::new(Pending { token, link: None, header, regs, fpu, signals, vmas, check, state: 0, status: None }, GFP_KERNEL)?)
+    Ok(KBox::new(Pending {
+            token,
+            link: None,
+            header,
+            regs,
+            fpu,
+            signals,
+            vmas,
+            check,
+            state: 0,
+            status: None,
+            watched: false,
+            gone_home: false,
+        }, GFP_KERNEL)?)
 }
 
 fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
@@ -178,14 +198,16 @@ unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
             if put(p).is_ok() {
                 let status = sys::run_helper(token);
                 if let Some(mut p) = take(token) {
-                    let state = p.state;
+                    let (state, watched, gone_home) = (p.state, p.watched, p.gone_home);
                     match p.link.as_mut() {
                         Some(link) => finish(link, state, status),
                         // The watcher holds the link: it sends the status home.
-                        None => {
+                        None if watched && !gone_home => {
                             p.status = Some(status.unwrap_or(9));
                             let _ = put(p);
                         }
+                        // Gone home, or nobody left to tell.
+                        None => {}
                     }
                 }
             }
@@ -223,10 +245,23 @@ fn look(token: u64) -> Seen {
     match e.state {
         0 => Seen::Waiting,
         pid if pid > 0 => match e.link.take() {
-            Some(link) => Seen::Running(link, pid),
+            Some(link) => {
+                e.watched = true;
+                Seen::Running(link, pid)
+            }
             None => Seen::Done,
         },
         _ => Seen::Done,
+    }
+}
+
+/// Marks the migrant of `token` as gone home (or its watcher as gone): the remote thread
+/// then drops its entry silently when the process ends.
+pub(crate) fn set_gone_home(token: u64) {
+    let mut p = PENDING.lock();
+    if let Some(e) = p.iter_mut().find(|e| e.token == token) {
+        e.gone_home = true;
+        e.watched = false;
     }
 }
 
@@ -276,6 +311,20 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
             }
         }
         let lost = match link.recv_idle(&mut buf, 200, IDLE_MS) {
+            Ok(h) if h.kind == kind::GO_HOME => {
+                // The migrant sends itself home over this link; the watcher's work is done.
+                match crate::migrate::send_home(pid, link, token) {
+                    Ok(()) => sys::thread_exit(),
+                    Err((e, l)) => {
+                        pr_warn!("migration: cannot send process {} home (error {})\n", pid, e.to_errno());
+                        match l {
+                            Some(l) => link = l,
+                            None => sys::thread_exit(),
+                        }
+                    }
+                }
+                None
+            }
             Ok(h) => {
                 heard = sys::now_ms();
                 if h.kind == kind::SIGNAL && h.len == 4 {
@@ -347,7 +396,7 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     let Some(mut link) = p.link.take() else {
         return Err(EINVAL);
     };
-    let r = rebuild_current(&mut p, &mut link, fd);
+    let r = rebuild_current(&mut p, &mut link, Some(fd));
     let pid = sys::current_proc().0;
     p.state = match r {
         Ok(_) => pid,
@@ -373,7 +422,10 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     }
 }
 
-fn rebuild_current(p: &mut Pending, link: &mut Link, fd: i32) -> Result<isize> {
+/// Rebuilds the calling process from an image whose head is `p` and whose pages come next
+/// on `link`; `fd` (if any) is a descriptor to close. Returns the migrant's `ax`. After an
+/// error past the first unmap the process has no memory left: its caller must end it.
+pub(crate) fn rebuild_current(p: &mut Pending, link: &mut Link, fd: Option<i32>) -> Result<isize> {
     if rebuild::vdso() != p.header.vdso {
         pr_warn!("migration: the adopter helper did not move its vDSO to {:#x}\n", p.header.vdso);
         return Err(EXDEV);
@@ -421,6 +473,8 @@ fn rebuild_current(p: &mut Pending, link: &mut Link, fd: i32) -> Result<isize> {
     let mut regs = p.regs;
     fix_restart(&mut regs);
     rebuild::regs(&regs)?;
-    rebuild::close_fd(fd)?;
+    if let Some(fd) = fd {
+        rebuild::close_fd(fd)?;
+    }
     Ok(regs[reg::AX] as isize)
 }

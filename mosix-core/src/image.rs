@@ -49,6 +49,9 @@ pub mod kind {
     pub const HEARTBEAT: u8 = 0x22;
     /// Home to remote: a signal sent to the process at home; `i32` signal number.
     pub const SIGNAL: u8 = 0x23;
+    /// Home to remote: come home. The remote answers with the process's image (BEGIN ... END)
+    /// on the same link, and home answers `ACK`.
+    pub const GO_HOME: u8 = 0x24;
 }
 
 /// Length of the `SIGNALS` frame: 64 actions of 4 u64 (handler, flags, restorer, mask), then

@@ -1,9 +1,10 @@
 #!/bin/sh
-# nodes: 2
+# nodes: 3
 # Migration of a running process: a CPU and FPU loop over 8 MiB, started on node 1, is moved
 # to node 2 mid-run with `migrate`; it finishes there and its exit status (a hash of its
 # registers, FPU state and memory) reaches its parent at home, equal to an unmigrated run's.
-# Signals sent at home reach it there and run its own handlers.
+# Signals sent at home reach it there and run its own handlers. A process goes home and out
+# again, and from node 2 to node 3 (through home), and still ends as it would have.
 # `where`, `nmigs` and `mps` show where it is; what cannot move says why; rmmod is refused on
 # both nodes while a process is away.
 . /extra/lib.sh
@@ -31,6 +32,34 @@ if [ "$N" = 1 ]; then
   wait $p; got=$?
   expect_eq "its exit status reaches the parent at home, equal to the unmigrated run's" "$got" "$want"
   expect_match "the kernel log says it moved" "$(dmesg | grep 'migrated to node')" "process $p migrated to node 2"
+
+  # Ping-pong: out, home, out to another node, home, out, and it still computes right.
+  $T/cpuloop $ITER 8 > /tmp/pp.out & p=$!
+  wait_until 10 "grep -q ready /tmp/pp.out && [ -d /proc/mosix/pid/$p ]"
+  check "ping-pong: to node 2" migrate $p 2
+  check "home again" migrate $p home
+  expect_eq "where says home (0)" "$(cat /proc/mosix/pid/$p/where)" 0
+  expect_eq "nmigs counts both moves" "$(cat /proc/mosix/pid/$p/nmigs)" 2
+  check "to node 3" migrate $p 3
+  check "from node 3 to node 2 (through home)" migrate $p 2
+  expect_eq "where says node 2" "$(cat /proc/mosix/pid/$p/where)" 2
+  check "and home" migrate $p home
+  check "and out once more" migrate $p 3
+  wait $p; got=$?
+  expect_eq "after six moves it ends as unmigrated (status $want)" "$got" "$want"
+
+  # Vector state (AVX2 ymm registers, MXCSR), thread-local storage, and a glibc dynamic
+  # binary with its libraries: each migrated mid-run ends as an unmigrated run does.
+  for prog in "vecloop 300000000" "cpuloop-dyn 40000000 4"; do
+    set -- $prog
+    $T/$prog > /dev/null; want=$?
+    $T/$prog > /tmp/p.out & p=$!
+    wait_until 10 "grep -q ready /tmp/p.out && [ -d /proc/mosix/pid/$p ]"
+    sleep 1
+    check "$1 migrates mid-run" migrate $p 2
+    wait $p; got=$?
+    expect_eq "$1 migrated ends as unmigrated (status $want)" "$got" "$want"
+  done
 
   # Signals sent at home reach the process where it runs, with its own handlers (carried:
   # actions, alternate stack, ignored signals); its alarms tick there.
@@ -61,7 +90,12 @@ if [ "$N" = 1 ]; then
   expect_match "a bad target is a usage error" "$rc $out" '^2 .*not a node id'
   check "migrate to this node itself is a no-op" migrate $$ 1
   echo 1 > $A/stay
-  check "node 2 saw the processes run and end (lstay)" wait_until 60 has_bit 2 $LSTAY
+  check "nodes 2 and 3 saw the processes run and end (lstay)" wait_until 60 all_have $LSTAY
+elif [ "$N" = 3 ]; then
+  check "node 1 is done migrating (stay)" wait_until 600 has_bit 1 $STAY
+  check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q -e cpuloop -e sigcatch -e vecloop"
+  echo 1 > $A/lstay
+  sleep 4
 else
   check "node 1 migrated its loop (block)" wait_until 120 has_bit 1 $BLOCK
   out=$(ps | grep -v grep | grep cpuloop)
@@ -69,8 +103,8 @@ else
   expect_match "the migrant runs here under its name" "$out" 'cpuloop'
   check_fails "rmmod is refused while a guest runs here" rmmod mosix
   check "the guest ends" wait_until 120 "! ps | grep -v grep | grep -q cpuloop"
-  check "node 1 is done migrating (stay)" wait_until 120 has_bit 1 $STAY
-  check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q -e cpuloop -e sigcatch"
+  check "node 1 is done migrating (stay)" wait_until 600 has_bit 1 $STAY
+  check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q -e cpuloop -e sigcatch -e vecloop"
   echo 1 > $A/lstay
   sleep 4
 fi

@@ -17,7 +17,8 @@ lock, ...) stays, and migrate prints why (the reasons of /proc/mosix/pid/PID/can
 Examples:
   migrate 1234 3        move process 1234 to node 3
   migrate 1234 balance  move it where the load is lowest
-  migrate 1234 home     bring it back (not yet supported for a process that is away)";
+  migrate 1234 home     bring it back home
+A process that is away and is sent to another node goes through home.";
 
 #[derive(Parser, Debug)]
 #[command(name = "migrate", version, about = "Move a process to another node", long_about = LONG_ABOUT,
