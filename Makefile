@@ -64,6 +64,7 @@ bench: images
 	@$(CARGO) build --release --locked -p mosix-bench
 	@$(ROOT)/target/release/gossip-sim --png $(BUILD)/gossip-sim.png
 	@$(ROOT)/bench/gossip-vm
+	@$(ROOT)/bench/migration-vm
 
 clean:
 	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi

@@ -2,7 +2,8 @@
  *   tcpblast server PORT            answers each connection: reads an 8-byte length, then that
  *                                   many bytes, then writes 1 byte back; forever
  *   tcpblast client HOST PORT BYTES sends BYTES to a server and prints "tcp BYTES NS": the
- *                                   time from connect to the server's answer */
+ *                                   time from connect to the server's answer
+ *   tcpblast now                    prints the monotonic clock in ns (busybox date has no %N) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	int s, one = 1;
 
+	if (argc == 2 && !strcmp(argv[1], "now")) {
+		printf("%llu\n", (unsigned long long)now_ns());
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "server")) {
 		a.sin_port = htons(atoi(argv[2]));
 		s = socket(AF_INET, SOCK_STREAM, 0);
