@@ -28,7 +28,6 @@ use crate::{
     net::UdpSocket,
     sys, //
 };
-use core::ptr::NonNull;
 use kernel::{
     ffi::{
         c_int,
@@ -220,44 +219,14 @@ unsafe extern "C" fn gossip_main(data: *mut c_void) -> c_int {
 }
 
 /// The running gossip: its thread and the state the thread owns.
-///
-/// # Invariants
-///
-/// `state` comes from `KBox::into_raw` and is used only by `thread` until `thread` is dropped.
 pub(crate) struct Service {
-    thread: Option<sys::KThread>,
-    state: NonNull<State>,
+    _thread: sys::OwnedThread<State>,
 }
-
-// SAFETY: The state is only touched by the thread, then freed by whoever drops the service.
-unsafe impl Send for Service {}
-// SAFETY: The service offers no `&self` operations.
-unsafe impl Sync for Service {}
 
 impl Service {
     /// Binds the gossip port and starts the thread.
     pub(crate) fn start() -> Result<Service> {
-        let state = KBox::new(State::new()?, GFP_KERNEL)?;
-        let state = NonNull::new(KBox::into_raw(state)).ok_or(ENOMEM)?;
-        // SAFETY: `state` stays valid until `Service::drop` has stopped the thread; if the
-        // start fails it is freed below, the thread never having existed.
-        match unsafe { sys::KThread::run_with(c"mosix-gossip", gossip_main, state.as_ptr().cast()) } {
-            // INVARIANT: `state` is handed to the thread only.
-            Ok(t) => Ok(Service { thread: Some(t), state }),
-            Err(e) => {
-                // SAFETY: From `KBox::into_raw` above; no thread uses it.
-                drop(unsafe { KBox::from_raw(state.as_ptr()) });
-                Err(e)
-            }
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        // Stop the thread first: it returns from `gossip_main` before `kthread_stop` returns.
-        self.thread = None;
-        // SAFETY: From `KBox::into_raw` (type invariant); the thread is gone.
-        drop(unsafe { KBox::from_raw(self.state.as_ptr()) });
+        // SAFETY: `gossip_main` uses its argument as the `&mut State` it is.
+        Ok(Service { _thread: unsafe { sys::OwnedThread::start(c"mosix-gossip", State::new()?, gossip_main) }? })
     }
 }

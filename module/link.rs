@@ -44,7 +44,6 @@ use crate::{
     net::TcpSocket,
     sys, //
 };
-use core::ptr::NonNull;
 use kernel::{
     ffi::{
         c_int,
@@ -314,16 +313,11 @@ unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
     0
 }
 
-/// The running link service; stops its thread and closes the listener on drop.
+/// The running link service; stops its thread and closes the listener on drop (the
+/// thread's `accept` wakes every 200 ms, an echo link within its idle time).
 pub(crate) struct Service {
-    thread: Option<sys::KThread>,
-    state: NonNull<State>,
+    _thread: sys::OwnedThread<State>,
 }
-
-// SAFETY: `state` is only touched by the thread, and freed after it has stopped.
-unsafe impl Send for Service {}
-// SAFETY: `Service` has no `&self` methods that touch `state`.
-unsafe impl Sync for Service {}
 
 impl Service {
     /// Binds TCP port [`PORT`] and starts the thread.
@@ -333,27 +327,8 @@ impl Service {
         })?;
         let mut buf = KVVec::new();
         buf.resize(MAX_PAYLOAD as usize, 0, GFP_KERNEL)?;
-        let state = KBox::new(State { listener, buf }, GFP_KERNEL)?;
-        let state = NonNull::new(KBox::into_raw(state)).ok_or(ENOMEM)?;
-        // SAFETY: `state` stays valid until `Drop` frees it, after stopping the thread.
-        match unsafe { sys::KThread::run_with(c"mosix-link", serve, state.as_ptr().cast()) } {
-            Ok(t) => Ok(Service { thread: Some(t), state }),
-            Err(e) => {
-                // SAFETY: The thread did not start; we own `state` again.
-                drop(unsafe { KBox::from_raw(state.as_ptr()) });
-                Err(e)
-            }
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        // Stops the thread (`kthread_stop` waits for it; `accept` wakes every 200 ms and an
-        // echo link within its idle time).
-        drop(self.thread.take());
-        // SAFETY: The thread has ended; nothing else uses `state`.
-        drop(unsafe { KBox::from_raw(self.state.as_ptr()) });
+        // SAFETY: `serve` uses its argument as the `&mut State` it is.
+        Ok(Service { _thread: unsafe { sys::OwnedThread::start(c"mosix-link", State { listener, buf }, serve) }? })
     }
 }
 

@@ -53,6 +53,36 @@ fn errno(r: c_int) -> Result<usize> {
     }
 }
 
+/// Creates a kernel socket of `ty`/`proto` in the initial network namespace.
+fn create(ty: u32, proto: u32) -> Result<NonNull<bindings::socket>> {
+    let mut raw: *mut bindings::socket = core::ptr::null_mut();
+    // SAFETY: `init_net` lives forever; `raw` is a valid out pointer.
+    let r = unsafe {
+        bindings::sock_create_kern(&raw mut bindings::init_net, bindings::AF_INET as c_int, ty as c_int, proto as c_int, &mut raw)
+    };
+    errno(r)?;
+    NonNull::new(raw).ok_or(ENOMEM)
+}
+
+/// Binds a socket to `port` on every local address.
+///
+/// # Safety
+///
+/// `sock` must be a live socket.
+unsafe fn bind_any(sock: NonNull<bindings::socket>, port: u16) -> Result {
+    let mut sin = sockaddr(0, port);
+    // SAFETY: `sock` is live (function contract); `sin` is a valid `sockaddr_in` of the given
+    // length.
+    let r = unsafe {
+        bindings::kernel_bind(
+            sock.as_ptr(),
+            (&raw mut sin).cast::<bindings::sockaddr_unsized>(),
+            size_of::<bindings::sockaddr_in>() as c_int,
+        )
+    };
+    errno(r).map(|_| ())
+}
+
 /// An all-zero `msghdr` (no name, no control data, no flags).
 fn empty_msghdr() -> bindings::msghdr {
     // SAFETY: `msghdr` is a C struct of integers, pointers and optional function pointers,
@@ -63,31 +93,11 @@ fn empty_msghdr() -> bindings::msghdr {
 impl UdpSocket {
     /// Creates a UDP socket bound to `port` on every local address.
     pub(crate) fn bind(port: u16) -> Result<UdpSocket> {
-        let mut raw: *mut bindings::socket = core::ptr::null_mut();
-        // SAFETY: `init_net` lives forever; `raw` is a valid out pointer.
-        let r = unsafe {
-            bindings::sock_create_kern(
-                &raw mut bindings::init_net,
-                bindings::AF_INET as c_int,
-                bindings::sock_type_SOCK_DGRAM as c_int,
-                bindings::IPPROTO_UDP as c_int,
-                &mut raw,
-            )
-        };
-        errno(r)?;
-        let sock = NonNull::new(raw).ok_or(ENOMEM)?;
+        let sock = create(bindings::sock_type_SOCK_DGRAM, bindings::IPPROTO_UDP)?;
         // INVARIANT: Created just now; released by `Drop` (also on the error path below).
         let s = UdpSocket { sock };
-        let mut sin = sockaddr(0, port);
-        // SAFETY: `sock` is live; `sin` is a valid `sockaddr_in` of the given length.
-        let r = unsafe {
-            bindings::kernel_bind(
-                s.sock.as_ptr(),
-                (&raw mut sin).cast::<bindings::sockaddr_unsized>(),
-                size_of::<bindings::sockaddr_in>() as c_int,
-            )
-        };
-        errno(r)?;
+        // SAFETY: `sock` is live.
+        unsafe { bind_any(s.sock, port) }?;
         Ok(s)
     }
 
@@ -153,20 +163,8 @@ unsafe impl Sync for TcpSocket {}
 
 impl TcpSocket {
     fn create() -> Result<TcpSocket> {
-        let mut raw: *mut bindings::socket = core::ptr::null_mut();
-        // SAFETY: `init_net` lives forever; `raw` is a valid out pointer.
-        let r = unsafe {
-            bindings::sock_create_kern(
-                &raw mut bindings::init_net,
-                bindings::AF_INET as c_int,
-                bindings::sock_type_SOCK_STREAM as c_int,
-                bindings::IPPROTO_TCP as c_int,
-                &mut raw,
-            )
-        };
-        errno(r)?;
         // INVARIANT: Created just now; released by `Drop`.
-        Ok(TcpSocket { sock: NonNull::new(raw).ok_or(ENOMEM)? })
+        Ok(TcpSocket { sock: create(bindings::sock_type_SOCK_STREAM, bindings::IPPROTO_TCP)? })
     }
 
     /// Listens on `port` on every local address.
@@ -174,16 +172,8 @@ impl TcpSocket {
         let s = Self::create()?;
         // SAFETY: `sock` is live.
         unsafe { shim::mosix_sock_tune(s.sock.as_ptr().cast(), true, false) };
-        let mut sin = sockaddr(0, port);
-        // SAFETY: `sock` is live; `sin` is a valid `sockaddr_in` of the given length.
-        let r = unsafe {
-            bindings::kernel_bind(
-                s.sock.as_ptr(),
-                (&raw mut sin).cast::<bindings::sockaddr_unsized>(),
-                size_of::<bindings::sockaddr_in>() as c_int,
-            )
-        };
-        errno(r)?;
+        // SAFETY: `sock` is live.
+        unsafe { bind_any(s.sock, port) }?;
         // SAFETY: `sock` is live and bound.
         errno(unsafe { bindings::kernel_listen(s.sock.as_ptr(), backlog) })?;
         Ok(s)

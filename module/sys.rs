@@ -584,6 +584,57 @@ pub(crate) fn now_ns() -> u64 {
     unsafe { shim::mosix_now_ns() }
 }
 
+/// A kernel thread that owns a `T` for its whole life: the thread function gets `&mut T`;
+/// dropping this stops the thread (`kthread_stop` waits for it), then frees the `T`.
+///
+/// # Invariants
+///
+/// `state` comes from `KBox::into_raw` and is used only by `thread` until `thread` is dropped.
+pub(crate) struct OwnedThread<T> {
+    thread: Option<KThread>,
+    state: core::ptr::NonNull<T>,
+}
+
+// SAFETY: The state is only touched by the thread, then freed by whoever drops this.
+unsafe impl<T: Send> Send for OwnedThread<T> {}
+// SAFETY: No `&self` operation touches the state.
+unsafe impl<T: Send> Sync for OwnedThread<T> {}
+
+impl<T> OwnedThread<T> {
+    /// Starts thread `name` running `f(state)`.
+    ///
+    /// # Safety
+    ///
+    /// `f` must use its argument only as the `&mut T` it is, and only until it returns.
+    pub(crate) unsafe fn start(
+        name: &CStr,
+        state: T,
+        f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int,
+    ) -> Result<Self> {
+        let state = KBox::new(state, GFP_KERNEL)?;
+        let state = core::ptr::NonNull::new(KBox::into_raw(state)).ok_or(ENOMEM)?;
+        // SAFETY: `state` stays valid until `drop` has stopped the thread; `f` per contract.
+        match unsafe { KThread::run_with(name, f, state.as_ptr().cast()) } {
+            // INVARIANT: `state` is handed to the thread only.
+            Ok(t) => Ok(OwnedThread { thread: Some(t), state }),
+            Err(e) => {
+                // SAFETY: From `KBox::into_raw` above; no thread uses it.
+                drop(unsafe { KBox::from_raw(state.as_ptr()) });
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<T> Drop for OwnedThread<T> {
+    fn drop(&mut self) {
+        // Stop the thread first: its function has returned when `kthread_stop` returns.
+        drop(self.thread.take());
+        // SAFETY: From `KBox::into_raw` (type invariant); the thread is gone.
+        drop(unsafe { KBox::from_raw(self.state.as_ptr()) });
+    }
+}
+
 /// Sleeps up to `ms` milliseconds, or until woken (e.g. by `kthread_stop`).
 pub(crate) fn sleep_ms(ms: u32) {
     // SAFETY: Process context.

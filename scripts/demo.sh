@@ -1,7 +1,9 @@
 #!/bin/sh
 # `make demo`, on every node of a 4-node cluster: boot as an openMosix node would (rc.local:
 # insmod, setpe -w with the cluster key), keep local processes home on node 1, let node 2 run
-# two CPU hogs, and show on node 1 what load gossip tells it (mosmon --once); unload cleanly.
+# two CPU hogs, and show on node 1 what load gossip tells it (mosmon --once); node 3 migrates
+# a running CPU job to the least loaded node and shows it come back with the right result;
+# unload cleanly.
 set -e
 . /extra/lib.sh
 /etc/rc.local
@@ -23,7 +25,25 @@ if [ "$MOSIX_NODE" = 1 ]; then
   mosmon --once -t --width 78
   sleep 2
 fi
-[ "$MOSIX_NODE" = 1 ] || sleep 8
+if [ "$MOSIX_NODE" = 3 ]; then
+  T=/opt/mosix-tests
+  echo "---- node 3: a CPU job (8 MiB, integer and FPU state), first without migration ----"
+  $T/cpuloop 30000000 8 > /dev/null && want=0 || want=$?
+  $T/cpuloop 30000000 8 > /dev/null & p=$!
+  wait_until 10 "[ -d /proc/mosix/pid/$p ]"
+  echo "---- migrate $p balance: to the least loaded node ----"
+  migrate $p balance
+  echo "where: node $(cat /proc/mosix/pid/$p/where)   nmigs: $(cat /proc/mosix/pid/$p/nmigs)"
+  mps $p
+  wait $p && got=0 || got=$?
+  echo "exit status after migration: $got (without migration: $want)"
+  echo 1 > /proc/mosix/admin/stay
+  sleep 3
+else
+  # Stay up (a node hosting the job cannot unload) until node 3 is done.
+  wait_until 180 'has_bit 3 $STAY' || true
+  [ "$MOSIX_NODE" = 1 ] || sleep 2
+fi
 echo "---- mosctl status (node $MOSIX_NODE) ----"
 mosctl status
 echo "---- gossip counters ----"
