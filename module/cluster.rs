@@ -159,14 +159,28 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
             }
         }
         Param::Bring => {
-            // Migration arrives with a later issue: with no process away, bringing home is
-            // done at once; the documented side effect still applies.
+            // Keep local processes home from now on, then bring the ones away back.
             atomic(Param::Lstay).store(1, Relaxed);
-            pr_info!("bring: no process is away from home; lstay set\n");
+            match crate::migrate::bring_all() {
+                (0, 0) => pr_info!("bring: no process is away from home; lstay set\n"),
+                (home, 0) => pr_info!("bring: {} process(es) brought home; lstay set\n", home),
+                (home, left) => {
+                    pr_warn!("bring: {} process(es) brought home, {} still away; lstay set\n", home, left);
+                    return Err(EAGAIN);
+                }
+            }
         }
         Param::Expel => {
+            // Take no new guests, then send the ones here home.
             atomic(Param::Block).store(1, Relaxed);
-            pr_info!("expel: no guest is here; block set\n");
+            match crate::remote::expel_all() {
+                (0, 0) => pr_info!("expel: no guest is here; block set\n"),
+                (gone, 0) => pr_info!("expel: {} guest(s) sent home; block set\n", gone),
+                (gone, left) => {
+                    pr_warn!("expel: {} guest(s) sent home, {} still here; block set\n", gone, left);
+                    return Err(EAGAIN);
+                }
+            }
         }
         _ => atomic(p).store(value, Relaxed),
     }

@@ -246,8 +246,14 @@ fn capture_and_send(link: &mut Link) -> Result<Figures> {
     send(link, kind::END, &[&(f.pages + f.zero_pages).to_le_bytes()], &mut f)?;
     f.capture_ns = sys::now_ns().saturating_sub(t0);
 
+    // The answer (heartbeats sent before the image may still be on the way).
     let mut ack = [0u8; 8];
-    let a = link.recv(&mut ack, IDLE_MS)?;
+    let a = loop {
+        let a = link.recv(&mut ack, IDLE_MS)?;
+        if a.kind != kind::HEARTBEAT {
+            break a;
+        }
+    };
     if a.kind != kind::ACK || a.len != 8 {
         return Err(EPROTO);
     }
@@ -295,10 +301,13 @@ enum Outcome {
     Home,
 }
 
-/// Brings the process home over `link`: asks for its image, rebuilds this task from it, and
-/// answers. On success the task returns to user mode as the process.
-fn come_home(link: &mut Link, pid: i32, node: u32) -> Result {
-    link.send(kind::GO_HOME, &[], IDLE_MS)?;
+/// Brings the process home over `link`: asks for its image (unless the remote announced it,
+/// as `expel` does), rebuilds this task from it, and answers. On success the task returns to
+/// user mode as the process.
+fn come_home(link: &mut Link, pid: i32, node: u32, ask: bool) -> Result {
+    if ask {
+        link.send(kind::GO_HOME, &[], IDLE_MS)?;
+    }
     // Heartbeats may still be on the way: skip frames until the image begins.
     let mut head = loop {
         match crate::remote::receive_head(link) {
@@ -327,7 +336,7 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Outcome {
     let (mut heard, mut beat) = (sys::now_ms(), 0i64);
     let outcome = loop {
         if slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
-            match come_home(&mut link, pid, node) {
+            match come_home(&mut link, pid, node, true) {
                 Ok(()) => break Outcome::Home,
                 Err(_) => break Outcome::Exit(9),
             }
@@ -342,6 +351,11 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Outcome {
                 break Outcome::Exit(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
             }
             Ok(h) if h.kind == kind::HEARTBEAT => heard = sys::now_ms(),
+            // The remote sends the process back (its node expels its guests).
+            Ok(h) if h.kind == kind::GO_HOME => match come_home(&mut link, pid, node, false) {
+                Ok(()) => break Outcome::Home,
+                Err(_) => break Outcome::Exit(9),
+            },
             Ok(h) => {
                 pr_warn!("process {}: unexpected frame {:#x} from node {}\n", pid, h.kind, node);
             }
@@ -501,6 +515,32 @@ pub(crate) fn send_home(pid: i32, link: Link, token: u64) -> core::result::Resul
             Err((e, KBox::into_inner(job).link.into_inner()))
         }
     }
+}
+
+/// `bring`: brings every process of this node that is away home; returns once they are (or
+/// after the capture timeout): how many went home, how many are still away.
+pub(crate) fn bring_all() -> (usize, usize) {
+    let away = || {
+        procstat::with_table(|t| {
+            let mut v = KVec::new();
+            for e in t.iter().filter(|e| e.node != 0) {
+                let _ = v.push(e.pid, GFP_KERNEL);
+            }
+            v
+        })
+    };
+    let first = away();
+    for pid in first.iter() {
+        request_home(*pid);
+    }
+    for _ in 0..(CAPTURE_TIMEOUT_MS / 50) {
+        if away().is_empty() {
+            break;
+        }
+        sys::sleep_ms(50);
+    }
+    let left = away().len();
+    (first.len().saturating_sub(left), left)
 }
 
 /// Brings process `pid` home; returns once it runs here again.

@@ -70,6 +70,8 @@ pub(crate) struct Pending {
     watched: bool,
     /// The migrant went home: its end is nobody's business here.
     gone_home: bool,
+    /// `expel`: the watcher is to send the migrant home.
+    expel: bool,
 }
 
 kernel::sync::global_lock! {
@@ -173,6 +175,7 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             status: None,
             watched: false,
             gone_home: false,
+            expel: false,
         }, GFP_KERNEL)?)
 }
 
@@ -265,6 +268,38 @@ pub(crate) fn set_gone_home(token: u64) {
     }
 }
 
+/// Whether `expel` asked the watcher of `token` to send its migrant home.
+fn expel_asked(token: u64) -> bool {
+    PENDING.lock().iter().any(|e| e.token == token && e.expel)
+}
+
+/// Running migrants here.
+fn guests() -> usize {
+    PENDING.lock().iter().filter(|e| e.state > 0 && !e.gone_home).count()
+}
+
+/// `expel`: sends every guest home; returns once they are gone (or after two minutes): how
+/// many went, how many are still here.
+pub(crate) fn expel_all() -> (usize, usize) {
+    let first = {
+        let mut p = PENDING.lock();
+        let mut n = 0usize;
+        for e in p.iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
+            e.expel = true;
+            n += 1;
+        }
+        n
+    };
+    for _ in 0..2400 {
+        if guests() == 0 {
+            break;
+        }
+        sys::sleep_ms(50);
+    }
+    let left = guests();
+    (first.saturating_sub(left), left)
+}
+
 /// The migrant's wait status, once the remote thread has posted it (the entry then goes).
 fn posted_status(token: u64) -> Option<i32> {
     let mut p = PENDING.lock();
@@ -302,6 +337,21 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
         if !home_alive {
             sys::sleep_ms(100);
             continue;
+        }
+        if expel_asked(token) {
+            // Tell home the process is coming, then send it.
+            if link.send(kind::GO_HOME, &[], IDLE_MS).is_ok() {
+                match crate::migrate::send_home(pid, link, token) {
+                    Ok(()) => sys::thread_exit(),
+                    Err((e, l)) => {
+                        pr_warn!("expel: cannot send process {} home (error {})\n", pid, e.to_errno());
+                        match l {
+                            Some(l) => link = l,
+                            None => sys::thread_exit(),
+                        }
+                    }
+                }
+            }
         }
         let now = sys::now_ms();
         if now - beat >= 1000 {
