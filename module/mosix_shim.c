@@ -15,6 +15,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/jiffies.h>
+#include <linux/tracepoint.h>
 #include <linux/rseq.h>
 #include <linux/umh.h>
 #include <linux/kthread.h>
@@ -763,6 +764,98 @@ int mosix_take_signal(void)
 bool mosix_fatal_signal(void)
 {
 	return fatal_signal_pending(current);
+}
+
+#define MOSIX_MAX_MIGRANTS 256
+
+/* Hosted migrants: task (with a reference) and home pid; NULL task = free. */
+static struct task_struct *mosix_migrants[MOSIX_MAX_MIGRANTS];
+static s32 mosix_home_pids[MOSIX_MAX_MIGRANTS];
+static atomic_t mosix_nr_migrants = ATOMIC_INIT(0);
+static DEFINE_MUTEX(mosix_migrants_lock);
+static struct tracepoint *mosix_tp_sys_enter;
+static bool mosix_probe_on;
+
+static void mosix_sys_enter(void *data, struct pt_regs *regs, long id)
+{
+	long ret;
+	int i;
+
+	/* Every task of the node comes here while a migrant is hosted: one load when none. */
+	if (likely(!atomic_read(&mosix_nr_migrants)))
+		return;
+	for (i = 0; i < MOSIX_MAX_MIGRANTS; i++) {
+		if (READ_ONCE(mosix_migrants[i]) != current)
+			continue;
+		if (mosix_migrant_syscall(id, READ_ONCE(mosix_home_pids[i]), &ret)) {
+			regs->orig_ax = -1;
+			regs->ax = ret;
+		}
+		return;
+	}
+}
+
+static void mosix_find_sys_enter(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sys_enter"))
+		*(struct tracepoint **)priv = tp;
+}
+
+int mosix_migrant_add(s32 home_pid)
+{
+	int i, r = -ENOSPC;
+
+	mutex_lock(&mosix_migrants_lock);
+	if (!mosix_probe_on) {
+		if (!mosix_tp_sys_enter)
+			for_each_kernel_tracepoint(mosix_find_sys_enter, &mosix_tp_sys_enter);
+		r = mosix_tp_sys_enter ? tracepoint_probe_register(mosix_tp_sys_enter,
+					(void *)mosix_sys_enter, NULL) : -ENOENT;
+		if (r)
+			goto out;
+		mosix_probe_on = true;
+		r = -ENOSPC;
+	}
+	for (i = 0; i < MOSIX_MAX_MIGRANTS; i++) {
+		if (!mosix_migrants[i]) {
+			get_task_struct(current);
+			WRITE_ONCE(mosix_home_pids[i], home_pid);
+			WRITE_ONCE(mosix_migrants[i], current);
+			atomic_inc(&mosix_nr_migrants);
+			r = 0;
+			break;
+		}
+	}
+out:
+	mutex_unlock(&mosix_migrants_lock);
+	return r;
+}
+
+void mosix_migrant_remove(s32 pid)
+{
+	struct task_struct *gone = NULL;
+	int i;
+
+	mutex_lock(&mosix_migrants_lock);
+	for (i = 0; i < MOSIX_MAX_MIGRANTS; i++) {
+		struct task_struct *t = mosix_migrants[i];
+
+		if (t && task_tgid_nr(t) == pid) {
+			WRITE_ONCE(mosix_migrants[i], NULL);
+			atomic_dec(&mosix_nr_migrants);
+			gone = t;
+			break;
+		}
+	}
+	if (mosix_probe_on && !atomic_read(&mosix_nr_migrants)) {
+		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
+		mosix_probe_on = false;
+	}
+	mutex_unlock(&mosix_migrants_lock);
+	/* No probe runs on the removed entry after this (probes are tasks-trace RCU readers). */
+	tracepoint_synchronize_unregister();
+	if (gone)
+		put_task_struct(gone);
 }
 
 u64 mosix_now_ns(void)

@@ -145,6 +145,17 @@ u32 mosix_capture_fpu(void *out, u32 max);
 /* Whether the current task is exiting or has no user memory. */
 bool mosix_current_gone(void);
 
+/*
+ * Migrants hosted on this node, for the sys_enter probe (registered only while there is
+ * one). mosix_migrant_add() records the current task with its home pid; _remove() forgets
+ * the task with that pid. The probe asks Rust (mosix_migrant_syscall) what to do with each
+ * call of a migrant.
+ */
+int mosix_migrant_add(s32 home_pid);
+void mosix_migrant_remove(s32 pid);
+/* Implemented in Rust (module/remote.rs): 1 = skip the call with *ret as its result. */
+int mosix_migrant_syscall(long nr, s32 home_pid, long *ret);
+
 /* Monotonic clock, ns (the clock of task start times). */
 u64 mosix_now_ns(void);
 /* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */

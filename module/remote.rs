@@ -201,6 +201,10 @@ unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
             if put(p).is_ok() {
                 let status = sys::run_helper(token);
                 if let Some(mut p) = take(token) {
+                    // The migrant has ended: its system calls are no longer watched.
+                    if p.state > 0 {
+                        sys::migrant_remove(p.state);
+                    }
                     let (state, watched, gone_home) = (p.state, p.watched, p.gone_home);
                     match p.link.as_mut() {
                         Some(link) => finish(link, state, status),
@@ -397,6 +401,36 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
     sys::thread_exit()
 }
 
+/// What a migrant's system call does here: `Some(result)` to skip it with that result (it is
+/// answered from what the migrant carried), `None` to run it.
+fn on_syscall(nr: i64, home_pid: i32) -> Option<i64> {
+    use crate::mcore::syscalls::{lookup, Place};
+    let call = lookup(nr as u64);
+    match (call.place, call.name) {
+        // The process keeps its home pid wherever it runs (single-threaded: tid = pid).
+        (Place::Emulated, "getpid" | "gettid") => Some(i64::from(home_pid)),
+        _ => None,
+    }
+}
+
+/// The system-call probe's question (called by the shim for each call of a migrant): 1 and
+/// `*ret` to skip the call with that result, 0 to run it.
+///
+/// # Safety
+///
+/// `ret` is valid for a write.
+#[no_mangle]
+unsafe extern "C" fn mosix_migrant_syscall(nr: kernel::ffi::c_long, home_pid: i32, ret: *mut kernel::ffi::c_long) -> c_int {
+    match on_syscall(nr as i64, home_pid) {
+        Some(r) => {
+            // SAFETY: Valid for a write (function contract).
+            unsafe { *ret = r as kernel::ffi::c_long };
+            1
+        }
+        None => 0,
+    }
+}
+
 /// After the helper has ended: its wait status home, or why it never became the migrant.
 fn finish(link: &mut Link, state: i32, status: Result<i32>) {
     match (state, status) {
@@ -446,6 +480,7 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     let Some(mut link) = p.link.take() else {
         return Err(EINVAL);
     };
+    let home_pid = p.header.pid;
     let r = rebuild_current(&mut p, &mut link, Some(fd));
     let pid = sys::current_proc().0;
     p.state = match r {
@@ -461,6 +496,9 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
             // From now on the watcher holds the link (unless the migrant ends first and the
             // remote thread answers home itself).
             start_watcher(token);
+            if let Err(e) = sys::migrant_add(home_pid) {
+                pr_warn!("migration: system calls of process {} are not watched (error {})\n", pid, e.to_errno());
+            }
             Ok(ax)
         }
         // Rebuilt, but home did not hear it: it ends the process; so do we.

@@ -93,6 +93,8 @@ pub(crate) mod shim {
 
         pub(crate) fn mosix_fatal_signal() -> bool;
         pub(crate) fn mosix_kill(pid: i32, sig: core::ffi::c_int) -> core::ffi::c_int;
+        pub(crate) fn mosix_migrant_add(home_pid: i32) -> core::ffi::c_int;
+        pub(crate) fn mosix_migrant_remove(pid: i32);
 
         pub(crate) fn mosix_current_runtime_ns() -> u64;
         pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
@@ -429,6 +431,19 @@ pub(crate) mod adopt {
 pub(crate) fn set_blocked(mask: u64) -> u64 {
     // SAFETY: Acts on the current task.
     unsafe { shim::mosix_set_blocked(mask) }
+}
+
+/// Records the current task as a hosted migrant from home pid `home_pid` (registers the
+/// system-call probe for the first one).
+pub(crate) fn migrant_add(home_pid: i32) -> Result {
+    // SAFETY: Process context; acts on the current task.
+    errno_result(unsafe { shim::mosix_migrant_add(home_pid) })
+}
+
+/// Forgets the migrant with (local) pid `pid` (unregisters the probe after the last one).
+pub(crate) fn migrant_remove(pid: i32) {
+    // SAFETY: Process context (it may sleep for the tracepoint grace period).
+    unsafe { shim::mosix_migrant_remove(pid) }
 }
 
 /// Sends signal `sig` to process `pid`.

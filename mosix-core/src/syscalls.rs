@@ -201,7 +201,7 @@ pub const CALLS: &[Call] = &[
     home(137, "statfs", [PATH, Arg::Out(Fixed(size::STATFS)), N, N, N, N]),
     home(138, "fstatfs", [V, Arg::Out(Fixed(size::STATFS)), N, N, N, N]),
     local(158, "arch_prctl"),
-    local(186, "gettid"),
+    c(186, "gettid", Place::Emulated, [N, N, N, N, N, N]),
     local(201, "time"),
     local(202, "futex"),
     r(217, "getdents64", [V, Arg::Out(L(2)), V, N, N, N]),

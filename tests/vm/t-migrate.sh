@@ -61,6 +61,13 @@ if [ "$N" = 1 ]; then
     expect_eq "$1 migrated ends as unmigrated (status $want)" "$got" "$want"
   done
 
+  # It keeps its home pid there: getpid and gettid answer the home pid on node 2.
+  $T/pidcheck 300000000 > /tmp/pid.out & pc=$!
+  wait_until 10 "grep -q ready /tmp/pid.out && [ -d /proc/mosix/pid/$pc ]"
+  check "pidcheck migrates" migrate $pc 2
+  wait $pc; rc=$?
+  expect_eq "getpid and gettid gave the home pid on node 2 (exit 0)" "$rc" 0
+
   # Signals sent at home reach the process where it runs, with its own handlers (carried:
   # actions, alternate stack, ignored signals); its alarms tick there.
   $T/sigcatch > /tmp/sig.out & g=$!
