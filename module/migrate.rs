@@ -157,6 +157,16 @@ impl Job {
 
 /// Sends the process image of the current process over `link`, then waits for the answer.
 fn capture_and_send(link: &mut Link) -> Result<Figures> {
+    // The image carries the blocked mask as it is; while the image crosses the link, every
+    // signal is blocked, so that one arriving (an alarm) cannot interrupt the socket calls.
+    // It stays pending for the process, wherever it then runs.
+    let old = sys::set_blocked(!0);
+    let r = capture_and_send_masked(link, old);
+    sys::set_blocked(old);
+    r
+}
+
+fn capture_and_send_masked(link: &mut Link, blocked: u64) -> Result<Figures> {
     let t0 = sys::now_ns();
     if sys::current_gone() {
         return Err(ESRCH);
@@ -168,8 +178,9 @@ fn capture_and_send(link: &mut Link) -> Result<Figures> {
     let mut h = ProcHeader { home: crate::cluster::link_view(0).mospe, ..Default::default() };
     h.pid = sys::current_proc().0;
     let ids = sys::capture_ids();
-    (h.uids, h.gids, h.comm, h.mm, h.vdso, h.fs_base, h.gs_base, h.blocked) =
-        (ids.uids, ids.gids, ids.comm, ids.mm, ids.vdso, ids.fs_base, ids.gs_base, ids.blocked);
+    (h.uids, h.gids, h.comm, h.mm, h.vdso, h.fs_base, h.gs_base) =
+        (ids.uids, ids.gids, ids.comm, ids.mm, ids.vdso, ids.fs_base, ids.gs_base);
+    h.blocked = blocked;
     (h.rseq, h.rseq_len, h.rseq_sig) = sys::capture_rseq();
     h.nvmas = u32::try_from(vmas.len()).map_err(|_| E2BIG)?;
     let mut fpu = KVVec::new();

@@ -62,7 +62,7 @@ if [ "$N" = 1 ]; then
   done
 
   # It keeps its home pid there: getpid and gettid answer the home pid on node 2.
-  $T/pidcheck 300000000 > /tmp/pid.out & pc=$!
+  $T/pidcheck 8 > /tmp/pid.out & pc=$!
   wait_until 10 "grep -q ready /tmp/pid.out && [ -d /proc/mosix/pid/$pc ]"
   check "pidcheck migrates" migrate $pc 2
   wait $pc; rc=$?
