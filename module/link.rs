@@ -34,13 +34,7 @@ use crate::{
         NONCE_LEN, //
     },
     mcore::mac::TAG_LEN,
-    mcore::image::{
-        kind,
-        ImageCheck,
-        ImageError,
-        PageRun,
-        ProcHeader, //
-    },
+    mcore::image::kind,
     net::TcpSocket,
     sys, //
 };
@@ -225,48 +219,19 @@ fn echo(link: &mut Link, buf: &mut [u8]) -> Result {
     }
 }
 
-/// Receives a process image and checks it completely (`ImageCheck`), then answers `ACK`
-/// with 0, or with `-EPROTO` and a log line naming what was wrong.
+/// Receives a process image and checks it completely (the migration's own head and page
+/// checks, `ImageCheck`), then answers `ACK` with 0, or with `-EPROTO` and a log line.
 fn receive_image(link: &mut Link, buf: &mut [u8]) -> Result {
-    let mut check = ImageCheck::new();
-    let mut vmas = KVVec::new();
-    let mut fpu_size = 0usize;
-    let verdict = loop {
-        let h = link.recv(buf, IDLE_MS)?;
-        let payload = buf.get(..h.len as usize).ok_or(EINVAL)?;
-        let step = check.next(h.kind).and_then(|()| match h.kind {
-            kind::BEGIN => ProcHeader::decode(payload).map(|p| {
-                fpu_size = p.fpu_size as usize;
-                check.begin(&p);
-            }),
-            kind::REGS if payload.len() == 168 => Ok(()),
-            kind::FPU if payload.len() == fpu_size => Ok(()),
-            kind::SIGNALS if payload.len() == crate::mcore::image::SIGNALS_LEN => Ok(()),
-            kind::VMAS => {
-                let mut err = Ok(());
-                check.vmas(payload, &mut |v| {
-                    if err.is_ok() {
-                        err = vmas.push(v, GFP_KERNEL);
-                    }
-                })?;
-                err.map_err(|_| ImageError::TooManyVmas)
-            }
-            kind::PAGES => PageRun::decode(payload).and_then(|(run, _)| check.run(&run, &vmas)),
-            kind::END => check.end(payload),
-            _ => Err(ImageError::Length),
-        });
-        match step {
-            Err(e) => break Err(e),
-            Ok(()) if check.complete() => break Ok(()),
-            Ok(()) => {}
-        }
-    };
+    let verdict = crate::remote::receive_head(link)
+        .and_then(|mut head| head.receive_pages(link, buf, &mut |_, _, _| Ok(())));
     let status: i32 = match verdict {
         Ok(()) => 0,
-        Err(e) => {
-            pr_warn!("image test: refused the image: {}\n", e);
-            EPROTO.to_errno()
+        Err(e) if e == EPROTO => {
+            pr_warn!("image test: refused the image\n");
+            e.to_errno()
         }
+        // The link itself failed: nobody to answer.
+        Err(e) => return Err(e),
     };
     let mut ack = [0u8; 8];
     ack[..4].copy_from_slice(&status.to_le_bytes());

@@ -346,11 +346,12 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Outcome {
     let mut buf = [0u8; 64];
     let (mut heard, mut beat) = (sys::now_ms(), 0i64);
     let outcome = loop {
+        let home = |link: &mut Link, ask| match come_home(link, pid, node, ask) {
+            Ok(()) => Outcome::Home,
+            Err(_) => Outcome::Exit(9),
+        };
         if slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
-            match come_home(&mut link, pid, node, true) {
-                Ok(()) => break Outcome::Home,
-                Err(_) => break Outcome::Exit(9),
-            }
+            break home(&mut link, true);
         }
         let now = sys::now_ms();
         if now - beat >= 1000 {
@@ -363,10 +364,7 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Outcome {
             }
             Ok(h) if h.kind == kind::HEARTBEAT => heard = sys::now_ms(),
             // The remote sends the process back (its node expels its guests).
-            Ok(h) if h.kind == kind::GO_HOME => match come_home(&mut link, pid, node, false) {
-                Ok(()) => break Outcome::Home,
-                Err(_) => break Outcome::Exit(9),
-            },
+            Ok(h) if h.kind == kind::GO_HOME => break home(&mut link, false),
             Ok(h) => {
                 pr_warn!("process {}: unexpected frame {:#x} from node {}\n", pid, h.kind, node);
             }
@@ -484,11 +482,7 @@ fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
 /// Checks that the caller may move process `pid` and that nothing keeps it home.
 fn check_movable(pid: i32) -> Result {
     sys::may_control(pid)?;
-    let mut bits = sys::proc_stay(pid)?;
-    let (ppid, start) = sys::proc_ident(pid)?;
-    if procstat::settings(pid, start, ppid).locked {
-        bits |= stay::USER_LOCK;
-    }
+    let bits = procstat::cantmove(pid)?;
     if !stay::movable(bits) {
         for (bit, name) in stay::reasons(bits) {
             pr_info!("process {} cannot move: {} ({:#x})\n", pid, name, bit);
@@ -555,13 +549,13 @@ pub(crate) fn bring_all() -> (usize, usize) {
 }
 
 /// Brings process `pid` home; returns once it runs here again.
-fn bring_home(pid: i32, start: u64, ppid: i32) -> Result {
+fn bring_home(pid: i32, start: u64) -> Result {
     if !request_home(pid) {
         return Err(ESRCH);
     }
     // The deputy looks at its requests every 200 ms; the image then crosses the link.
     for _ in 0..(CAPTURE_TIMEOUT_MS / 20) {
-        if procstat::location(pid, start, ppid) == 0 {
+        if procstat::whereabouts(pid, start).0 == 0 {
             return Ok(());
         }
         if sys::proc_ident(pid).is_err() {
@@ -576,8 +570,8 @@ fn bring_home(pid: i32, start: u64, ppid: i32) -> Result {
 /// there. A process that is away goes home first, then on.
 pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
     let here = crate::cluster::link_view(0).mospe;
-    let (ppid, start) = sys::proc_ident(pid)?;
-    let away = procstat::location(pid, start, ppid);
+    let (_, start) = sys::proc_ident(pid)?;
+    let away = procstat::whereabouts(pid, start).0;
     let target = match node {
         -1 => crate::cluster::best_node().ok_or(EAGAIN)?,
         0 => here,
@@ -589,7 +583,7 @@ pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
     }
     if away != 0 {
         sys::may_control(pid)?;
-        bring_home(pid, start, ppid)?;
+        bring_home(pid, start)?;
     }
     let node = target;
     if node == here || node == 0 {

@@ -355,11 +355,7 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
             }
             PidField::Lock => seq_print!(seq, "{}\n", u8::from(pid_settings(pid)?.0.locked)),
             PidField::Cantmove => {
-                let mut bits = sys::proc_stay(pid)?;
-                if pid_settings(pid)?.0.locked {
-                    bits |= stay::USER_LOCK;
-                }
-                for (bit, name) in stay::reasons(bits) {
+                for (bit, name) in stay::reasons(procstat::cantmove(pid)?) {
                     seq_print!(seq, "{} {:#x}\n", name, bit);
                 }
             }

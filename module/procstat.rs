@@ -188,10 +188,13 @@ pub(crate) fn settings(pid: i32, start_ns: u64, ppid: i32) -> Settings {
     procstat::settings_of(&PROCS.lock(), pid, start_ns, ppid)
 }
 
-/// Where a process runs (0 = home).
-pub(crate) fn location(pid: i32, start_ns: u64, _ppid: i32) -> u32 {
-    let procs = PROCS.lock();
-    procstat::find(&procs, pid).and_then(|i| procs.get(i)).filter(|e| e.start_ns == start_ns).map_or(0, |e| e.node)
+/// Why process `pid` cannot move: the stay bits its kernel state shows plus the user's
+/// lock (`cantmove`; 0 = it may move).
+pub(crate) fn cantmove(pid: i32) -> Result<u32> {
+    let bits = sys::proc_stay(pid)?;
+    let (ppid, start) = sys::proc_ident(pid)?;
+    let locked = settings(pid, start, ppid).locked;
+    Ok(bits | if locked { crate::mcore::stay::USER_LOCK } else { 0 })
 }
 
 /// `(where, nmigs)` of a process.

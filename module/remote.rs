@@ -99,6 +99,35 @@ fn put(e: KBox<Pending>) -> Result {
     PENDING.lock().push(e, GFP_KERNEL).map_err(|_| ENOMEM)
 }
 
+/// What receives a page run with data: the run, its bytes, the migrant's areas.
+pub(crate) type PutPages<'a> = dyn FnMut(&PageRun, &[u8], &[VmaDesc]) -> Result + 'a;
+
+impl Pending {
+    /// Reads the pages that follow the head up to `END`, checking every run against the
+    /// areas, and hands each run with data to `put` (with the areas). A frame out of order or
+    /// a run outside the areas is `EPROTO`.
+    pub(crate) fn receive_pages(
+        &mut self,
+        link: &mut Link,
+        buf: &mut [u8],
+        put: &mut PutPages<'_>,
+    ) -> Result {
+        loop {
+            let h = link.recv(buf, IDLE_MS)?;
+            self.check.next(h.kind).map_err(|_| EPROTO)?;
+            let payload = buf.get(..h.len as usize).ok_or(EPROTO)?;
+            if h.kind == kind::END {
+                return self.check.end(payload).map_err(|_| EPROTO);
+            }
+            let (run, data) = PageRun::decode(payload).map_err(|_| EPROTO)?;
+            self.check.run(&run, &self.vmas).map_err(|_| EPROTO)?;
+            if !run.zero {
+                put(&run, data, &self.vmas)?;
+            }
+        }
+    }
+}
+
 /// Fills `out` with the little-endian u64s of `src` (missing ones are 0).
 fn le_u64s(src: &[u8], out: &mut [u64]) {
     for (i, w) in out.iter_mut().enumerate() {
@@ -236,29 +265,25 @@ fn start_watcher(token: u64) {
     }
 }
 
-/// What the watcher finds in the registry.
-enum Seen {
-    /// Not adopted (yet).
-    Waiting,
-    /// Adopted: the link is now the watcher's; the migrant's pid.
-    Running(Link, i32),
-    /// Gone or failed: nothing to watch.
-    Done,
+/// Takes the link of the running migrant `token` for its watcher: the link and the
+/// migrant's pid, or `None` if the migrant is not running (any more) or its link is taken.
+fn take_for_watch(token: u64) -> Option<(Link, i32)> {
+    let mut p = PENDING.lock();
+    let e = p.iter_mut().find(|e| e.token == token && e.state > 0)?;
+    let link = e.link.take()?;
+    e.watched = true;
+    Some((link, e.state))
 }
 
-fn look(token: u64) -> Seen {
-    let mut p = PENDING.lock();
-    let Some(e) = p.iter_mut().find(|e| e.token == token) else { return Seen::Done };
-    match e.state {
-        0 => Seen::Waiting,
-        pid if pid > 0 => match e.link.take() {
-            Some(link) => {
-                e.watched = true;
-                Seen::Running(link, pid)
-            }
-            None => Seen::Done,
-        },
-        _ => Seen::Done,
+/// Has the migrant send itself home over `link` (its capture job then owns the link). The
+/// link comes back if that cannot be done.
+fn hand_home(pid: i32, link: Link, token: u64, why: &str) -> Option<Link> {
+    match crate::migrate::send_home(pid, link, token) {
+        Ok(()) => None,
+        Err((e, l)) => {
+            pr_warn!("{}: cannot send process {} home (error {})\n", why, pid, e.to_errno());
+            l
+        }
     }
 }
 
@@ -324,10 +349,7 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
     // SAFETY: See the function's safety section.
     let token = *unsafe { KBox::from_raw(data.cast::<u64>()) };
     // Started once the migrant runs: it is there, or already gone.
-    let (mut link, pid) = match look(token) {
-        Seen::Running(link, pid) => (link, pid),
-        Seen::Waiting | Seen::Done => sys::thread_exit(),
-    };
+    let Some((mut link, pid)) = take_for_watch(token) else { sys::thread_exit() };
     let mut buf = [0u8; 64];
     let (mut heard, mut beat) = (sys::now_ms(), 0i64);
     let mut home_alive = true;
@@ -345,15 +367,9 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
         if expel_asked(token) {
             // Tell home the process is coming, then send it.
             if link.send(kind::GO_HOME, &[], IDLE_MS).is_ok() {
-                match crate::migrate::send_home(pid, link, token) {
-                    Ok(()) => sys::thread_exit(),
-                    Err((e, l)) => {
-                        pr_warn!("expel: cannot send process {} home (error {})\n", pid, e.to_errno());
-                        match l {
-                            Some(l) => link = l,
-                            None => sys::thread_exit(),
-                        }
-                    }
+                match hand_home(pid, link, token, "expel") {
+                    Some(l) => link = l,
+                    None => sys::thread_exit(),
                 }
             }
         }
@@ -367,15 +383,9 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
         let lost = match link.recv_idle(&mut buf, 200, IDLE_MS) {
             Ok(h) if h.kind == kind::GO_HOME => {
                 // The migrant sends itself home over this link; the watcher's work is done.
-                match crate::migrate::send_home(pid, link, token) {
-                    Ok(()) => sys::thread_exit(),
-                    Err((e, l)) => {
-                        pr_warn!("migration: cannot send process {} home (error {})\n", pid, e.to_errno());
-                        match l {
-                            Some(l) => link = l,
-                            None => sys::thread_exit(),
-                        }
-                    }
+                match hand_home(pid, link, token, "migration") {
+                    Some(l) => link = l,
+                    None => sys::thread_exit(),
                 }
                 None
             }
@@ -405,10 +415,10 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
 /// answered from what the migrant carried), `None` to run it.
 fn on_syscall(nr: i64, home_pid: i32) -> Option<i64> {
     use crate::mcore::syscalls::{lookup, Place};
-    let call = lookup(nr as u64);
-    match (call.place, call.name) {
-        // The process keeps its home pid wherever it runs (single-threaded: tid = pid).
-        (Place::Emulated, "getpid" | "gettid") => Some(i64::from(home_pid)),
+    match lookup(nr as u64).place {
+        // The emulated calls are getpid and gettid: the process keeps its home pid wherever
+        // it runs (single-threaded: tid = pid).
+        Place::Emulated => Some(i64::from(home_pid)),
         _ => None,
     }
 }
@@ -527,29 +537,17 @@ pub(crate) fn rebuild_current(p: &mut Pending, link: &mut Link, fd: Option<i32>)
     // The pages, straight from the link into place.
     let mut buf = KVVec::new();
     buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
-    loop {
-        let h = link.recv(&mut buf, IDLE_MS)?;
-        p.check.next(h.kind).map_err(|_| EPROTO)?;
-        let payload = &buf[..h.len as usize];
-        if h.kind == kind::END {
-            p.check.end(payload).map_err(|_| EPROTO)?;
-            break;
-        }
-        let (run, data) = PageRun::decode(payload).map_err(|_| EPROTO)?;
-        p.check.run(&run, &p.vmas).map_err(|_| EPROTO)?;
-        if run.zero {
-            continue;
-        }
-        let i = p.vmas.partition_point(|v| v.end <= run.addr);
-        let writable = p.vmas.get(i).is_some_and(|v| v.prot & PROT_WRITE != 0);
-        if writable {
-            UserSlice::new(UserPtr::from_addr(run.addr as usize), data.len()).writer().write_slice(data)?;
+    p.receive_pages(link, &mut buf, &mut |run, data, vmas| {
+        let i = vmas.partition_point(|v| v.end <= run.addr);
+        if vmas.get(i).is_some_and(|v| v.prot & PROT_WRITE != 0) {
+            UserSlice::new(UserPtr::from_addr(run.addr as usize), data.len()).writer().write_slice(data)
         } else {
             for (k, page) in data.chunks(PAGE as usize).enumerate() {
                 rebuild::poke(run.addr + k as u64 * PAGE, page)?;
             }
+            Ok(())
         }
-    }
+    })?;
     let h = &p.header;
     rebuild::mm(&h.mm);
     rebuild::creds(&h.uids, &h.gids)?;

@@ -73,8 +73,6 @@ pub enum ImageError {
     BadRun,
     /// The end frame's page count differs from the pages received.
     Count,
-    /// An FPU area of another size than this CPU's.
-    FpuSize,
 }
 
 impl core::fmt::Display for ImageError {
@@ -86,7 +84,6 @@ impl core::fmt::Display for ImageError {
             ImageError::TooManyVmas => "too many memory areas",
             ImageError::BadRun => "page run outside the memory areas",
             ImageError::Count => "page count differs",
-            ImageError::FpuSize => "FPU state of another size",
         })
     }
 }

@@ -20,7 +20,8 @@ pub enum Place {
     Home,
     /// Only at home as the process itself: the process goes home first.
     GoHome,
-    /// Answered where the process is from what it carried (e.g. `getpid` is the home pid).
+    /// Answered where the process is with the home pid (`getpid`, `gettid`: a migrated
+    /// process keeps its pid).
     Emulated,
 }
 
