@@ -103,6 +103,8 @@ pub(crate) unsafe fn init() {
     unsafe { crate::procstat::init_lock() };
     // SAFETY: Same contract.
     unsafe { crate::remote::init_lock() };
+    // SAFETY: Called once, from the module initialiser, before anything uses the registry.
+    unsafe { crate::deputy::init_lock() };
     for p in Param::ALL {
         if let Some(a) = PARAMS.get(p.index()) {
             a.store(p.default_value(), Relaxed);

@@ -39,6 +39,7 @@ use crate::{
     sys, //
 };
 use kernel::{
+    sync::Arc,
     ffi::{
         c_int,
         c_void, //
@@ -77,12 +78,28 @@ fn link_errno(e: LinkError) -> Error {
 
 /// An established link.
 pub(crate) struct Link {
-    sock: TcpSocket,
+    tx: LinkTx,
+    rx: LinkRx,
+}
+
+/// The sending half of a link (shared by the threads that send, under a lock).
+pub(crate) struct LinkTx {
+    sock: Arc<TcpSocket>,
     sealer: Sealer,
+}
+
+/// The receiving half of a link (one reader).
+pub(crate) struct LinkRx {
+    sock: Arc<TcpSocket>,
     opener: Opener,
 }
 
 impl Link {
+    fn new(sock: TcpSocket, sealer: Sealer, opener: Opener) -> Result<Link> {
+        let sock = Arc::new(sock, GFP_KERNEL)?;
+        Ok(Link { tx: LinkTx { sock: sock.clone(), sealer }, rx: LinkRx { sock, opener } })
+    }
+
     /// Opens a link to node `node` for `purpose`.
     pub(crate) fn connect(node: u32, purpose: Purpose) -> Result<Link> {
         let v = cluster::link_view(node);
@@ -125,9 +142,33 @@ impl Link {
         }
         let (sealer, opener) = session(&key, Role::Client, &nc, &w.nonce);
         cluster::count_link(|c| c.connected += 1);
-        Ok(Link { sock, sealer, opener })
+        Link::new(sock, sealer, opener)
     }
 
+    /// Sends one frame whose payload is `parts` concatenated.
+    pub(crate) fn send(&mut self, kind: u8, parts: &[&[u8]], timeout_ms: u32) -> Result {
+        self.tx.send(kind, parts, timeout_ms)
+    }
+
+    /// Receives one frame into `buf` (which must hold its payload): its header; the payload
+    /// is `buf[..len]`. A frame that does not verify closes the link (`EKEYREJECTED`,
+    /// `EPROTO`).
+    pub(crate) fn recv(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<FrameHeader> {
+        self.rx.recv_idle(buf, timeout_ms, timeout_ms)
+    }
+
+    /// Splits the link into its halves, for a sender and a reader on different threads.
+    pub(crate) fn split(self) -> (LinkTx, LinkRx) {
+        (self.tx, self.rx)
+    }
+
+    /// Puts the halves of one link back together.
+    pub(crate) fn join(tx: LinkTx, rx: LinkRx) -> Link {
+        Link { tx, rx }
+    }
+}
+
+impl LinkTx {
     /// Sends one frame whose payload is `parts` concatenated.
     pub(crate) fn send(&mut self, kind: u8, parts: &[&[u8]], timeout_ms: u32) -> Result {
         // Header, at most 6 parts, tag.
@@ -145,13 +186,13 @@ impl Link {
         Ok(())
     }
 
-    /// Receives one frame into `buf` (which must hold its payload): its header; the payload
-    /// is `buf[..len]`. A frame that does not verify closes the link (`EKEYREJECTED`,
-    /// `EPROTO`).
-    pub(crate) fn recv(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<FrameHeader> {
-        self.recv_idle(buf, timeout_ms, timeout_ms)
+    /// Closes the stream both ways (the reader here wakes, the peer sees it closed).
+    pub(crate) fn shutdown(&self) {
+        self.sock.shutdown();
     }
+}
 
+impl LinkRx {
     /// Like [`Link::recv`], but gives up after `idle_ms` if no frame has begun (`ETIMEDOUT`,
     /// and the link is still in step).
     pub(crate) fn recv_idle(&mut self, buf: &mut [u8], idle_ms: u32, timeout_ms: u32) -> Result<FrameHeader> {
@@ -206,7 +247,7 @@ fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose)> {
     };
     let (sealer, opener) = session(&key, Role::Server, &hello.nonce, &ns);
     cluster::count_link(|c| c.accepted += 1);
-    Ok((Link { sock, sealer, opener }, purpose))
+    Ok((Link::new(sock, sealer, opener)?, purpose))
 }
 
 /// Echoes frames until the peer closes, goes idle, or sends a bad frame.

@@ -38,7 +38,6 @@ use crate::{
             Purpose,
             MAX_PAYLOAD, //
         },
-        procstat::Change,
         stay,
     },
     procstat,
@@ -275,47 +274,10 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64) -> Result<Figures> {
     Ok(f)
 }
 
-/// Requests to deputies from `migrate` (which runs in another process): one slot per deputy.
-struct Slot {
-    pid: Atomic<i32>,
-    /// -1: none; 0: come home.
-    request: Atomic<i32>,
-}
-
-const SLOTS: usize = 256;
-static DEPUTIES: [Slot; SLOTS] = [const { Slot { pid: Atomic::new(0), request: Atomic::new(-1) } }; SLOTS];
-
-fn claim_slot(pid: i32) -> Option<&'static Slot> {
-    let s = DEPUTIES.iter().find(|s| s.pid.cmpxchg(0, pid, Relaxed).is_ok())?;
-    s.request.store(-1, Release);
-    Some(s)
-}
-
-/// Asks the deputy of process `pid` to bring it home; false if it has no deputy here.
-fn request_home(pid: i32) -> bool {
-    match DEPUTIES.iter().find(|s| s.pid.load(Relaxed) == pid) {
-        Some(s) => {
-            s.request.store(0, Release);
-            true
-        }
-        None => false,
-    }
-}
-
-/// How a deputy's watch ended.
-enum Outcome {
-    /// The process ended where it ran: end it here with this wait status.
-    Exit(i32),
-    /// A fatal signal arrived here: let it end the process.
-    Fatal,
-    /// The process is home again and rebuilt: let it run.
-    Home,
-}
-
 /// Brings the process home over `link`: asks for its image (unless the remote announced it,
 /// as `expel` does), rebuilds this task from it, and answers. On success the task returns to
 /// user mode as the process.
-fn come_home(link: &mut Link, pid: i32, node: u32, ask: bool) -> Result {
+pub(crate) fn come_home(link: &mut Link, pid: i32, node: u32, ask: bool) -> Result {
     if ask {
         link.send(kind::GO_HOME, &[], IDLE_MS)?;
     }
@@ -337,72 +299,6 @@ fn come_home(link: &mut Link, pid: i32, node: u32, ask: bool) -> Result {
     Ok(())
 }
 
-/// The deputy: waits, in the process's own context, for the remote process to end or to be
-/// called home. Forwards signals sent here; ends the process if the link breaks or the
-/// remote is silent for `linktimeout`.
-fn deputy(mut link: Link, pid: i32, node: u32) -> Outcome {
-    let slot = claim_slot(pid);
-    let old = sys::set_blocked(!0);
-    let mut buf = [0u8; 64];
-    let (mut heard, mut beat) = (sys::now_ms(), 0i64);
-    let outcome = loop {
-        let home = |link: &mut Link, ask| match come_home(link, pid, node, ask) {
-            Ok(()) => Outcome::Home,
-            Err(_) => Outcome::Exit(9),
-        };
-        if slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
-            break home(&mut link, true);
-        }
-        let now = sys::now_ms();
-        if now - beat >= 1000 {
-            beat = now;
-            let _ = link.send(kind::HEARTBEAT, &[], IDLE_MS);
-        }
-        match link.recv_idle(&mut buf, 200, IDLE_MS) {
-            Ok(h) if h.kind == kind::EXIT && h.len == 4 => {
-                break Outcome::Exit(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
-            }
-            Ok(h) if h.kind == kind::HEARTBEAT => heard = sys::now_ms(),
-            // The remote sends the process back (its node expels its guests).
-            Ok(h) if h.kind == kind::GO_HOME => break home(&mut link, false),
-            Ok(h) => {
-                pr_warn!("process {}: unexpected frame {:#x} from node {}\n", pid, h.kind, node);
-            }
-            Err(e) if e == ETIMEDOUT => {
-                if sys::fatal_signal() {
-                    break Outcome::Fatal;
-                }
-                // Signals sent to the process here go to where it runs.
-                loop {
-                    let sig = sys::take_signal();
-                    if sig <= 0 {
-                        break;
-                    }
-                    let _ = link.send(kind::SIGNAL, &[&sig.to_le_bytes()], IDLE_MS);
-                }
-                let silent = sys::now_ms() - heard;
-                if silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout) {
-                    pr_warn!("process {}: node {} silent for {} ms: ending the process\n", pid, node, silent);
-                    break Outcome::Exit(9);
-                }
-            }
-            Err(e) => {
-                pr_warn!("process {}: link to node {} lost (error {}): ending the process\n", pid, node, e.to_errno());
-                // Killed by SIGKILL, as far as the parent's wait() can tell.
-                break Outcome::Exit(9);
-            }
-        }
-    };
-    if let Some(s) = slot {
-        s.pid.store(0, Release);
-    }
-    // Home again, the process has its own blocked mask from its image.
-    if !matches!(outcome, Outcome::Home) {
-        sys::set_blocked(old);
-    }
-    outcome
-}
-
 /// Runs a job in the process's own context (called by the shim's task work).
 ///
 /// # Safety
@@ -413,6 +309,9 @@ fn deputy(mut link: Link, pid: i32, node: u32) -> Outcome {
 unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
     // SAFETY: See the function's safety section.
     let job = unsafe { &*job.cast::<Job>() };
+    // Queued while another work of this task ran (a forwarded call that sends the process
+    // home), the job would find its own notification pending and its socket calls cut short.
+    sys::clear_notify_signal();
     // SAFETY: Only the task work touches `link` (type invariant), and this is it.
     let Some(mut link) = (unsafe { &mut *job.link.get() }).take() else {
         job.record(&Err(EINVAL));
@@ -424,22 +323,18 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
     let work = unsafe { sys::WorkHandle::new(w) };
     match (job.mode, &r) {
         (Mode::Migrate { node }, Ok(_)) => {
-            let (pid, ppid, start) = sys::current_proc();
-            let _ = procstat::change(pid, start, ppid, &Change { node: Some(node), ..Change::default() });
-            pr_info!("process {} migrated to node {}\n", pid, node);
+            let pid = sys::current_proc().0;
             work.complete();
-            match deputy(link, pid, node) {
-                // `job` is not touched after this (it may be freed).
-                Outcome::Exit(status) => work.release_and_exit(status),
-                Outcome::Fatal => {}
-                Outcome::Home => {
-                    let _ = procstat::change(pid, start, ppid, &Change { node: Some(0), ..Change::default() });
-                    pr_info!("process {} is home from node {}\n", pid, node);
-                }
+            // `job` is not touched after this (it may be freed).
+            if let crate::deputy::Outcome::Exit(status) = crate::deputy::start(link, pid, node) {
+                work.release_and_exit(status);
             }
         }
         (Mode::SendHome { token }, r) => {
-            // Home has the process now (or it is lost): it ends here, silently.
+            // Home has the process now (or it is lost): it ends here.
+            if let Err(e) = r {
+                pr_warn!("migration: could not send process {} home (error {})\n", sys::current_proc().0, e.to_errno());
+            }
             crate::remote::set_gone_home(token);
             drop(link);
             work.release_and_exit(if r.is_ok() { 0 } else { 9 });
@@ -536,7 +431,7 @@ pub(crate) fn bring_all() -> (usize, usize) {
     };
     let first = away();
     for pid in first.iter() {
-        request_home(*pid);
+        crate::deputy::request_home(*pid);
     }
     for _ in 0..(CAPTURE_TIMEOUT_MS / 50) {
         if away().is_empty() {
@@ -550,7 +445,7 @@ pub(crate) fn bring_all() -> (usize, usize) {
 
 /// Brings process `pid` home; returns once it runs here again.
 fn bring_home(pid: i32, start: u64) -> Result {
-    if !request_home(pid) {
+    if !crate::deputy::request_home(pid) {
         return Err(ESRCH);
     }
     // The deputy looks at its requests every 200 ms; the image then crosses the link.

@@ -5,6 +5,7 @@
 //! See `docs/architecture.md` for the parts, the data flow and the lock order.
 
 mod cluster;
+mod deputy;
 mod dev;
 mod gossip;
 mod link;
@@ -20,6 +21,7 @@ mod sys;
 #[path = "../mosix-core/src"]
 pub mod mcore {
     pub mod abi;
+    pub mod forward;
     pub mod gossip;
     pub mod image;
     pub mod link;

@@ -766,30 +766,117 @@ bool mosix_fatal_signal(void)
 	return fatal_signal_pending(current);
 }
 
-#define MOSIX_MAX_MIGRANTS 256
+#define MOSIX_MAX_WATCHED 256
 
-/* Hosted migrants: task (with a reference) and home pid; NULL task = free. */
-static struct task_struct *mosix_migrants[MOSIX_MAX_MIGRANTS];
-static s32 mosix_home_pids[MOSIX_MAX_MIGRANTS];
-static atomic_t mosix_nr_migrants = ATOMIC_INIT(0);
-static DEFINE_MUTEX(mosix_migrants_lock);
+/*
+ * A watched task: a migrant hosted here or a deputy of a process that is away. Freed when its
+ * last reference goes: the table's, and one per queued work (a work may run at the task's
+ * exit, after the table has forgotten it). Holds a module reference (the works are module
+ * code) and a task reference.
+ */
+struct mosix_watched {
+	struct task_struct *task;
+	u64 token;
+	s32 home_pid;
+	int kind;
+	refcount_t refs;
+	unsigned long queued;
+	long nr;
+	struct callback_head works[MOSIX_WORKS];
+};
+
+static struct mosix_watched *mosix_watched[MOSIX_MAX_WATCHED];
+static atomic_t mosix_nr_watched = ATOMIC_INIT(0);
+static DEFINE_MUTEX(mosix_watched_lock);
 static struct tracepoint *mosix_tp_sys_enter;
 static bool mosix_probe_on;
 
+static void mosix_watched_put(struct mosix_watched *w)
+{
+	if (refcount_dec_and_test(&w->refs)) {
+		put_task_struct(w->task);
+		kfree(w);
+		module_put(THIS_MODULE);
+	}
+}
+
+static void mosix_watched_work(struct mosix_watched *w, int which)
+{
+	long status;
+
+	/* Cleared first: the work may queue itself again. */
+	clear_bit(which, &w->queued);
+	status = mosix_watched_run(w->token, w->kind, which, READ_ONCE(w->nr));
+	mosix_watched_put(w);
+	/* The deputy's process ended where it ran: end it here with its wait status. */
+	if (status >= 0)
+		do_exit(status);
+}
+
+static void mosix_work_call_fn(struct callback_head *h)
+{
+	mosix_watched_work(container_of(h, struct mosix_watched, works[MOSIX_WORK_CALL]), MOSIX_WORK_CALL);
+}
+
+static void mosix_work_pump_fn(struct callback_head *h)
+{
+	mosix_watched_work(container_of(h, struct mosix_watched, works[MOSIX_WORK_PUMP]), MOSIX_WORK_PUMP);
+}
+
+static void mosix_work_cancel_fn(struct callback_head *h)
+{
+	mosix_watched_work(container_of(h, struct mosix_watched, works[MOSIX_WORK_CANCEL]), MOSIX_WORK_CANCEL);
+}
+
+static int mosix_watched_queue(struct mosix_watched *w, int which, enum task_work_notify_mode mode)
+{
+	if (test_and_set_bit(which, &w->queued))
+		return 0;
+	refcount_inc(&w->refs);
+	if (task_work_add(w->task, &w->works[which], mode)) {
+		clear_bit(which, &w->queued);
+		/* The caller holds a reference too: this is never the last. */
+		refcount_dec(&w->refs);
+		return -ESRCH;
+	}
+	return 0;
+}
+
 static void mosix_sys_enter(void *data, struct pt_regs *regs, long id)
 {
+	struct mosix_watched *w;
 	long ret;
-	int i;
+	int i, r;
 
-	/* Every task of the node comes here while a migrant is hosted: one load when none. */
-	if (likely(!atomic_read(&mosix_nr_migrants)))
+	/* Every task of the node comes here while a task is watched: one load when none. */
+	if (likely(!atomic_read(&mosix_nr_watched)))
 		return;
-	for (i = 0; i < MOSIX_MAX_MIGRANTS; i++) {
-		if (READ_ONCE(mosix_migrants[i]) != current)
+	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
+		w = READ_ONCE(mosix_watched[i]);
+		if (!w || w->task != current)
 			continue;
-		if (mosix_migrant_syscall(id, READ_ONCE(mosix_home_pids[i]), &ret)) {
+		if (w->kind == MOSIX_W_DEPUTY) {
+			/* The stub hands back a call's result: skip it, the work replies. */
+			if (id == MOSIX_REPLY_NR) {
+				regs->orig_ax = -1;
+				mosix_watched_queue(w, MOSIX_WORK_CALL, TWA_RESUME);
+			}
+			return;
+		}
+		{
+			u64 a[6] = { regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9 };
+
+			r = mosix_migrant_syscall(id, w->home_pid, a, &ret);
+		}
+		if (r == 1) {
 			regs->orig_ax = -1;
 			regs->ax = ret;
+		} else if (r == 2) {
+			/* Skipped here; the work forwards it (or sends the process home). */
+			WRITE_ONCE(w->nr, id);
+			regs->orig_ax = -1;
+			regs->ax = -ENOSYS;
+			mosix_watched_queue(w, MOSIX_WORK_CALL, TWA_SIGNAL);
 		}
 		return;
 	}
@@ -801,11 +888,23 @@ static void mosix_find_sys_enter(struct tracepoint *tp, void *priv)
 		*(struct tracepoint **)priv = tp;
 }
 
-int mosix_migrant_add(s32 home_pid)
+int mosix_watch_add(int kind, u64 token, s32 home_pid)
 {
+	struct mosix_watched *w = kzalloc(sizeof(*w), GFP_KERNEL);
 	int i, r = -ENOSPC;
 
-	mutex_lock(&mosix_migrants_lock);
+	if (!w)
+		return -ENOMEM;
+	w->task = get_task_struct(current);
+	w->token = token;
+	w->home_pid = home_pid;
+	w->kind = kind;
+	refcount_set(&w->refs, 1);
+	init_task_work(&w->works[MOSIX_WORK_CALL], mosix_work_call_fn);
+	init_task_work(&w->works[MOSIX_WORK_PUMP], mosix_work_pump_fn);
+	init_task_work(&w->works[MOSIX_WORK_CANCEL], mosix_work_cancel_fn);
+	__module_get(THIS_MODULE);
+	mutex_lock(&mosix_watched_lock);
 	if (!mosix_probe_on) {
 		if (!mosix_tp_sys_enter)
 			for_each_kernel_tracepoint(mosix_find_sys_enter, &mosix_tp_sys_enter);
@@ -816,46 +915,202 @@ int mosix_migrant_add(s32 home_pid)
 		mosix_probe_on = true;
 		r = -ENOSPC;
 	}
-	for (i = 0; i < MOSIX_MAX_MIGRANTS; i++) {
-		if (!mosix_migrants[i]) {
-			get_task_struct(current);
-			WRITE_ONCE(mosix_home_pids[i], home_pid);
-			WRITE_ONCE(mosix_migrants[i], current);
-			atomic_inc(&mosix_nr_migrants);
+	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
+		if (!mosix_watched[i]) {
+			WRITE_ONCE(mosix_watched[i], w);
+			atomic_inc(&mosix_nr_watched);
 			r = 0;
 			break;
 		}
 	}
 out:
-	mutex_unlock(&mosix_migrants_lock);
+	mutex_unlock(&mosix_watched_lock);
+	if (r)
+		mosix_watched_put(w);
 	return r;
 }
 
-void mosix_migrant_remove(s32 pid)
+void mosix_watch_remove(u64 token)
 {
-	struct task_struct *gone = NULL;
+	struct mosix_watched *gone = NULL;
 	int i;
 
-	mutex_lock(&mosix_migrants_lock);
-	for (i = 0; i < MOSIX_MAX_MIGRANTS; i++) {
-		struct task_struct *t = mosix_migrants[i];
+	mutex_lock(&mosix_watched_lock);
+	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
+		struct mosix_watched *w = mosix_watched[i];
 
-		if (t && task_tgid_nr(t) == pid) {
-			WRITE_ONCE(mosix_migrants[i], NULL);
-			atomic_dec(&mosix_nr_migrants);
-			gone = t;
+		if (w && w->token == token) {
+			WRITE_ONCE(mosix_watched[i], NULL);
+			atomic_dec(&mosix_nr_watched);
+			gone = w;
 			break;
 		}
 	}
-	if (mosix_probe_on && !atomic_read(&mosix_nr_migrants)) {
+	if (mosix_probe_on && !atomic_read(&mosix_nr_watched)) {
 		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
 		mosix_probe_on = false;
 	}
-	mutex_unlock(&mosix_migrants_lock);
+	mutex_unlock(&mosix_watched_lock);
 	/* No probe runs on the removed entry after this (probes are tasks-trace RCU readers). */
 	tracepoint_synchronize_unregister();
 	if (gone)
-		put_task_struct(gone);
+		mosix_watched_put(gone);
+}
+
+int mosix_watch_queue(u64 token, int which)
+{
+	int i, r = -ESRCH;
+
+	mutex_lock(&mosix_watched_lock);
+	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
+		struct mosix_watched *w = mosix_watched[i];
+
+		if (w && w->token == token) {
+			r = mosix_watched_queue(w, which, TWA_SIGNAL);
+			break;
+		}
+	}
+	mutex_unlock(&mosix_watched_lock);
+	return r;
+}
+
+int mosix_watch_state(u64 token)
+{
+	int i, r = -ESRCH;
+
+	mutex_lock(&mosix_watched_lock);
+	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
+		struct mosix_watched *w = mosix_watched[i];
+		struct task_struct *t;
+
+		if (!w || w->token != token)
+			continue;
+		t = w->task;
+		r = 0;
+		if (READ_ONCE(t->exit_state))
+			r |= MOSIX_WS_DEAD;
+		/* A peek (the task reference keeps both sets alive): SIGKILL acts by itself. */
+		if ((READ_ONCE(t->pending.signal.sig[0]) |
+		     READ_ONCE(t->signal->shared_pending.signal.sig[0])) & ~sigmask(SIGKILL))
+			r |= MOSIX_WS_SIGNALS;
+		break;
+	}
+	mutex_unlock(&mosix_watched_lock);
+	return r;
+}
+
+void mosix_call_args(u64 *args)
+{
+	struct pt_regs *regs = current_pt_regs();
+
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+}
+
+void mosix_call_result(long nr, long ret)
+{
+	struct pt_regs *regs = current_pt_regs();
+
+	regs->orig_ax = nr;
+	regs->ax = ret;
+}
+
+void mosix_call_start(u64 ip, long nr, const u64 *args)
+{
+	struct pt_regs *regs = current_pt_regs();
+
+	regs->ip = ip;
+	regs->ax = nr;
+	regs->di = args[0];
+	regs->si = args[1];
+	regs->dx = args[2];
+	regs->r10 = args[3];
+	regs->r8 = args[4];
+	regs->r9 = args[5];
+}
+
+long mosix_call_handed_back(void)
+{
+	return (long)current_pt_regs()->di;
+}
+
+bool mosix_call_no_restart(long nr)
+{
+	struct pt_regs *regs = current_pt_regs();
+	long ax = (long)regs->ax;
+
+	if ((long)regs->orig_ax != nr)
+		return false;
+	if (ax != -ERESTARTSYS && ax != -ERESTARTNOINTR && ax != -ERESTARTNOHAND &&
+	    ax != -ERESTART_RESTARTBLOCK)
+		return false;
+	regs->orig_ax = -1;
+	return true;
+}
+
+s64 mosix_map_any(u64 len, u32 prot)
+{
+	unsigned long addr = vm_mmap(NULL, 0, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
+
+	return IS_ERR_VALUE(addr) ? (s64)(long)addr : (s64)addr;
+}
+
+struct mosix_event {
+	wait_queue_head_t wq;
+	atomic_t seq;
+};
+
+struct mosix_event *mosix_event_new(void)
+{
+	struct mosix_event *e = kzalloc(sizeof(*e), GFP_KERNEL);
+
+	if (e)
+		init_waitqueue_head(&e->wq);
+	return e;
+}
+
+void mosix_event_free(struct mosix_event *e)
+{
+	kfree(e);
+}
+
+u32 mosix_event_seq(struct mosix_event *e)
+{
+	return (u32)atomic_read_acquire(&e->seq);
+}
+
+void mosix_event_signal(struct mosix_event *e)
+{
+	atomic_inc_return_release(&e->seq);
+	wake_up_all(&e->wq);
+}
+
+int mosix_event_wait(struct mosix_event *e, u32 seen, unsigned int ms, bool intr)
+{
+	long t = msecs_to_jiffies(ms), r;
+
+	if (intr)
+		r = wait_event_interruptible_timeout(e->wq, (u32)atomic_read_acquire(&e->seq) != seen, t);
+	else
+		r = wait_event_idle_timeout(e->wq, (u32)atomic_read_acquire(&e->seq) != seen, t);
+	if (r < 0)
+		return (int)r;
+	return r > 0 ? 1 : 0;
+}
+
+void mosix_clear_notify_signal(void)
+{
+	clear_notify_signal();
+}
+
+bool mosix_signal_pending(void)
+{
+	return signal_pending(current);
 }
 
 u64 mosix_now_ns(void)

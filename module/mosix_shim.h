@@ -146,15 +146,63 @@ u32 mosix_capture_fpu(void *out, u32 max);
 bool mosix_current_gone(void);
 
 /*
- * Migrants hosted on this node, for the sys_enter probe (registered only while there is
- * one). mosix_migrant_add() records the current task with its home pid; _remove() forgets
- * the task with that pid. The probe asks Rust (mosix_migrant_syscall) what to do with each
- * call of a migrant.
+ * Watched tasks (migrants hosted here, deputies of processes that are away), for the
+ * sys_enter probe, registered only while there is one. mosix_watch_add() records the
+ * current task under a token. For a migrant the probe asks Rust (mosix_migrant_syscall) what
+ * to do with each call: 0 run it, 1 skip it with *ret as its result, 2 skip it and run the
+ * CALL work (TWA_SIGNAL) with the call's number. For a deputy the probe skips the reserved
+ * MOSIX_REPLY_NR call of its stub and runs the CALL work (TWA_RESUME). The works run
+ * mosix_watched_run(token, kind, which, nr) in the task's context.
  */
-int mosix_migrant_add(s32 home_pid);
-void mosix_migrant_remove(s32 pid);
-/* Implemented in Rust (module/remote.rs): 1 = skip the call with *ret as its result. */
-int mosix_migrant_syscall(long nr, s32 home_pid, long *ret);
+#define MOSIX_W_MIGRANT 1
+#define MOSIX_W_DEPUTY 2
+#define MOSIX_WORK_CALL 0
+#define MOSIX_WORK_PUMP 1
+#define MOSIX_WORK_CANCEL 2
+#define MOSIX_WORKS 3
+/* mcore::forward::MOSIX_REPLY */
+#define MOSIX_REPLY_NR 0x4d4f53L
+/* mosix_watch_state() bits. */
+#define MOSIX_WS_DEAD 1
+#define MOSIX_WS_SIGNALS 2
+int mosix_watch_add(int kind, u64 token, s32 home_pid);
+void mosix_watch_remove(u64 token);
+/* Queues work `which` (TWA_SIGNAL) on the task of token; -ESRCH if it is gone. */
+int mosix_watch_queue(u64 token, int which);
+/* MOSIX_WS_* bits of the task of token (signals: pending ones other than SIGKILL), -ESRCH. */
+int mosix_watch_state(u64 token);
+/* Implemented in Rust (module/remote.rs, module/deputy.rs). */
+int mosix_migrant_syscall(long nr, s32 home_pid, const u64 *args, long *ret);
+/* -1, or a wait status with which the task must exit. */
+long mosix_watched_run(u64 token, int kind, int which, long nr);
+/* The current task's system-call registers: arguments; the result (orig_ax = nr, so that the
+ * signal code applies its restart rules); the start of a call at ip; the value the stub hands
+ * back (di). */
+void mosix_call_args(u64 *args);
+void mosix_call_result(long nr, long ret);
+void mosix_call_start(u64 ip, long nr, const u64 *args);
+long mosix_call_handed_back(void);
+/* If call nr just ended with a restart code, keeps the kernel from restarting it. */
+bool mosix_call_no_restart(long nr);
+/* An anonymous private mapping anywhere in the current process: its address or -errno. */
+s64 mosix_map_any(u64 len, u32 prot);
+/* An event to wait for: a sequence number that mosix_event_signal() advances. Waits return 1
+ * once it differs from `seen`, 0 after ms, -ERESTARTSYS if interrupted (intr only; otherwise
+ * the wait neither counts as load nor takes signals). */
+struct mosix_event;
+struct mosix_event *mosix_event_new(void);
+void mosix_event_free(struct mosix_event *e);
+u32 mosix_event_seq(struct mosix_event *e);
+void mosix_event_signal(struct mosix_event *e);
+int mosix_event_wait(struct mosix_event *e, u32 seen, unsigned int ms, bool intr);
+/*
+ * Clears the current task's TWA_SIGNAL notification. Only inside a task work: the works
+ * queued meanwhile still run (task_work_run() loops until none is left), but the socket
+ * calls of this one are not cut short by them.
+ */
+void mosix_clear_notify_signal(void);
+/* Whether a signal (or a TWA_SIGNAL work) is pending for the current task. */
+bool mosix_signal_pending(void);
 
 /* Monotonic clock, ns (the clock of task start times). */
 u64 mosix_now_ns(void);

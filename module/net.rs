@@ -289,6 +289,14 @@ impl TcpSocket {
     }
 }
 
+impl TcpSocket {
+    /// Shuts the stream down both ways: the peer sees it closed, a receiver here wakes.
+    pub(crate) fn shutdown(&self) {
+        // SAFETY: `sock` is live.
+        unsafe { bindings::kernel_sock_shutdown(self.sock.as_ptr(), bindings::sock_shutdown_cmd_SHUT_RDWR) };
+    }
+}
+
 impl Drop for TcpSocket {
     fn drop(&mut self) {
         // SAFETY: `sock` is live (type invariant) and not used after this.

@@ -20,6 +20,8 @@
 use crate::{
     link::{
         Link,
+        LinkRx,
+        LinkTx,
         IDLE_MS, //
     },
     mcore::image::{
@@ -44,7 +46,17 @@ use crate::{
 use core::ffi::c_void;
 use kernel::{
     ffi::c_int,
+    new_mutex,
     prelude::*,
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Release, //
+        },
+        Arc,
+        Mutex,
+    },
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -72,6 +84,65 @@ pub(crate) struct Pending {
     gone_home: bool,
     /// `expel`: the watcher is to send the migrant home.
     expel: bool,
+    /// Once adopted: the receiving half of the link, for the watcher.
+    rx: Option<LinkRx>,
+    /// Once adopted: what the migrant and its watcher share.
+    chan: Option<Arc<Chan>>,
+}
+
+/// `Chan::state`: no call outstanding.
+const IDLE: u32 = 0;
+/// A forwarded call waits for its reply.
+const CALL: u32 = 1;
+/// The migrant is to go home (no call may start).
+const HOMEWARD: u32 = 2;
+/// Its capture job is queued: it goes home when its current work ends.
+const HANDED: u32 = 3;
+
+/// What a migrant and its watcher share: the sending half of the link, the reply to the
+/// outstanding call, and where the process is in its calls.
+#[pin_data]
+pub(crate) struct Chan {
+    #[pin]
+    tx: Mutex<Option<LinkTx>>,
+    /// The reply's payload (`true` once it has come).
+    #[pin]
+    reply: Mutex<(bool, KVVec<u8>)>,
+    state: Atomic<u32>,
+    /// Home is gone: no reply will come.
+    lost: Atomic<bool>,
+    /// Signalled when a reply comes, home is lost, or the process is handed home.
+    ev: sys::Event,
+}
+
+impl Chan {
+    fn new(tx: LinkTx) -> Result<Arc<Chan>> {
+        let ev = sys::Event::new()?;
+        let mut buf = KVVec::new();
+        buf.reserve(crate::mcore::link::MAX_PAYLOAD as usize, GFP_KERNEL)?;
+        Arc::pin_init(
+            try_pin_init!(Chan {
+                tx <- new_mutex!(Some(tx)),
+                reply <- new_mutex!((false, buf)),
+                state: Atomic::new(IDLE),
+                lost: Atomic::new(false),
+                ev,
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn send(&self, kind: u8, parts: &[&[u8]]) -> Result {
+        match (*self.tx.lock()).as_mut() {
+            Some(tx) => tx.send(kind, parts, IDLE_MS),
+            None => Err(ENOTCONN),
+        }
+    }
+
+    fn set_state(&self, s: u32) {
+        self.state.store(s, Release);
+        self.ev.signal();
+    }
 }
 
 kernel::sync::global_lock! {
@@ -205,6 +276,8 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             watched: false,
             gone_home: false,
             expel: false,
+            rx: None,
+            chan: None,
         }, GFP_KERNEL)?)
 }
 
@@ -232,7 +305,7 @@ unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
                 if let Some(mut p) = take(token) {
                     // The migrant has ended: its system calls are no longer watched.
                     if p.state > 0 {
-                        sys::migrant_remove(p.state);
+                        sys::watch_remove(token);
                     }
                     let (state, watched, gone_home) = (p.state, p.watched, p.gone_home);
                     match p.link.as_mut() {
@@ -265,14 +338,21 @@ fn start_watcher(token: u64) {
     }
 }
 
-/// Takes the link of the running migrant `token` for its watcher: the link and the
-/// migrant's pid, or `None` if the migrant is not running (any more) or its link is taken.
-fn take_for_watch(token: u64) -> Option<(Link, i32)> {
+/// Takes the receiving half of the link of the running migrant `token` for its watcher,
+/// with the shared channel and the migrant's pid; `None` if the migrant is not running (any
+/// more) or its link is taken.
+fn take_for_watch(token: u64) -> Option<(LinkRx, Arc<Chan>, i32)> {
     let mut p = PENDING.lock();
     let e = p.iter_mut().find(|e| e.token == token && e.state > 0)?;
-    let link = e.link.take()?;
+    let chan = e.chan.clone()?;
+    let rx = e.rx.take()?;
     e.watched = true;
-    Some((link, e.state))
+    Some((rx, chan, e.state))
+}
+
+/// The channel of migrant `token`.
+fn chan_of(token: u64) -> Option<Arc<Chan>> {
+    PENDING.lock().iter().find(|e| e.token == token).and_then(|e| e.chan.clone())
 }
 
 /// Has the migrant send itself home over `link` (its capture job then owns the link). The
@@ -338,9 +418,11 @@ fn posted_status(token: u64) -> Option<i32> {
     status
 }
 
-/// The `mosix-rwatch` thread: once the migrant runs, it holds the link: it beats every second,
-/// listens for home, kills the migrant if home is gone or silent for `linktimeout`, and sends
-/// the migrant's wait status home when it ends.
+/// The `mosix-rwatch` thread: once the migrant runs, it is the only reader of the link: it
+/// hands replies to the migrant's waiting call, delivers signals from home, beats every
+/// second, kills the migrant if home is gone or silent for `linktimeout`, sends the process
+/// home when it is time (home asks, `expel`, or the process makes a call that runs only at
+/// home) once no call is outstanding, and sends the migrant's wait status home when it ends.
 ///
 /// # Safety
 ///
@@ -348,15 +430,25 @@ fn posted_status(token: u64) -> Option<i32> {
 unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
     // SAFETY: See the function's safety section.
     let token = *unsafe { KBox::from_raw(data.cast::<u64>()) };
+    watch_link(token);
+    sys::thread_exit()
+}
+
+fn watch_link(token: u64) {
     // Started once the migrant runs: it is there, or already gone.
-    let Some((mut link, pid)) = take_for_watch(token) else { sys::thread_exit() };
-    let mut buf = [0u8; 64];
+    let Some((mut rx, chan, pid)) = take_for_watch(token) else { return };
+    let mut buf = KVVec::new();
+    if buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL).is_err() {
+        let _ = sys::kill(pid, 9);
+    }
     let (mut heard, mut beat) = (sys::now_ms(), 0i64);
     let mut home_alive = true;
+    // Home asked for the process.
+    let mut asked = false;
     loop {
         if let Some(status) = posted_status(token) {
             if home_alive {
-                let _ = link.send(kind::EXIT, &[&status.to_le_bytes()], IDLE_MS);
+                let _ = chan.send(kind::EXIT, &[&status.to_le_bytes()]);
             }
             break;
         }
@@ -364,35 +456,64 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
             sys::sleep_ms(100);
             continue;
         }
-        if expel_asked(token) {
-            // Tell home the process is coming, then send it.
-            if link.send(kind::GO_HOME, &[], IDLE_MS).is_ok() {
-                match hand_home(pid, link, token, "expel") {
-                    Some(l) => link = l,
-                    None => sys::thread_exit(),
+        // Going home, once no call is outstanding (the process itself may have asked).
+        let going = if (asked || expel_asked(token)) && chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_ok() {
+            true
+        } else {
+            chan.state.load(Acquire) == HOMEWARD
+        };
+        if going {
+            // Tell home the image follows, then send it.
+            let tx = chan.tx.lock().take();
+            if let Some(mut tx) = tx {
+                if tx.send(kind::GO_HOME, &[], IDLE_MS).is_ok() {
+                    match hand_home(pid, Link::join(tx, rx), token, "migration") {
+                        None => {
+                            chan.set_state(HANDED);
+                            return;
+                        }
+                        Some(l) => {
+                            let (tx, r) = l.split();
+                            rx = r;
+                            *chan.tx.lock() = Some(tx);
+                        }
+                    }
+                } else {
+                    *chan.tx.lock() = Some(tx);
                 }
             }
+            let _ = sys::kill(pid, 9);
+            home_alive = false;
+            chan.lost.store(true, Release);
+            chan.set_state(IDLE);
+            continue;
         }
         let now = sys::now_ms();
         if now - beat >= 1000 {
             beat = now;
-            if link.send(kind::HEARTBEAT, &[], IDLE_MS).is_err() {
+            if chan.send(kind::HEARTBEAT, &[]).is_err() {
                 home_alive = false;
             }
         }
-        let lost = match link.recv_idle(&mut buf, 200, IDLE_MS) {
-            Ok(h) if h.kind == kind::GO_HOME => {
-                // The migrant sends itself home over this link; the watcher's work is done.
-                match hand_home(pid, link, token, "migration") {
-                    Some(l) => link = l,
-                    None => sys::thread_exit(),
-                }
-                None
-            }
+        let lost = match rx.recv_idle(&mut buf, 100, IDLE_MS) {
             Ok(h) => {
                 heard = sys::now_ms();
-                if h.kind == kind::SIGNAL && h.len == 4 {
-                    let _ = sys::kill(pid, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                let payload = buf.get(..h.len as usize).unwrap_or(&[]);
+                match h.kind {
+                    kind::REPLY => {
+                        let mut r = chan.reply.lock();
+                        r.1.clear();
+                        if r.1.extend_from_slice(payload, GFP_KERNEL).is_ok() {
+                            r.0 = true;
+                        }
+                        drop(r);
+                        chan.ev.signal();
+                    }
+                    kind::SIGNAL if h.len == 4 => {
+                        let _ = sys::kill(pid, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                    }
+                    kind::GO_HOME => asked = true,
+                    _ => {}
                 }
                 None
             }
@@ -406,39 +527,188 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
             pr_warn!("migration: home of process {} is gone (error {}): ending it\n", pid, e.to_errno());
             let _ = sys::kill(pid, 9);
             home_alive = false;
+            chan.lost.store(true, Release);
+            chan.ev.signal();
         }
     }
-    sys::thread_exit()
 }
 
-/// What a migrant's system call does here: `Some(result)` to skip it with that result (it is
-/// answered from what the migrant carried), `None` to run it.
-fn on_syscall(nr: i64, home_pid: i32) -> Option<i64> {
-    use crate::mcore::syscalls::{lookup, Place};
-    match lookup(nr as u64).place {
+/// What a migrant's system call does here: run it, skip it with a result (answered from what
+/// the migrant carried), or forward it (the call work then sends it home or the process
+/// with it).
+enum Verdict {
+    Run,
+    Answer(i64),
+    Forward,
+}
+
+fn on_syscall(nr: i64, home_pid: i32, args: &[u64; 6]) -> Verdict {
+    use crate::mcore::{forward::classify, syscalls::Place};
+    match classify(nr as u64, args).place {
+        Place::Local => Verdict::Run,
         // The emulated calls are getpid and gettid: the process keeps its home pid wherever
         // it runs (single-threaded: tid = pid).
-        Place::Emulated => Some(i64::from(home_pid)),
-        _ => None,
+        Place::Emulated => Verdict::Answer(i64::from(home_pid)),
+        Place::Home | Place::GoHome => Verdict::Forward,
     }
 }
 
-/// The system-call probe's question (called by the shim for each call of a migrant): 1 and
-/// `*ret` to skip the call with that result, 0 to run it.
+/// The system-call probe's question (called by the shim for each call of a migrant): 0 to
+/// run it, 1 and `*ret` to skip it with that result, 2 to skip it and forward it.
 ///
 /// # Safety
 ///
-/// `ret` is valid for a write.
+/// `args` points to 6 readable values; `ret` is valid for a write.
 #[no_mangle]
-unsafe extern "C" fn mosix_migrant_syscall(nr: kernel::ffi::c_long, home_pid: i32, ret: *mut kernel::ffi::c_long) -> c_int {
-    match on_syscall(nr as i64, home_pid) {
-        Some(r) => {
+unsafe extern "C" fn mosix_migrant_syscall(nr: kernel::ffi::c_long, home_pid: i32, args: *const u64, ret: *mut kernel::ffi::c_long) -> c_int {
+    // SAFETY: Readable (function contract).
+    let a = unsafe { &*args.cast::<[u64; 6]>() };
+    match on_syscall(nr as i64, home_pid, a) {
+        Verdict::Run => 0,
+        Verdict::Answer(r) => {
             // SAFETY: Valid for a write (function contract).
             unsafe { *ret = r as kernel::ffi::c_long };
             1
         }
-        None => 0,
+        Verdict::Forward => 2,
     }
+}
+
+const ERESTARTNOINTR: i64 = 513;
+const ERESTART_RESTARTBLOCK: i64 = 516;
+
+/// The call work of a migrant (in its context): forwards call `nr` to the deputy and puts
+/// its result in place, or sends the process home to run it there.
+pub(crate) fn forward(token: u64, nr: i64) {
+    use crate::mcore::{forward::classify, syscalls::Place};
+    if sys::current_gone() {
+        return;
+    }
+    let Some(chan) = chan_of(token) else {
+        sys::call_result(nr, i64::from(ENOSYS.to_errno()));
+        return;
+    };
+    let mut args = sys::call_args();
+    let call = classify(nr as u64, &args);
+    let r = match call.place {
+        Place::Home => forward_call(&chan, nr, &call, &mut args),
+        _ => Err(EXDEV),
+    };
+    match r {
+        Ok(ret) => sys::call_result(nr, if ret == -ERESTART_RESTARTBLOCK { i64::from(EINTR.to_errno()) } else { ret }),
+        // Runs only at home (or cannot travel): the process goes home and makes the call
+        // there; the image rewinds it.
+        Err(_) => go_home(&chan, nr),
+    }
+}
+
+/// Sends the process home from within its call `nr`: asks the watcher and waits until the
+/// capture job is queued (it runs when this work returns).
+fn go_home(chan: &Chan, nr: i64) {
+    sys::call_result(nr, -ERESTARTNOINTR);
+    if chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_err() && chan.state.load(Acquire) != HOMEWARD {
+        return;
+    }
+    loop {
+        let seen = chan.ev.seq();
+        if chan.state.load(Acquire) == HANDED || chan.lost.load(Acquire) || sys::fatal_signal() {
+            return;
+        }
+        chan.ev.wait(seen, 1000, false);
+    }
+}
+
+/// Forwards one call; its result. `Err`: the call cannot travel (the process goes home).
+fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args: &mut [u64; 6]) -> Result<i64> {
+    use crate::mcore::{
+        forward::{plan, Dir, Reply, Request, REQUEST_LEN},
+        syscalls::PATH_MAX,
+    };
+    let efault = i64::from(EFAULT.to_errno());
+    let mut p = plan(call, args).ok_or(E2BIG)?;
+    let mut data = KVVec::new();
+    let mut path = KVVec::new();
+    for (i, &a) in args.iter().enumerate() {
+        let at = UserPtr::from_addr(a as usize);
+        match p.dirs[i] {
+            Dir::Str => {
+                if path.is_empty() {
+                    path.resize(PATH_MAX as usize + 1, 0u8, GFP_KERNEL)?;
+                }
+                let Ok(s) = UserSlice::new(at, PATH_MAX as usize + 1).reader().strcpy_into_buf(&mut path) else {
+                    return Ok(efault);
+                };
+                let bytes = s.to_bytes_with_nul();
+                if bytes.len() > PATH_MAX as usize {
+                    return Ok(i64::from(ENAMETOOLONG.to_errno()));
+                }
+                p.lens[i] = bytes.len() as u32;
+                data.extend_from_slice(bytes, GFP_KERNEL)?;
+            }
+            Dir::In | Dir::InOut => {
+                let from = data.len();
+                data.resize(from + p.lens[i] as usize, 0u8, GFP_KERNEL)?;
+                if UserSlice::new(at, p.lens[i] as usize).reader().read_slice(&mut data[from..]).is_err() {
+                    return Ok(efault);
+                }
+            }
+            _ => {}
+        }
+    }
+    if chan.state.cmpxchg(IDLE, CALL, Acquire).is_err() {
+        // On its way home: the call is made there.
+        return Err(EXDEV);
+    }
+    let req = Request { nr: nr as u64, args: *args, lens: p.lens };
+    // A frame is sent whole: no signal may cut the socket call short.
+    let old = sys::set_blocked(!0);
+    let sent = chan.send(kind::REQUEST, &[&req.encode()[..REQUEST_LEN], &data]);
+    sys::set_blocked(old);
+    if sent.is_err() {
+        chan.set_state(IDLE);
+        return Ok(i64::from(EIO.to_errno()));
+    }
+    let mut cancelled = false;
+    let ret = loop {
+        let seen = chan.ev.seq();
+        {
+            let mut r = chan.reply.lock();
+            if r.0 {
+                r.0 = false;
+                let Ok((reply, mut out)) = Reply::decode(&r.1, &p) else {
+                    pr_warn!("migration: a malformed reply to call {}\n", nr);
+                    break i64::from(EIO.to_errno());
+                };
+                let mut ret = reply.ret;
+                for (i, &a) in args.iter().enumerate() {
+                    let n = reply.lens[i] as usize;
+                    if n == 0 {
+                        continue;
+                    }
+                    let (bytes, rest) = out.split_at(n.min(out.len()));
+                    out = rest;
+                    let at = UserPtr::from_addr(a as usize);
+                    if UserSlice::new(at, n).writer().write_slice(bytes).is_err() {
+                        ret = efault;
+                    }
+                }
+                break ret;
+            }
+        }
+        if chan.lost.load(Acquire) || sys::fatal_signal() {
+            break i64::from(EINTR.to_errno());
+        }
+        if !cancelled && sys::signal_pending() {
+            // A signal for the process: stop the call at home; its reply says how it ended.
+            cancelled = true;
+            let old = sys::set_blocked(!0);
+            let _ = chan.send(kind::CANCEL, &[]);
+            sys::set_blocked(old);
+        }
+        chan.ev.wait(seen, 1000, !cancelled);
+    };
+    chan.set_state(IDLE);
+    Ok(ret)
 }
 
 /// After the helper has ended: its wait status home, or why it never became the migrant.
@@ -498,7 +768,20 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
         Err(e) => e.to_errno(),
     };
     let ack = answer(&mut link, if r.is_ok() { 0 } else { p.state }, pid);
-    p.link = Some(link);
+    if r.is_ok() && ack.is_ok() {
+        // The migrant sends (its calls) and the watcher reads: split the link.
+        let (tx, rx) = link.split();
+        match Chan::new(tx) {
+            Ok(c) => {
+                p.chan = Some(c);
+                p.rx = Some(rx);
+            }
+            // Without the channel home gets nothing: the migrant cannot run.
+            Err(_) => sys::exit(9),
+        }
+    } else {
+        p.link = Some(link);
+    }
     // The remote thread takes the entry back when the helper ends.
     let _ = put(p);
     match (r, ack) {
@@ -506,7 +789,7 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
             // From now on the watcher holds the link (unless the migrant ends first and the
             // remote thread answers home itself).
             start_watcher(token);
-            if let Err(e) = sys::migrant_add(home_pid) {
+            if let Err(e) = sys::watch_add(sys::Watched::Migrant, token, home_pid) {
                 pr_warn!("migration: system calls of process {} are not watched (error {})\n", pid, e.to_errno());
             }
             Ok(ax)

@@ -93,8 +93,23 @@ pub(crate) mod shim {
 
         pub(crate) fn mosix_fatal_signal() -> bool;
         pub(crate) fn mosix_kill(pid: i32, sig: core::ffi::c_int) -> core::ffi::c_int;
-        pub(crate) fn mosix_migrant_add(home_pid: i32) -> core::ffi::c_int;
-        pub(crate) fn mosix_migrant_remove(pid: i32);
+        pub(crate) fn mosix_watch_add(kind: core::ffi::c_int, token: u64, home_pid: i32) -> core::ffi::c_int;
+        pub(crate) fn mosix_watch_remove(token: u64);
+        pub(crate) fn mosix_watch_queue(token: u64, which: core::ffi::c_int) -> core::ffi::c_int;
+        pub(crate) fn mosix_watch_state(token: u64) -> core::ffi::c_int;
+        pub(crate) fn mosix_call_args(args: *mut u64);
+        pub(crate) fn mosix_call_result(nr: core::ffi::c_long, ret: core::ffi::c_long);
+        pub(crate) fn mosix_call_start(ip: u64, nr: core::ffi::c_long, args: *const u64);
+        pub(crate) fn mosix_call_handed_back() -> core::ffi::c_long;
+        pub(crate) fn mosix_call_no_restart(nr: core::ffi::c_long) -> bool;
+        pub(crate) fn mosix_map_any(len: u64, prot: u32) -> i64;
+        pub(crate) fn mosix_event_new() -> *mut c_void;
+        pub(crate) fn mosix_event_free(e: *mut c_void);
+        pub(crate) fn mosix_event_seq(e: *mut c_void) -> u32;
+        pub(crate) fn mosix_event_signal(e: *mut c_void);
+        pub(crate) fn mosix_event_wait(e: *mut c_void, seen: u32, ms: c_uint, intr: bool) -> core::ffi::c_int;
+        pub(crate) fn mosix_signal_pending() -> bool;
+        pub(crate) fn mosix_clear_notify_signal();
 
         pub(crate) fn mosix_current_runtime_ns() -> u64;
         pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
@@ -433,17 +448,188 @@ pub(crate) fn set_blocked(mask: u64) -> u64 {
     unsafe { shim::mosix_set_blocked(mask) }
 }
 
-/// Records the current task as a hosted migrant from home pid `home_pid` (registers the
-/// system-call probe for the first one).
-pub(crate) fn migrant_add(home_pid: i32) -> Result {
-    // SAFETY: Process context; acts on the current task.
-    errno_result(unsafe { shim::mosix_migrant_add(home_pid) })
+/// What a watched task is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Watched {
+    /// A migrant hosted here.
+    Migrant = 1,
+    /// The deputy of a process that is away.
+    Deputy = 2,
 }
 
-/// Forgets the migrant with (local) pid `pid` (unregisters the probe after the last one).
-pub(crate) fn migrant_remove(pid: i32) {
+/// The works of a watched task (run in its context by the shim's task work).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WorkKind {
+    /// A migrant's forwarded call; a deputy's handed-back result.
+    Call = 0,
+    /// A deputy: send the signals pending here to the process.
+    Pump = 1,
+    /// A deputy: the process gave up waiting: stop the call.
+    Cancel = 2,
+}
+
+impl WorkKind {
+    pub(crate) fn from_raw(w: core::ffi::c_int) -> Option<WorkKind> {
+        match w {
+            0 => Some(WorkKind::Call),
+            1 => Some(WorkKind::Pump),
+            2 => Some(WorkKind::Cancel),
+            _ => None,
+        }
+    }
+}
+
+/// `watch_state` bits.
+pub(crate) const WS_DEAD: u32 = 1;
+pub(crate) const WS_SIGNALS: u32 = 2;
+
+/// Records the current task as watched under `token` (registers the system-call probe for
+/// the first one).
+pub(crate) fn watch_add(kind: Watched, token: u64, home_pid: i32) -> Result {
+    // SAFETY: Process context; acts on the current task.
+    errno_result(unsafe { shim::mosix_watch_add(kind as core::ffi::c_int, token, home_pid) })
+}
+
+/// Forgets the task watched under `token` (unregisters the probe after the last one).
+pub(crate) fn watch_remove(token: u64) {
     // SAFETY: Process context (it may sleep for the tracepoint grace period).
-    unsafe { shim::mosix_migrant_remove(pid) }
+    unsafe { shim::mosix_watch_remove(token) }
+}
+
+/// Queues work `which` on the task watched under `token` (`ESRCH`: gone).
+pub(crate) fn watch_queue(token: u64, which: WorkKind) -> Result {
+    // SAFETY: Process context; no pointers.
+    errno_result(unsafe { shim::mosix_watch_queue(token, which as core::ffi::c_int) })
+}
+
+/// `WS_*` bits of the task watched under `token`.
+pub(crate) fn watch_state(token: u64) -> Result<u32> {
+    // SAFETY: Process context; no pointers.
+    let r = unsafe { shim::mosix_watch_state(token) };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(r as u32)
+}
+
+/// The current task's system-call arguments.
+pub(crate) fn call_args() -> [u64; 6] {
+    let mut a = [0u64; 6];
+    // SAFETY: `a` has room for 6 values; acts on the current task's registers.
+    unsafe { shim::mosix_call_args(a.as_mut_ptr()) };
+    a
+}
+
+/// Sets the result of the current task's call `nr` (the signal code then applies its
+/// restart rules).
+pub(crate) fn call_result(nr: i64, ret: i64) {
+    // SAFETY: Acts on the current task's registers.
+    unsafe { shim::mosix_call_result(nr as core::ffi::c_long, ret as core::ffi::c_long) }
+}
+
+/// Makes the current task start call `nr` with `args` at `ip` on its return to user mode.
+pub(crate) fn call_start(ip: u64, nr: i64, args: &[u64; 6]) {
+    // SAFETY: `args` holds 6 values; acts on the current task's registers.
+    unsafe { shim::mosix_call_start(ip, nr as core::ffi::c_long, args.as_ptr()) }
+}
+
+/// The value the deputy's stub hands back.
+pub(crate) fn call_handed_back() -> i64 {
+    // SAFETY: Acts on the current task's registers.
+    unsafe { shim::mosix_call_handed_back() as i64 }
+}
+
+/// If call `nr` just ended with a restart code, keeps the kernel from restarting it.
+pub(crate) fn call_no_restart(nr: i64) -> bool {
+    // SAFETY: Acts on the current task's registers.
+    unsafe { shim::mosix_call_no_restart(nr as core::ffi::c_long) }
+}
+
+/// Maps `len` bytes of anonymous memory anywhere in the current process.
+pub(crate) fn map_any(len: u64, prot: u32) -> Result<u64> {
+    // SAFETY: Process context; acts on the current process's memory.
+    let r = unsafe { shim::mosix_map_any(len, prot) };
+    if r < 0 {
+        return Err(Error::from_errno(r as i32));
+    }
+    Ok(r as u64)
+}
+
+/// Whether a signal (or a `TWA_SIGNAL` work) is pending for the current task.
+pub(crate) fn signal_pending() -> bool {
+    // SAFETY: No preconditions.
+    unsafe { shim::mosix_signal_pending() }
+}
+
+/// Clears the current task's `TWA_SIGNAL` notification (only inside a task work: works
+/// queued meanwhile still run after it, but its socket calls are not cut short by them).
+pub(crate) fn clear_notify_signal() {
+    // SAFETY: Acts on the current task's flags.
+    unsafe { shim::mosix_clear_notify_signal() }
+}
+
+/// Something to wait for: a sequence number that [`Event::signal`] advances.
+///
+/// # Invariants
+///
+/// `e` is a live `mosix_event`, freed only on drop.
+pub(crate) struct Event {
+    e: core::ptr::NonNull<c_void>,
+}
+
+// SAFETY: The event is a wait queue and an atomic, safe to use from any thread.
+unsafe impl Send for Event {}
+// SAFETY: As above.
+unsafe impl Sync for Event {}
+
+/// How a wait for an [`Event`] ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// The event moved on.
+    Moved,
+    /// The time ran out.
+    Timeout,
+    /// A signal is pending (interruptible waits only).
+    Interrupted,
+}
+
+impl Event {
+    pub(crate) fn new() -> Result<Event> {
+        // SAFETY: No preconditions.
+        let e = unsafe { shim::mosix_event_new() };
+        // INVARIANT: A fresh event, freed on drop.
+        Ok(Event { e: core::ptr::NonNull::new(e).ok_or(ENOMEM)? })
+    }
+
+    /// The current sequence number (read before checking the condition waited for).
+    pub(crate) fn seq(&self) -> u32 {
+        // SAFETY: `e` is live.
+        unsafe { shim::mosix_event_seq(self.e.as_ptr()) }
+    }
+
+    /// Advances the sequence and wakes every waiter.
+    pub(crate) fn signal(&self) {
+        // SAFETY: `e` is live.
+        unsafe { shim::mosix_event_signal(self.e.as_ptr()) }
+    }
+
+    /// Waits up to `ms` for the sequence to move on from `seen`; `intr`: a signal ends the
+    /// wait (otherwise the wait takes no signal and does not count as load).
+    pub(crate) fn wait(&self, seen: u32, ms: u32, intr: bool) -> Waited {
+        // SAFETY: `e` is live; process context.
+        match unsafe { shim::mosix_event_wait(self.e.as_ptr(), seen, ms, intr) } {
+            1 => Waited::Moved,
+            0 => Waited::Timeout,
+            _ => Waited::Interrupted,
+        }
+    }
+}
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        // SAFETY: `e` is live and unused after this (nobody waits: we own it).
+        unsafe { shim::mosix_event_free(self.e.as_ptr()) }
+    }
 }
 
 /// Sends signal `sig` to process `pid`.

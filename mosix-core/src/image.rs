@@ -52,6 +52,13 @@ pub mod kind {
     /// Home to remote: come home. The remote answers with the process's image (BEGIN ... END)
     /// on the same link, and home answers `ACK`.
     pub const GO_HOME: u8 = 0x24;
+    /// Remote to home: a system call for the deputy (`forward::Request`, then the input
+    /// buffers).
+    pub const REQUEST: u8 = 0x25;
+    /// Home to remote: its result (`forward::Reply`, then the output buffers).
+    pub const REPLY: u8 = 0x26;
+    /// Remote to home: a signal interrupted the waiting process; interrupt the call (empty).
+    pub const CANCEL: u8 = 0x27;
 }
 
 /// Length of the `SIGNALS` frame: 64 actions of 4 u64 (handler, flags, restorer, mask), then

@@ -14,6 +14,7 @@
 extern crate std;
 
 pub mod abi;
+pub mod forward;
 pub mod gossip;
 pub mod image;
 pub mod link;

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The deputy: the home side of a process that is away.
+//!
+//! Once its image has been taken, the home task stays as the process's deputy: it keeps the
+//! pid, the parent, the descriptors, the working directory, the terminal. It executes the
+//! system calls the process forwards natively, in its own context: a stub page in its memory
+//! (`syscall; mov %rax,%rdi; mov $MOSIX_REPLY,%eax; syscall`) and a scratch area for the
+//! buffers. For each request the deputy copies the input buffers into the scratch area, points
+//! its registers at the stub with the call's number and (translated) arguments, and returns to
+//! user mode; the call runs as any call of the process would; the stub's reserved call is
+//! caught by the `sys_enter` probe, which queues the call work, which copies the outputs and
+//! replies. In between the deputy waits in that work (or, at first, in the capture job), with
+//! every signal blocked: signals sent to the process here are taken off and sent on.
+//!
+//! A `mosix-dwatch` thread per deputy is the link's only reader: it hands requests, the exit
+//! status and the start of a coming-home image to the deputy, beats every second, and when a
+//! call blocks here it sends on the signals that arrive (the pump work) and stops the call
+//! when the remote process gives up waiting (the cancel work). Senders share the link's
+//! sending half under a lock.
+
+use crate::{
+    link::{
+        Link,
+        LinkRx,
+        LinkTx,
+        IDLE_MS, //
+    },
+    mcore::{
+        forward::{
+            layout,
+            reply_lens,
+            Plan,
+            Reply,
+            Request,
+            REPLY_LEN,
+            SCRATCH, //
+        },
+        image::kind,
+        params::Param,
+        procstat::Change,
+    },
+    procstat,
+    sys::{
+        self,
+        adopt as rebuild,
+        Watched,
+        WorkKind, //
+    },
+};
+use core::ffi::c_void;
+use kernel::{
+    ffi::{
+        c_int,
+        c_long, //
+    },
+    new_mutex,
+    prelude::*,
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Relaxed,
+            Release, //
+        },
+        Arc,
+        Mutex,
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+};
+
+/// `Deputy::state`: waiting for a request (in the kernel).
+const IDLE: u32 = 0;
+/// Running a forwarded call in user mode.
+const NATIVE: u32 = 1;
+
+/// `syscall; mov %rax,%rdi; mov $MOSIX_REPLY,%eax; syscall; ud2`.
+const STUB: [u8; 14] = [0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x53, 0x4f, 0x4d, 0x00, 0x0f, 0x05, 0x0f, 0x0b];
+const PROT_READ: u32 = 1;
+const PROT_WRITE: u32 = 2;
+const PROT_EXEC: u32 = 4;
+
+/// How a deputy's service ended (or paused).
+pub(crate) enum Outcome {
+    /// The process ended where it ran: end it here with this wait status.
+    Exit(i32),
+    /// A fatal signal arrived here: let it end the process.
+    Fatal,
+    /// The process is home again and rebuilt: let it run.
+    Home,
+    /// A forwarded call is set up: return to user mode to run it.
+    Native,
+}
+
+/// What the watcher hands to the deputy.
+struct Inbox {
+    /// A request waits in `frame`.
+    request: bool,
+    frame: KVVec<u8>,
+    exit: Option<i32>,
+    lost: bool,
+    /// The process's image follows on this (it comes home).
+    image: Option<LinkRx>,
+}
+
+/// What only the deputy's own context uses.
+struct TaskSide {
+    old_blocked: u64,
+    stub: u64,
+    scratch: u64,
+    nr: i64,
+    plan: Plan,
+    offs: [u64; 6],
+    asked_home: bool,
+    slot: Option<&'static Slot>,
+    start: u64,
+    ppid: i32,
+}
+
+/// A deputy, shared by its task (in its works) and its watcher thread.
+#[pin_data]
+pub(crate) struct Deputy {
+    token: u64,
+    pid: i32,
+    node: u32,
+    #[pin]
+    tx: Mutex<Option<LinkTx>>,
+    #[pin]
+    inbox: Mutex<Inbox>,
+    #[pin]
+    task: Mutex<TaskSide>,
+    /// Signalled when the inbox has something.
+    ev: sys::Event,
+    state: Atomic<u32>,
+    /// Requests handed over so far.
+    seq: Atomic<u64>,
+    /// The request the remote gave up waiting for.
+    cancel_for: Atomic<u64>,
+    /// The deputy has ended: the watcher stops.
+    done: Atomic<bool>,
+}
+
+impl Deputy {
+    fn new(token: u64, pid: i32, node: u32, tx: LinkTx) -> Result<Arc<Deputy>> {
+        let ev = sys::Event::new()?;
+        let mut frame = KVVec::new();
+        frame.reserve(crate::mcore::link::MAX_PAYLOAD as usize, GFP_KERNEL)?;
+        let (_, ppid, start) = sys::current_proc();
+        let task = TaskSide {
+            old_blocked: 0,
+            stub: 0,
+            scratch: 0,
+            nr: 0,
+            plan: Plan::default(),
+            offs: [0; 6],
+            asked_home: false,
+            slot: None,
+            start,
+            ppid,
+        };
+        Arc::pin_init(
+            try_pin_init!(Deputy {
+                token,
+                pid,
+                node,
+                tx <- new_mutex!(Some(tx)),
+                inbox <- new_mutex!(Inbox { request: false, frame, exit: None, lost: false, image: None }),
+                task <- new_mutex!(task),
+                ev,
+                state: Atomic::new(IDLE),
+                seq: Atomic::new(0),
+                cancel_for: Atomic::new(0),
+                done: Atomic::new(false),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn send(&self, k: u8, parts: &[&[u8]]) -> Result {
+        match (*self.tx.lock()).as_mut() {
+            Some(tx) => tx.send(k, parts, IDLE_MS),
+            None => Err(ENOTCONN),
+        }
+    }
+
+    fn native(&self) -> bool {
+        self.state.load(Acquire) == NATIVE
+    }
+
+    /// Asks the deputy to stop the call it runs (if it still runs the latest one).
+    fn cancel(&self) {
+        self.cancel_for.store(self.seq.load(Acquire), Release);
+        if self.native() {
+            let _ = sys::watch_queue(self.token, WorkKind::Cancel);
+        }
+    }
+}
+
+/// Requests to deputies from `migrate` (which runs in another process): one slot per deputy.
+struct Slot {
+    pid: Atomic<i32>,
+    /// -1: none; 0: come home.
+    request: Atomic<i32>,
+}
+
+const SLOTS: usize = 256;
+static SLOT_TABLE: [Slot; SLOTS] = [const { Slot { pid: Atomic::new(0), request: Atomic::new(-1) } }; SLOTS];
+
+fn claim_slot(pid: i32) -> Option<&'static Slot> {
+    let s = SLOT_TABLE.iter().find(|s| s.pid.cmpxchg(0, pid, Relaxed).is_ok())?;
+    s.request.store(-1, Release);
+    Some(s)
+}
+
+/// Asks the deputy of process `pid` to bring it home; false if it has no deputy here.
+pub(crate) fn request_home(pid: i32) -> bool {
+    match SLOT_TABLE.iter().find(|s| s.pid.load(Relaxed) == pid) {
+        Some(s) => {
+            s.request.store(0, Release);
+            true
+        }
+        None => false,
+    }
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by `init_lock` in the module initialiser before first use.
+    unsafe(uninit) static REGISTRY: Mutex<KVVec<Arc<Deputy>>> = KVVec::new();
+}
+
+/// Initialises the registry lock.
+///
+/// # Safety
+///
+/// Must be called exactly once, from the module initialiser, before any other function here.
+pub(crate) unsafe fn init_lock() {
+    // SAFETY: Called once before first use (function contract).
+    unsafe { REGISTRY.init() };
+}
+
+fn find(token: u64) -> Option<Arc<Deputy>> {
+    REGISTRY.lock().iter().find(|d| d.token == token).cloned()
+}
+
+/// Ends the shared part of a deputy: the link closes (the remote process, if still there,
+/// ends), the probe forgets the task, requests to it go nowhere.
+fn end_shared(d: &Deputy) {
+    d.done.store(true, Release);
+    if let Some(tx) = d.tx.lock().take() {
+        tx.shutdown();
+    }
+    sys::watch_remove(d.token);
+    let mut r = REGISTRY.lock();
+    if let Some(i) = r.iter().position(|e| e.token == d.token) {
+        let _ = r.remove(i);
+    }
+}
+
+/// Ends a deputy in its own context with outcome `o` (not `Native`).
+fn end(d: &Deputy, o: Outcome) -> Outcome {
+    end_shared(d);
+    let mut t = d.task.lock();
+    if let Some(s) = t.slot.take() {
+        s.pid.store(0, Release);
+    }
+    match o {
+        // Home again, the process has its own blocked mask from its image.
+        Outcome::Home => {
+            let _ = procstat::change(d.pid, t.start, t.ppid, &Change { node: Some(0), ..Change::default() });
+            pr_info!("process {} is home from node {}\n", d.pid, d.node);
+        }
+        _ => {
+            sys::set_blocked(t.old_blocked);
+        }
+    }
+    o
+}
+
+/// Becomes the deputy of the current process, which has just been sent to node `node` over
+/// `link` (called in its capture job); returns what the job does next.
+pub(crate) fn start(link: Link, pid: i32, node: u32) -> Outcome {
+    let token = sys::random_u64() | 1;
+    let (tx, rx) = link.split();
+    let d = match Deputy::new(token, pid, node, tx) {
+        Ok(d) => d,
+        Err(e) => {
+            pr_warn!("process {}: no memory for its deputy (error {}): ending it\n", pid, e.to_errno());
+            return Outcome::Exit(9);
+        }
+    };
+    {
+        let mut t = d.task.lock();
+        t.old_blocked = sys::set_blocked(!0);
+        t.slot = claim_slot(pid);
+        let _ = procstat::change(pid, t.start, t.ppid, &Change { node: Some(node), ..Change::default() });
+    }
+    // The deputy runs the stub, not the process's code: no rseq updates to its stale memory.
+    rebuild::rseq(0, 0, 0);
+    if REGISTRY.lock().push(d.clone(), GFP_KERNEL).is_err() {
+        return end(&d, Outcome::Exit(9));
+    }
+    if let Err(e) = sys::watch_add(Watched::Deputy, token, pid) {
+        pr_warn!("process {}: cannot watch its deputy (error {}): ending it\n", pid, e.to_errno());
+        return end(&d, Outcome::Exit(9));
+    }
+    let Ok(data) = KBox::new((d.clone(), rx), GFP_KERNEL) else {
+        return end(&d, Outcome::Exit(9));
+    };
+    let data = KBox::into_raw(data);
+    // SAFETY: The thread owns `data` (a `KBox<(Arc<Deputy>, LinkRx)>`).
+    if unsafe { sys::spawn(c"mosix-dwatch", watch, data.cast()) }.is_err() {
+        // SAFETY: The thread did not start: we own `data` again.
+        drop(unsafe { KBox::from_raw(data) });
+        return end(&d, Outcome::Exit(9));
+    }
+    pr_info!("process {} migrated to node {}\n", pid, node);
+    serve(&d)
+}
+
+/// The deputy's loop, in its own context: waits for what the watcher hands over and acts.
+fn serve(d: &Deputy) -> Outcome {
+    loop {
+        // A pump or cancel work queued meanwhile runs after this one; it must not cut the
+        // link's socket calls short.
+        sys::clear_notify_signal();
+        let seen = d.ev.seq();
+        if sys::fatal_signal() {
+            return end(d, Outcome::Fatal);
+        }
+        {
+            let mut t = d.task.lock();
+            if !t.asked_home && t.slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
+                // `migrate`/`bring`: the remote sends the process once no call is outstanding
+                // (requests until then are served).
+                t.asked_home = true;
+                let _ = d.send(kind::GO_HOME, &[]);
+            }
+        }
+        // Signals sent to the process here go to where it runs.
+        loop {
+            let sig = sys::take_signal();
+            if sig <= 0 {
+                break;
+            }
+            let _ = d.send(kind::SIGNAL, &[&sig.to_le_bytes()]);
+        }
+        let mut inbox = d.inbox.lock();
+        if let Some(rx) = inbox.image.take() {
+            drop(inbox);
+            return come_home(d, rx);
+        }
+        if let Some(status) = inbox.exit {
+            drop(inbox);
+            return end(d, Outcome::Exit(status));
+        }
+        if inbox.lost {
+            drop(inbox);
+            return end(d, Outcome::Exit(9));
+        }
+        if inbox.request {
+            inbox.request = false;
+            match start_call(d, &inbox.frame) {
+                Ok(()) => {
+                    d.state.store(NATIVE, Release);
+                    return Outcome::Native;
+                }
+                Err(ret) => {
+                    drop(inbox);
+                    let _ = d.send(kind::REPLY, &[&Reply { ret, lens: [0; 6] }.encode()[..REPLY_LEN]]);
+                    continue;
+                }
+            }
+        }
+        drop(inbox);
+        d.ev.wait(seen, 200, false);
+    }
+}
+
+/// Sets up the call of request `frame`: its input buffers in the scratch area, the registers
+/// at the stub. `Err(ret)`: answer at once with `ret`.
+fn start_call(d: &Deputy, frame: &[u8]) -> core::result::Result<(), i64> {
+    let errno = |e: Error| i64::from(e.to_errno());
+    let Ok((req, plan, data)) = Request::decode(frame) else {
+        pr_warn!("process {}: refused a forwarded call it cannot carry\n", d.pid);
+        return Err(errno(ENOSYS));
+    };
+    let offs = layout(&plan).ok_or(errno(E2BIG))?;
+    let mut t = d.task.lock();
+    if t.stub == 0 {
+        let stub = sys::map_any(4096, PROT_READ | PROT_EXEC).map_err(errno)?;
+        rebuild::poke(stub, &STUB).map_err(errno)?;
+        t.scratch = sys::map_any(SCRATCH, PROT_READ | PROT_WRITE).map_err(errno)?;
+        t.stub = stub;
+    }
+    let mut args = req.args;
+    let mut at = 0usize;
+    for i in 0..6 {
+        if plan.dirs[i] == crate::mcore::forward::Dir::None {
+            continue;
+        }
+        let addr = t.scratch + offs[i];
+        if plan.dirs[i].sent() {
+            let n = plan.lens[i] as usize;
+            let bytes = data.get(at..at + n).ok_or(errno(EPROTO))?;
+            at += n;
+            UserSlice::new(UserPtr::from_addr(addr as usize), n).writer().write_slice(bytes).map_err(errno)?;
+        }
+        args[i] = addr;
+    }
+    t.nr = req.nr as i64;
+    t.plan = plan;
+    t.offs = offs;
+    sys::call_start(t.stub, req.nr as i64, &args);
+    Ok(())
+}
+
+/// The call's result is back (in the deputy's context): reply with it and its outputs.
+fn finish_call(d: &Deputy) {
+    let ret = sys::call_handed_back();
+    let (plan, offs, scratch) = {
+        let t = d.task.lock();
+        (t.plan, t.offs, t.scratch)
+    };
+    d.state.store(IDLE, Release);
+    let mut lens = reply_lens(&plan, ret);
+    let mut out = KVVec::new();
+    for i in 0..6 {
+        let n = lens[i] as usize;
+        if n == 0 {
+            continue;
+        }
+        let from = out.len();
+        let ok = out.resize(from + n, 0u8, GFP_KERNEL).is_ok()
+            && UserSlice::new(UserPtr::from_addr((scratch + offs[i]) as usize), n).reader().read_slice(&mut out[from..]).is_ok();
+        if !ok {
+            out.truncate(from);
+            lens[i] = 0;
+        }
+    }
+    let _ = d.send(kind::REPLY, &[&Reply { ret, lens }.encode()[..REPLY_LEN], &out]);
+}
+
+/// The process comes home: its image follows on `rx`.
+fn come_home(d: &Deputy, rx: LinkRx) -> Outcome {
+    let Some(tx) = d.tx.lock().take() else {
+        return end(d, Outcome::Exit(9));
+    };
+    let mut link = Link::join(tx, rx);
+    match crate::migrate::come_home(&mut link, d.pid, d.node, false) {
+        Ok(()) => end(d, Outcome::Home),
+        Err(_) => end(d, Outcome::Exit(9)),
+    }
+}
+
+/// Sends the signals pending here to the process (the pump work, while a call blocks).
+fn pump(d: &Deputy) {
+    loop {
+        let sig = sys::take_signal();
+        if sig <= 0 {
+            break;
+        }
+        let _ = d.send(kind::SIGNAL, &[&sig.to_le_bytes()]);
+    }
+}
+
+/// A work of a watched task, in its context (called by the shim): -1, or the wait status
+/// with which the task must exit.
+///
+/// # Safety
+///
+/// Called by the shim's task work only.
+#[no_mangle]
+unsafe extern "C" fn mosix_watched_run(token: u64, kind: c_int, which: c_int, nr: c_long) -> c_long {
+    if kind == Watched::Migrant as c_int {
+        crate::remote::forward(token, nr as i64);
+        return -1;
+    }
+    if sys::current_gone() {
+        return -1;
+    }
+    let Some(d) = find(token) else { return -1 };
+    match WorkKind::from_raw(which) {
+        Some(WorkKind::Call) if d.native() => {
+            sys::clear_notify_signal();
+            finish_call(&d);
+            match serve(&d) {
+                Outcome::Exit(status) => status as c_long,
+                _ => -1,
+            }
+        }
+        Some(WorkKind::Pump) => {
+            pump(&d);
+            -1
+        }
+        Some(WorkKind::Cancel) => {
+            if d.native() && d.cancel_for.load(Acquire) == d.seq.load(Acquire) {
+                let nr = d.task.lock().nr;
+                sys::call_no_restart(nr);
+            }
+            -1
+        }
+        _ => -1,
+    }
+}
+
+/// The `mosix-dwatch` thread of one deputy.
+///
+/// # Safety
+///
+/// `data` is a `KBox<(Arc<Deputy>, LinkRx)>` given up by [`start`].
+unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
+    // SAFETY: See the function's safety section.
+    let (d, rx) = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Arc<Deputy>, LinkRx)>()) });
+    watch_link(&d, rx);
+    drop(d);
+    sys::thread_exit()
+}
+
+fn watch_link(d: &Deputy, mut rx: LinkRx) {
+    let mut buf = KVVec::new();
+    if buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL).is_err() {
+        let mut ib = d.inbox.lock();
+        ib.lost = true;
+        drop(ib);
+        d.ev.signal();
+        return;
+    }
+    let (mut heard, mut beat) = (sys::now_ms(), 0i64);
+    loop {
+        if d.done.load(Acquire) {
+            return;
+        }
+        match sys::watch_state(d.token) {
+            // The deputy ended (it forgot its task itself).
+            Err(_) => return,
+            Ok(s) if s & sys::WS_DEAD != 0 => {
+                // Killed here while a call blocked: the process ends (its remote copy with it).
+                pr_info!("process {}: ended at home while away on node {}\n", d.pid, d.node);
+                end_shared(d);
+                return;
+            }
+            Ok(s) if s & sys::WS_SIGNALS != 0 => {
+                if d.native() {
+                    let _ = sys::watch_queue(d.token, WorkKind::Pump);
+                } else {
+                    d.ev.signal();
+                }
+            }
+            Ok(_) => {}
+        }
+        let now = sys::now_ms();
+        if now - beat >= 1000 {
+            beat = now;
+            let _ = d.send(kind::HEARTBEAT, &[]);
+        }
+        let why = match rx.recv_idle(&mut buf, 100, IDLE_MS) {
+            Ok(h) => {
+                heard = sys::now_ms();
+                let payload = buf.get(..h.len as usize).unwrap_or(&[]);
+                match h.kind {
+                    kind::REQUEST => {
+                        let mut ib = d.inbox.lock();
+                        ib.frame.clear();
+                        if ib.frame.extend_from_slice(payload, GFP_KERNEL).is_ok() {
+                            ib.request = true;
+                            d.seq.fetch_add(1, Release);
+                        }
+                        drop(ib);
+                        d.ev.signal();
+                    }
+                    kind::CANCEL => d.cancel(),
+                    kind::EXIT if h.len == 4 => {
+                        let status = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+                        d.inbox.lock().exit = Some(status);
+                        d.ev.signal();
+                        // A call may still block here (the process was killed there).
+                        d.cancel();
+                        return;
+                    }
+                    kind::GO_HOME => {
+                        // The image follows: the deputy reads it.
+                        d.inbox.lock().image = Some(rx);
+                        d.ev.signal();
+                        return;
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            Err(e) if e == ETIMEDOUT => {
+                let silent = sys::now_ms() - heard;
+                if silent <= crate::cluster::param(Param::LinkTimeout) {
+                    continue;
+                }
+                pr_warn!("process {}: node {} silent for {} ms: ending the process\n", d.pid, d.node, silent);
+                ETIMEDOUT
+            }
+            Err(e) => {
+                if d.done.load(Acquire) {
+                    return;
+                }
+                pr_warn!("process {}: link to node {} lost (error {}): ending the process\n", d.pid, d.node, e.to_errno());
+                e
+            }
+        };
+        let _ = why;
+        d.inbox.lock().lost = true;
+        d.ev.signal();
+        d.cancel();
+        return;
+    }
+}

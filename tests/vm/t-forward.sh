@@ -1,0 +1,101 @@
+#!/bin/sh
+# nodes: 3
+# System calls of a migrated process run at home, in its deputy: a program migrated mid-run
+# writes a file at home line by line, reads it back, asks its parent's pid, the host name and
+# its working directory, and prints what an unmigrated run prints (also after a ping-pong:
+# home, node 3, node 2). A pipe joins a migrated process and a local shell loop. A migrated
+# process forks and execs: it goes home first and the child runs there. A read blocked at home
+# is restarted after its alarms tick on node 2 (SA_RESTART) and interrupted by a SIGTERM sent
+# at home (EINTR, its handler runs). A deputy killed at home takes its remote copy with it.
+. /extra/lib.sh
+N=$MOSIX_NODE
+A=/proc/mosix/admin
+T=/opt/mosix-tests
+/etc/rc.local || { echo "rc.local failed"; exit 1; }
+check "the other nodes are up within 10 s" wait_until 10 all_up_now
+
+# start OUT CMD...: starts CMD in the background (input from $IN, default /dev/null: an
+# asynchronous command's input must be redirected explicitly), output in OUT, and waits until
+# it is ready and known to /proc/mosix; its pid in P.
+start() {
+  OUT=$1; shift
+  "$@" > "$OUT" < "${IN:-/dev/null}" & P=$!
+  wait_until 10 "grep -q ready $OUT && [ -d /proc/mosix/pid/$P ]"
+}
+# The output without its "ready PID" line.
+body() { grep -v '^ready ' "$1"; }
+
+if [ "$N" = 1 ]; then
+  mkdir -p /tmp/home && cd /tmp/home
+  $T/fwdcheck files /tmp/home 60 8000000 > /tmp/ref.out; want=$?
+  body /tmp/ref.out | indent
+
+  start /tmp/f1.out $T/fwdcheck files /tmp/home 60 8000000
+  check "the file writer migrates to node 2" migrate $P 2
+  wait $P; got=$?
+  expect_eq "it ends as unmigrated (status $want)" "$got" "$want"
+  expect_eq "it printed what the unmigrated run printed (file at home, ppid, host, cwd)" "$(body /tmp/f1.out)" "$(body /tmp/ref.out)"
+  expect_eq "the file at home has its 60 lines" "$(wc -l < /tmp/home/out.txt)" 60
+
+  $T/fwdcheck files /tmp/home 300 8000000 > /tmp/ref2.out
+  start /tmp/f2.out $T/fwdcheck files /tmp/home 300 8000000
+  check "ping-pong: to node 2" migrate $P 2
+  check "home" migrate $P home
+  check "to node 3" migrate $P 3
+  check "to node 2 (through home)" migrate $P 2
+  wait $P; got=$?
+  expect_eq "after the ping-pong it ends as unmigrated" "$got $(body /tmp/f2.out)" "$want $(body /tmp/ref2.out)"
+
+  # A pipe between a local shell loop and a migrated process, and on to a file.
+  gen() { i=0; while [ $i -lt 50 ]; do echo "item $i"; i=$((i + 1)); sleep 0.1; done; }
+  gen | $T/fwdcheck pipe 2000000 > /tmp/pref.out
+  gen | $T/fwdcheck pipe 2000000 > /tmp/prun.out &
+  wait_until 10 'pidof fwdcheck > /dev/null && grep -q ready /tmp/prun.out'
+  p=$(pidof fwdcheck)
+  wait_until 3 "[ -d /proc/mosix/pid/$p ]"
+  check "the pipe reader migrates to node 3" migrate $p 3
+  expect_eq "where says node 3" "$(cat /proc/mosix/pid/$p/where)" 3
+  wait
+  expect_eq "the piped run printed what the unmigrated one printed (50 lines)" "$(body /tmp/prun.out)" "$(body /tmp/pref.out)"
+  expect_match "and its last line counts them" "$(tail -n 1 /tmp/prun.out)" '^lines 50 sum '
+
+  # fork and exec: the process goes home first, and the child runs there.
+  $T/fwdcheck forkexec 600000000 > /tmp/fref.out; want=$?
+  start /tmp/fx.out $T/fwdcheck forkexec 600000000
+  check "the forking process migrates to node 2" migrate $P 2
+  check "it comes home to fork (where 0, two moves)" wait_until 60 "[ \"\$(cat /proc/mosix/pid/$P/where 2>/dev/null) \$(cat /proc/mosix/pid/$P/nmigs 2>/dev/null)\" = '0 2' ] || ! [ -d /proc/$P ]"
+  wait $P; got=$?
+  expect_eq "fork+exec from a migrated process: same output and status as unmigrated" "$got $(body /tmp/fx.out)" "$want $(body /tmp/fref.out)"
+  expect_match "the kernel log says it came home" "$(dmesg | grep "process $P is home")" "is home from node 2"
+
+  # A read blocked at home: alarms on node 2 restart it, SIGTERM from home interrupts it.
+  mkfifo /tmp/ff
+  sleep 60 > /tmp/ff & w=$!
+  IN=/tmp/ff start /tmp/b.out $T/fwdcheck blockread
+  check "the blocked reader migrates to node 2" migrate $P 2
+  sleep 3
+  kill -TERM $P
+  wait $P; rc=$?
+  expect_eq "SIGTERM from home interrupted the read at home (EINTR, handler ran: 3)" "$rc" 3
+  expect_eq "and its alarms ticked meanwhile, each restarting the read" "$(body /tmp/b.out)" "ticks some
+read: EINTR"
+
+  # A deputy killed at home while its call blocks: the process ends, on node 2 too.
+  IN=/tmp/ff start /tmp/k.out $T/fwdcheck blockread
+  check "another blocked reader migrates to node 2" migrate $P 2
+  kill -KILL $P
+  wait $P; rc=$?
+  expect_eq "killed at home: its parent sees SIGKILL (137)" "$rc" 137
+  kill $w
+  check "no deputy watcher is left here" wait_until 10 "! ps | grep -v grep | grep -q mosix-dwatch"
+  echo 1 > $A/stay
+  check "nodes 2 and 3 are done (lstay)" wait_until 60 all_have $LSTAY
+else
+  check "node 1 is done migrating (stay)" wait_until 600 has_bit 1 $STAY
+  check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q fwdcheck"
+  check "no deputy watcher or remote thread is left" wait_until 20 "! ps | grep -v grep | grep -q -e mosix-rwatch -e mosix-remote"
+  echo 1 > $A/lstay
+  sleep 4
+fi
+check "rmmod once nothing is away" rmmod mosix
+finish
