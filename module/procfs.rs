@@ -8,7 +8,7 @@
 //! /proc/mosix/nodes/<id>/{cpus,load,mem,rmem,tmem,speed,status,util,age}
 //! /proc/mosix/procs                           per-process statistics: pid decay cpu cputime_ms
 //! /proc/mosix/decay/{slow,fast,nodecay,clear} write 1: the writing process's decay mode
-//! /proc/mosix/pid/<pid>/{where,lock,nmigs,cantmove}   per user process
+//! /proc/mosix/pid/<pid>/{where,lock,nmigs,cantmove,goto}   per user process
 //! ```
 //!
 //! The C shim owns the `proc_ops`; every file carries a cookie (see [`ProcFile`]) and its
@@ -94,10 +94,12 @@ enum PidField {
     Nmigs,
     /// Why it cannot migrate: one reason per line, `name 0xBIT`.
     Cantmove,
+    /// Writable: migrate it to this node (0 = home, -1 = the best node); reads where it is.
+    Goto,
 }
 
 impl PidField {
-    const ALL: [PidField; 4] = [PidField::Where, PidField::Lock, PidField::Nmigs, PidField::Cantmove];
+    const ALL: [PidField; 5] = [PidField::Where, PidField::Lock, PidField::Nmigs, PidField::Cantmove, PidField::Goto];
 
     const fn name(self) -> &'static CStr {
         match self {
@@ -105,12 +107,13 @@ impl PidField {
             PidField::Lock => c"lock",
             PidField::Nmigs => c"nmigs",
             PidField::Cantmove => c"cantmove",
+            PidField::Goto => c"goto",
         }
     }
 
     const fn mode(self) -> u16 {
         match self {
-            PidField::Lock => 0o666,
+            PidField::Lock | PidField::Goto => 0o666,
             _ => 0o444,
         }
     }
@@ -347,10 +350,10 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
         }),
         ProcFile::Decay(d) => seq_print!(seq, "{}\n", d.read()),
         ProcFile::Pid(pid, f) => match f {
-            PidField::Where | PidField::Nmigs => {
+            PidField::Where | PidField::Nmigs | PidField::Goto => {
                 let (_, start) = sys::proc_ident(pid)?;
                 let (node, nmigs) = procstat::whereabouts(pid, start);
-                let v = if f == PidField::Where { node } else { nmigs };
+                let v = if f == PidField::Nmigs { nmigs } else { node };
                 seq_print!(seq, "{}\n", v);
             }
             PidField::Lock => seq_print!(seq, "{}\n", u8::from(pid_settings(pid)?.0.locked)),
@@ -370,6 +373,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
         ProcFile::Config => "config",
         ProcFile::Decay(d) => d.name(),
         ProcFile::Pid(_, PidField::Lock) => "lock",
+        ProcFile::Pid(_, PidField::Goto) => "goto",
         ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs | ProcFile::Pid(..) => return Err(EACCES),
     };
     if total > bytes.len() {
@@ -414,6 +418,14 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
             }
             Ok(_) | Err(_) => {
                 pr_warn!("pid/{}/lock: rejected write: 0 (unlock) or 1 (lock)\n", pid);
+                Err(EINVAL)
+            }
+        },
+        ProcFile::Pid(pid, PidField::Goto) => match parse_i64(bytes) {
+            // Returns once the process runs there (or why it cannot).
+            Ok(v) if (-1..=i64::from(i32::MAX)).contains(&v) => crate::migrate::migrate(pid, v as i32).map(|_| ()),
+            Ok(_) | Err(_) => {
+                pr_warn!("pid/{}/goto: rejected write: a node id, 0 (home) or -1 (the best node)\n", pid);
                 Err(EINVAL)
             }
         },

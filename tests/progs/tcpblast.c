@@ -3,6 +3,10 @@
  *                                   many bytes, then writes 1 byte back; forever
  *   tcpblast client HOST PORT BYTES sends BYTES to a server and prints "tcp BYTES NS": the
  *                                   time from connect to the server's answer
+ *   tcpblast pingserver PORT        answers each message of each connection (8-byte length,
+ *                                   then that many bytes) with 8 bytes, until the peer closes
+ *   tcpblast ping HOST PORT SIZE N  N round trips of SIZE bytes to a pingserver; prints
+ *                                   "ping SIZE P50_NS" (the median round trip)
  *   tcpblast now                    prints the monotonic clock in ns (busybox date has no %N) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -97,6 +101,55 @@ int main(int argc, char **argv)
 		if (full(s, buf, 1, 1))
 			return 1;
 		printf("tcp %llu %llu\n", (unsigned long long)n, (unsigned long long)(now_ns() - t0));
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "pingserver")) {
+		a.sin_port = htons(atoi(argv[2]));
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 4)) {
+			perror("tcpblast pingserver");
+			return 1;
+		}
+		for (;;) {
+			int c = accept(s, NULL, NULL);
+			uint64_t n;
+
+			if (c < 0)
+				continue;
+			setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			while (!full(c, &n, 8, 1) && n <= sizeof(buf) && !full(c, buf, n, 1) && !full(c, &n, 8, 0))
+				;
+			close(c);
+		}
+	}
+	if (argc == 6 && !strcmp(argv[1], "ping")) {
+		uint64_t n = strtoull(argv[4], NULL, 10), count = strtoull(argv[5], NULL, 10), *t, r;
+
+		if (n > sizeof(buf) || !count || !(t = calloc(count, sizeof(*t))))
+			return 2;
+		a.sin_port = htons(atoi(argv[3]));
+		inet_pton(AF_INET, argv[2], &a.sin_addr);
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(s, (struct sockaddr *)&a, sizeof(a))) {
+			perror("tcpblast ping");
+			return 1;
+		}
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t t0 = now_ns();
+
+			if (full(s, &n, 8, 0) || full(s, buf, n, 0) || full(s, &r, 8, 1))
+				return 1;
+			t[i] = now_ns() - t0;
+		}
+		for (uint64_t i = 1; i < count; i++)
+			for (uint64_t j = i; j > 0 && t[j - 1] > t[j]; j--) {
+				r = t[j];
+				t[j] = t[j - 1];
+				t[j - 1] = r;
+			}
+		printf("ping %llu %llu\n", (unsigned long long)n, (unsigned long long)t[count / 2]);
 		return 0;
 	}
 	fprintf(stderr, "usage: tcpblast server PORT | tcpblast client HOST PORT BYTES\n");

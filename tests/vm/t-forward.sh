@@ -40,8 +40,11 @@ if [ "$N" = 1 ]; then
   $T/fwdcheck files /tmp/home 300 8000000 > /tmp/ref2.out
   start /tmp/f2.out $T/fwdcheck files /tmp/home 300 8000000
   check "ping-pong: to node 2" migrate $P 2
-  check "home" migrate $P home
-  check "to node 3" migrate $P 3
+  check "home (echo 0 > /proc/mosix/pid/PID/goto)" sh -c "echo 0 > /proc/mosix/pid/$P/goto"
+  expect_eq "goto reads where it is: home" "$(cat /proc/mosix/pid/$P/goto)" 0
+  check_fails "a bad goto write is refused (EINVAL)" sh -c "echo bogus > /proc/mosix/pid/$P/goto"
+  check "to node 3 (goto)" sh -c "echo 3 > /proc/mosix/pid/$P/goto"
+  expect_eq "where says node 3" "$(cat /proc/mosix/pid/$P/where)" 3
   check "to node 2 (through home)" migrate $P 2
   wait $P; got=$?
   expect_eq "after the ping-pong it ends as unmigrated" "$got $(body /tmp/f2.out)" "$want $(body /tmp/ref2.out)"
