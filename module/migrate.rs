@@ -206,6 +206,13 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64) -> Result<Figures> {
         sig_bytes.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL)?;
     }
     send(link, kind::SIGNALS, &[&sig_bytes], &mut f)?;
+    let mut lim = [0u64; sys::RLIMIT_WORDS];
+    sys::capture_rlimits(&mut lim);
+    let mut lim_bytes = [0u8; sys::RLIMIT_WORDS * 8];
+    for (i, w) in lim.iter().enumerate() {
+        lim_bytes[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    send(link, kind::RLIMITS, &[&lim_bytes], &mut f)?;
     let per_frame = MAX_PAYLOAD as usize / VmaDesc::LEN;
     let mut enc = KVVec::new();
     for chunk in vmas.chunks(per_frame) {

@@ -512,6 +512,34 @@ void mosix_adopt_signals(const u64 *in)
 	current->sas_ss_flags = in[4 * _NSIG + 2];
 }
 
+void mosix_capture_rlimits(u64 *out)
+{
+	struct task_struct *leader = current->group_leader;
+	int i;
+
+	BUILD_BUG_ON(RLIM_NLIMITS != 16);
+	task_lock(leader);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		out[2 * i] = current->signal->rlim[i].rlim_cur;
+		out[2 * i + 1] = current->signal->rlim[i].rlim_max;
+	}
+	task_unlock(leader);
+}
+
+void mosix_adopt_rlimits(const u64 *in)
+{
+	struct task_struct *leader = current->group_leader;
+	int i;
+
+	task_lock(leader);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		/* As setrlimit() keeps them: the soft limit never above the hard one. */
+		current->signal->rlim[i].rlim_max = in[2 * i + 1];
+		current->signal->rlim[i].rlim_cur = min(in[2 * i], in[2 * i + 1]);
+	}
+	task_unlock(leader);
+}
+
 void mosix_capture_regs(void *out)
 {
 	memcpy(out, current_pt_regs(), sizeof(struct pt_regs));

@@ -138,6 +138,10 @@ void mosix_capture_ids(u32 *uids, u32 *gids, char *comm, u64 *mm, u64 *vdso, u64
 void mosix_capture_rseq(u64 *ptr, u32 *len, u32 *sig);
 /* Its signal actions and alternate stack: (64 * 4 + 3) u64, as mosix-core's SIGNALS frame. */
 void mosix_capture_signals(u64 *out);
+/* Its resource limits: (cur, max) for each of the 16. */
+void mosix_capture_rlimits(u64 *out);
+/* Installs resource limits in that layout (the CPU-time timer is not re-armed). */
+void mosix_adopt_rlimits(const u64 *in);
 /* Its register file (sizeof(struct pt_regs) bytes). */
 void mosix_capture_regs(void *out);
 /* Its FPU state in the kernel's xsave layout; returns the size (0 if it exceeds max). */

@@ -33,6 +33,7 @@ use crate::{
         ProcHeader,
         VmaDesc,
         PAGE,
+        RLIMITS_LEN,
         SIGNALS_LEN,
         PROT_WRITE,
         VMA_GROWSDOWN,
@@ -71,6 +72,7 @@ pub(crate) struct Pending {
     regs: [u64; reg::COUNT],
     fpu: KVVec<u8>,
     signals: [u64; sys::SIGNAL_WORDS],
+    rlimits: [u64; sys::RLIMIT_WORDS],
     vmas: KVVec<VmaDesc>,
     check: ImageCheck,
     /// 0 while not adopted; the helper's pid once it is the migrant; `-errno` if it failed.
@@ -210,7 +212,7 @@ fn le_u64s(src: &[u8], out: &mut [u64]) {
     }
 }
 
-/// Reads the header, registers, FPU state, signals and areas of an incoming image.
+/// Reads the header, registers, FPU state, signals, limits and areas of an incoming image.
 pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
     let mut buf = KVVec::new();
     buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
@@ -248,6 +250,12 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
     }
     let mut signals = [0u64; sys::SIGNAL_WORDS];
     le_u64s(&buf[..n], &mut signals);
+    let n = recv(link, &mut buf, &mut check, kind::RLIMITS)?;
+    if n != RLIMITS_LEN {
+        return Err(EPROTO);
+    }
+    let mut rlimits = [0u64; sys::RLIMIT_WORDS];
+    le_u64s(&buf[..n], &mut rlimits);
     let mut vmas = KVVec::new();
     while vmas.len() < header.nvmas as usize {
         let n = recv(link, &mut buf, &mut check, kind::VMAS)?;
@@ -269,6 +277,7 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             regs,
             fpu,
             signals,
+            rlimits,
             vmas,
             check,
             state: 0,
@@ -838,6 +847,7 @@ pub(crate) fn rebuild_current(p: &mut Pending, link: &mut Link, fd: Option<i32>)
     rebuild::tls(h.fs_base, h.gs_base);
     rebuild::rseq(h.rseq, h.rseq_len, h.rseq_sig);
     rebuild::signals(&p.signals);
+    rebuild::rlimits(&p.rlimits);
     sys::set_blocked(h.blocked);
     let mut regs = p.regs;
     fix_restart(&mut regs);

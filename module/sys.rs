@@ -66,6 +66,8 @@ pub(crate) mod shim {
         pub(crate) fn mosix_capture_regs(out: *mut u8);
         pub(crate) fn mosix_capture_signals(out: *mut u64);
         pub(crate) fn mosix_adopt_signals(input: *const u64);
+        pub(crate) fn mosix_capture_rlimits(out: *mut u64);
+        pub(crate) fn mosix_adopt_rlimits(input: *const u64);
         pub(crate) fn mosix_take_signal() -> core::ffi::c_int;
         pub(crate) fn mosix_capture_rseq(ptr: *mut u64, len: *mut u32, sig: *mut u32);
         pub(crate) fn mosix_adopt_rseq(ptr: u64, len: u32, sig: u32);
@@ -407,6 +409,12 @@ pub(crate) mod adopt {
     pub(crate) fn rseq(ptr: u64, len: u32, sig: u32) {
         // SAFETY: Acts on the current task; the area is the migrant's, already in place.
         unsafe { shim::mosix_adopt_rseq(ptr, len, sig) }
+    }
+
+    /// Installs the resource limits.
+    pub(crate) fn rlimits(v: &[u64; RLIMIT_WORDS]) {
+        // SAFETY: `v` holds the `RLIMIT_WORDS` values the shim reads.
+        unsafe { shim::mosix_adopt_rlimits(v.as_ptr()) }
     }
 
     /// Installs the signal actions and the alternate stack.
@@ -752,6 +760,16 @@ const _: () = assert!(SIGNAL_WORDS * 8 == crate::mcore::image::SIGNALS_LEN);
 pub(crate) fn capture_signals(out: &mut [u64; SIGNAL_WORDS]) {
     // SAFETY: `out` holds the `SIGNAL_WORDS` values the shim writes.
     unsafe { shim::mosix_capture_signals(out.as_mut_ptr()) }
+}
+
+/// Number of u64 in the resource limits (`mcore::image::RLIMITS_LEN` / 8).
+pub(crate) const RLIMIT_WORDS: usize = 32;
+const _: () = assert!(RLIMIT_WORDS * 8 == crate::mcore::image::RLIMITS_LEN);
+
+/// The current process's resource limits.
+pub(crate) fn capture_rlimits(out: &mut [u64; RLIMIT_WORDS]) {
+    // SAFETY: `out` holds the `RLIMIT_WORDS` values the shim writes.
+    unsafe { shim::mosix_capture_rlimits(out.as_mut_ptr()) }
 }
 
 /// Takes one pending signal off the current task (0 if none).

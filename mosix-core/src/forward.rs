@@ -93,7 +93,8 @@ const FCNTL_PLAIN: &[u64] = &[
 
 /// The call `nr` as it runs with these arguments: the table's entry, refined where the
 /// arguments decide (`mmap` of a file goes home, `fcntl` commands with pointers go home,
-/// `ioctl` requests of known shape run at home, `ppoll` with a signal mask goes home).
+/// `ioctl` requests of known shape run at home, `ppoll` with a signal mask and `prlimit64`
+/// setting a limit go home).
 pub fn classify(nr: u64, args: &[u64; 6]) -> Call {
     let mut c = lookup(nr);
     match nr {
@@ -107,6 +108,8 @@ pub fn classify(nr: u64, args: &[u64; 6]) -> Call {
         }
         72 if !FCNTL_PLAIN.contains(&args[1]) => c.place = Place::GoHome,
         271 if args[3] != 0 => c.place = Place::GoHome,
+        // Setting a limit: made at home as the process itself (limits travel with it).
+        302 if args[2] != 0 => c.place = Place::GoHome,
         _ => {}
     }
     c
@@ -348,6 +351,8 @@ mod tests {
         assert_eq!(classify(16, &args(&[0, 0x1234, 0])).place, Place::GoHome, "unknown ioctl");
         assert_eq!(classify(271, &args(&[0x1000, 1, 0, 0x2000, 8])).place, Place::GoHome, "ppoll with a mask");
         assert_eq!(classify(271, &args(&[0x1000, 1, 0, 0, 8])).place, Place::Home);
+        assert_eq!(classify(302, &args(&[0, 7, 0, 0x1000])).place, Place::Home, "prlimit64 reading a limit");
+        assert_eq!(classify(302, &args(&[0, 7, 0x1000, 0])).place, Place::GoHome, "prlimit64 setting one");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! REGS    the user register file (x86_64 pt_regs, 21 u64)
 //! FPU     the xsave area (ProcHeader.fpu_size bytes, the kernel's own layout)
 //! SIGNALS the 64 signal actions (handler, flags, restorer, mask) and the alternate stack
+//! RLIMITS the resource limits (16 x (cur, max) u64)
 //! VMAS    VmaDesc x ProcHeader.nvmas
 //! PAGES   PageRun + 4096 B per page (nothing for a zero run); as many frames as needed
 //! END     the number of pages sent (a check)
@@ -37,6 +38,8 @@ pub mod kind {
     pub const SIGNALS: u8 = 0x15;
     /// VMA descriptors.
     pub const VMAS: u8 = 0x13;
+    /// Resource limits ([`super::RLIMITS_LEN`] bytes).
+    pub const RLIMITS: u8 = 0x16;
     /// A run of pages.
     pub const PAGES: u8 = 0x14;
     /// End of the image.
@@ -64,6 +67,11 @@ pub mod kind {
 /// Length of the `SIGNALS` frame: 64 actions of 4 u64 (handler, flags, restorer, mask), then
 /// the alternate stack (sp, size, flags) as 3 u64.
 pub const SIGNALS_LEN: usize = (64 * 4 + 3) * 8;
+
+/// Number of resource limits (`RLIM_NLIMITS` on x86_64).
+pub const RLIMITS: usize = 16;
+/// Length of the `RLIMITS` frame: (cur, max) u64 per limit.
+pub const RLIMITS_LEN: usize = RLIMITS * 2 * 8;
 
 /// Why an image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -344,16 +352,16 @@ impl ImageCheck {
         ImageCheck { stage: 0, vmas_left: 0, prev_end: 0, pages: 0 }
     }
 
-    /// Checks the next frame's kind against the order BEGIN, REGS, FPU, SIGNALS, VMAS+, PAGES*,
-    /// END.
+    /// Checks the next frame's kind against the order BEGIN, REGS, FPU, SIGNALS, RLIMITS,
+    /// VMAS+, PAGES*, END.
     pub fn next(&mut self, kind: u8) -> Result<(), ImageError> {
         let ok = match (self.stage, kind) {
-            (0, kind::BEGIN) | (1, kind::REGS) | (2, kind::FPU) | (3, kind::SIGNALS) => {
+            (0, kind::BEGIN) | (1, kind::REGS) | (2, kind::FPU) | (3, kind::SIGNALS) | (4, kind::RLIMITS) => {
                 self.stage += 1;
                 true
             }
-            (4, kind::VMAS) => true,
-            (4, kind::PAGES) | (4, kind::END) => self.vmas_left == 0,
+            (5, kind::VMAS) => true,
+            (5, kind::PAGES) | (5, kind::END) => self.vmas_left == 0,
             _ => false,
         };
         if ok {
@@ -393,13 +401,13 @@ impl ImageCheck {
         if u64::from_le_bytes(b) != self.pages {
             return Err(ImageError::Count);
         }
-        self.stage = 5;
+        self.stage = 6;
         Ok(())
     }
 
     /// Whether the whole image has arrived.
     pub const fn complete(&self) -> bool {
-        self.stage == 5
+        self.stage == 6
     }
 }
 
@@ -510,6 +518,8 @@ mod tests {
         c.next(kind::FPU).unwrap();
         assert_eq!(c.next(kind::VMAS), Err(ImageError::Order), "signals first");
         c.next(kind::SIGNALS).unwrap();
+        assert_eq!(c.next(kind::VMAS), Err(ImageError::Order), "limits first");
+        c.next(kind::RLIMITS).unwrap();
         assert_eq!(c.next(kind::PAGES), Err(ImageError::Order), "VMAs first");
         c.next(kind::VMAS).unwrap();
         let mut got = Vec::new();

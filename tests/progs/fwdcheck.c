@@ -10,6 +10,10 @@
  *                          computed from it in ITER steps; at the end prints a checksum.
  *   forkexec ITER          computes, forks a child that execs "/bin/echo child says hi",
  *                          waits for it, prints its status, computes again, prints a checksum.
+ *   limits ITER            sets its address-space limit to 64 MiB (before "ready"), computes
+ *                          ITER steps, then maps 128 MiB (well within a guest's memory):
+ *                          prints whether the limit held (the
+ *                          limit travels with the process; the mapping is made where it runs).
  *   blockread              SIGTERM handler (no SA_RESTART), SIGALRM handler (SA_RESTART,
  *                          alarm every second); blocks reading stdin; SIGALRM ticks restart
  *                          the read, SIGTERM interrupts it: prints the ticks seen (at least
@@ -22,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -171,10 +177,24 @@ static int blockread(void)
 	return 1;
 }
 
+static int limits(long iter)
+{
+	uint64_t v = mix(1, iter);
+	void *p = mmap(NULL, 128UL << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	printf("value %016llx 128 MiB map %s\n", (unsigned long long)v,
+	       p == MAP_FAILED ? "refused: the 64 MiB limit holds" : "made: no limit");
+	return p == MAP_FAILED ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	struct rlimit as = { 64UL << 20, 64UL << 20 };
+
 	if (argc < 2)
 		return 2;
+	if (!strcmp(argv[1], "limits"))
+		setrlimit(RLIMIT_AS, &as);
 	ready();
 	if (!strcmp(argv[1], "files") && argc == 5)
 		return files(argv[2], atol(argv[3]), atol(argv[4]));
@@ -182,6 +202,8 @@ int main(int argc, char **argv)
 		return pipe_mode(atol(argv[2]));
 	if (!strcmp(argv[1], "forkexec") && argc == 3)
 		return forkexec(atol(argv[2]));
+	if (!strcmp(argv[1], "limits") && argc == 3)
+		return limits(atol(argv[2]));
 	if (!strcmp(argv[1], "blockread"))
 		return blockread();
 	return 2;

@@ -3,7 +3,7 @@
 # System calls of a migrated process run at home, in its deputy: a program migrated mid-run
 # writes a file at home line by line, reads it back, asks its parent's pid, the host name and
 # its working directory, and prints what an unmigrated run prints (also after a ping-pong:
-# home, node 3, node 2). A pipe joins a migrated process and a local shell loop. A migrated
+# home, node 3, node 2). Resource limits travel with it. A pipe joins a migrated process and a local shell loop. A migrated
 # process forks and execs: it goes home first and the child runs there. A read blocked at home
 # is restarted after its alarms tick on node 2 (SA_RESTART) and interrupted by a SIGTERM sent
 # at home (EINTR, its handler runs). A deputy killed at home takes its remote copy with it.
@@ -70,6 +70,16 @@ if [ "$N" = 1 ]; then
   wait $P; got=$?
   expect_eq "fork+exec from a migrated process: same output and status as unmigrated" "$got $(body /tmp/fx.out)" "$want $(body /tmp/fref.out)"
   expect_match "the kernel log says it came home" "$(dmesg | grep "process $P is home")" "is home from node 2"
+
+  # Resource limits travel with the process: its 64 MiB address-space limit holds on node 3
+  # (a 128 MiB map is refused there; without the limit a guest would make it).
+  $T/fwdcheck limits 600000000 > /tmp/lref.out; want=$?
+  start /tmp/l.out $T/fwdcheck limits 600000000
+  check "a process with a 64 MiB address-space limit migrates to node 3" migrate $P 3
+  wait $P; got=$?
+  expect_eq "on node 3 its limit holds, as unmigrated (a 128 MiB map is refused)" "$got $(body /tmp/l.out)" "$want $(body /tmp/lref.out)"
+  expect_eq "(and unmigrated it was refused too)" "$want" 0
+  expect_match "while without a limit a guest makes such a map" "$(ulimit -v unlimited; $T/memwalk 128 1 2>&1; echo rc=$?)" 'rc=0'
 
   # A read blocked at home: alarms on node 2 restart it, SIGTERM from home interrupts it.
   mkfifo /tmp/ff
