@@ -21,6 +21,7 @@
 use crate::{
     link::{
         Link,
+        LinkEvents,
         LinkRx,
         LinkTx,
         IDLE_MS, //
@@ -119,7 +120,8 @@ struct TaskSide {
     ppid: i32,
 }
 
-/// A deputy, shared by its task (in its works) and its watcher thread.
+/// A deputy, shared by its task (in its works) and its watcher thread. Whoever is awake
+/// reads the link ([`Deputy::pump`]): the deputy waiting for a request, or the watcher.
 #[pin_data]
 pub(crate) struct Deputy {
     token: u64,
@@ -127,12 +129,17 @@ pub(crate) struct Deputy {
     node: u32,
     #[pin]
     tx: Mutex<Option<LinkTx>>,
+    /// The receiving half and its buffer (handed to the deputy when the process comes home).
+    #[pin]
+    rx: Mutex<Option<(LinkRx, KVVec<u8>)>>,
     #[pin]
     inbox: Mutex<Inbox>,
     #[pin]
     task: Mutex<TaskSide>,
-    /// Signalled when the inbox has something.
-    ev: sys::Event,
+    /// The link's arrival event; also signalled when signals are pending here.
+    ev: LinkEvents,
+    /// When the remote was last heard (ms).
+    heard: Atomic<i64>,
     state: Atomic<u32>,
     /// Requests handed over so far.
     seq: Atomic<u64>,
@@ -143,8 +150,11 @@ pub(crate) struct Deputy {
 }
 
 impl Deputy {
-    fn new(token: u64, pid: i32, node: u32, tx: LinkTx) -> Result<Arc<Deputy>> {
-        let ev = sys::Event::new()?;
+    fn new(token: u64, pid: i32, node: u32, link: Link) -> Result<Arc<Deputy>> {
+        let ev = link.events();
+        let (tx, rx) = link.split();
+        let mut buf = KVVec::new();
+        buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
         let mut frame = KVVec::new();
         frame.reserve(crate::mcore::link::MAX_PAYLOAD as usize, GFP_KERNEL)?;
         let (_, ppid, start) = sys::current_proc();
@@ -166,9 +176,11 @@ impl Deputy {
                 pid,
                 node,
                 tx <- new_mutex!(Some(tx)),
+                rx <- new_mutex!(Some((rx, buf))),
                 inbox <- new_mutex!(Inbox { request: false, frame, exit: None, lost: false, image: None }),
                 task <- new_mutex!(task),
                 ev,
+                heard: Atomic::new(sys::now_ms()),
                 state: Atomic::new(IDLE),
                 seq: Atomic::new(0),
                 cancel_for: Atomic::new(0),
@@ -187,6 +199,61 @@ impl Deputy {
 
     fn native(&self) -> bool {
         self.state.load(Acquire) == NATIVE
+    }
+
+    /// Reads and dispatches every frame that has arrived: requests, the exit status and the
+    /// start of a coming-home image go to the inbox, `CANCEL` stops the call. An error: the
+    /// link is broken.
+    fn pump(&self) -> Result {
+        let mut g = self.rx.lock();
+        loop {
+            let Some((rx, buf)) = (*g).as_mut() else { return Ok(()) };
+            let Some(h) = rx.try_recv(buf)? else { return Ok(()) };
+            self.heard.store(sys::now_ms(), Relaxed);
+            let payload = buf.get(..h.len as usize).unwrap_or(&[]);
+            match h.kind {
+                kind::REQUEST => {
+                    let mut ib = self.inbox.lock();
+                    ib.frame.clear();
+                    if ib.frame.extend_from_slice(payload, GFP_KERNEL).is_ok() {
+                        ib.request = true;
+                        self.seq.fetch_add(1, Release);
+                    }
+                }
+                kind::CANCEL => self.cancel(),
+                kind::EXIT if h.len == 4 => {
+                    self.inbox.lock().exit = Some(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                    // A call may still block here (the process was killed there).
+                    self.cancel();
+                    self.ev.signal();
+                    // The remote closes the link after this: nothing more to read.
+                    return Ok(());
+                }
+                kind::GO_HOME => {
+                    // The image follows: the deputy reads it.
+                    self.inbox.lock().image = (*g).take().map(|(rx, _)| rx);
+                    self.ev.signal();
+                    return Ok(());
+                }
+                _ => {}
+            }
+            self.ev.signal();
+        }
+    }
+
+    /// The link broke or the remote fell silent: the process ends (once).
+    fn lose(&self, log: bool, e: Error) {
+        let mut ib = self.inbox.lock();
+        // After the exit status a closed link is no news.
+        if !ib.lost && ib.exit.is_none() {
+            ib.lost = true;
+            if log {
+                pr_warn!("process {}: link to node {} lost (error {}): ending the process\n", self.pid, self.node, e.to_errno());
+            }
+        }
+        drop(ib);
+        self.ev.signal();
+        self.cancel();
     }
 
     /// Asks the deputy to stop the call it runs (if it still runs the latest one).
@@ -282,8 +349,7 @@ fn end(d: &Deputy, o: Outcome) -> Outcome {
 /// `link` (called in its capture job); returns what the job does next.
 pub(crate) fn start(link: Link, pid: i32, node: u32) -> Outcome {
     let token = sys::random_u64() | 1;
-    let (tx, rx) = link.split();
-    let d = match Deputy::new(token, pid, node, tx) {
+    let d = match Deputy::new(token, pid, node, link) {
         Ok(d) => d,
         Err(e) => {
             pr_warn!("process {}: no memory for its deputy (error {}): ending it\n", pid, e.to_errno());
@@ -305,11 +371,11 @@ pub(crate) fn start(link: Link, pid: i32, node: u32) -> Outcome {
         pr_warn!("process {}: cannot watch its deputy (error {}): ending it\n", pid, e.to_errno());
         return end(&d, Outcome::Exit(9));
     }
-    let Ok(data) = KBox::new((d.clone(), rx), GFP_KERNEL) else {
+    let Ok(data) = KBox::new(d.clone(), GFP_KERNEL) else {
         return end(&d, Outcome::Exit(9));
     };
     let data = KBox::into_raw(data);
-    // SAFETY: The thread owns `data` (a `KBox<(Arc<Deputy>, LinkRx)>`).
+    // SAFETY: The thread owns `data` (a `KBox<Arc<Deputy>>`).
     if unsafe { sys::spawn(c"mosix-dwatch", watch, data.cast()) }.is_err() {
         // SAFETY: The thread did not start: we own `data` again.
         drop(unsafe { KBox::from_raw(data) });
@@ -326,6 +392,9 @@ fn serve(d: &Deputy) -> Outcome {
         // link's socket calls short.
         sys::clear_notify_signal();
         let seen = d.ev.seq();
+        if let Err(e) = d.pump() {
+            d.lose(true, e);
+        }
         if sys::fatal_signal() {
             return end(d, Outcome::Fatal);
         }
@@ -509,26 +578,21 @@ unsafe extern "C" fn mosix_watched_run(token: u64, kind: c_int, which: c_int, nr
 ///
 /// # Safety
 ///
-/// `data` is a `KBox<(Arc<Deputy>, LinkRx)>` given up by [`start`].
+/// `data` is a `KBox<Arc<Deputy>>` given up by [`start`].
 unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
     // SAFETY: See the function's safety section.
-    let (d, rx) = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Arc<Deputy>, LinkRx)>()) });
-    watch_link(&d, rx);
+    let d = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<Arc<Deputy>>()) });
+    watch_link(&d);
     drop(d);
     sys::thread_exit()
 }
 
-fn watch_link(d: &Deputy, mut rx: LinkRx) {
-    let mut buf = KVVec::new();
-    if buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL).is_err() {
-        let mut ib = d.inbox.lock();
-        ib.lost = true;
-        drop(ib);
-        d.ev.signal();
-        return;
-    }
-    let (mut heard, mut beat) = (sys::now_ms(), 0i64);
+/// Reads the link while the deputy's call blocks, beats every second, passes on signals
+/// that arrive here, and ends the deputy's shared part if its task dies mid-call.
+fn watch_link(d: &Deputy) {
+    let mut beat = 0i64;
     loop {
+        let seen = d.ev.seq();
         if d.done.load(Acquire) {
             return;
         }
@@ -555,60 +619,25 @@ fn watch_link(d: &Deputy, mut rx: LinkRx) {
             beat = now;
             let _ = d.send(kind::HEARTBEAT, &[]);
         }
-        let why = match rx.recv_idle(&mut buf, 100, IDLE_MS) {
-            Ok(h) => {
-                heard = sys::now_ms();
-                let payload = buf.get(..h.len as usize).unwrap_or(&[]);
-                match h.kind {
-                    kind::REQUEST => {
-                        let mut ib = d.inbox.lock();
-                        ib.frame.clear();
-                        if ib.frame.extend_from_slice(payload, GFP_KERNEL).is_ok() {
-                            ib.request = true;
-                            d.seq.fetch_add(1, Release);
-                        }
-                        drop(ib);
-                        d.ev.signal();
-                    }
-                    kind::CANCEL => d.cancel(),
-                    kind::EXIT if h.len == 4 => {
-                        let status = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-                        d.inbox.lock().exit = Some(status);
-                        d.ev.signal();
-                        // A call may still block here (the process was killed there).
-                        d.cancel();
-                        return;
-                    }
-                    kind::GO_HOME => {
-                        // The image follows: the deputy reads it.
-                        d.inbox.lock().image = Some(rx);
-                        d.ev.signal();
-                        return;
-                    }
-                    _ => {}
-                }
-                continue;
+        if let Err(e) = d.pump() {
+            if !d.done.load(Acquire) {
+                d.lose(true, e);
             }
-            Err(e) if e == ETIMEDOUT => {
-                let silent = sys::now_ms() - heard;
-                if silent <= crate::cluster::param(Param::LinkTimeout) {
-                    continue;
-                }
-                pr_warn!("process {}: node {} silent for {} ms: ending the process\n", d.pid, d.node, silent);
-                ETIMEDOUT
+            return;
+        }
+        {
+            let ib = d.inbox.lock();
+            // The remote is done, or the image follows (the deputy reads it).
+            if ib.exit.is_some() || ib.image.is_some() || ib.lost {
+                return;
             }
-            Err(e) => {
-                if d.done.load(Acquire) {
-                    return;
-                }
-                pr_warn!("process {}: link to node {} lost (error {}): ending the process\n", d.pid, d.node, e.to_errno());
-                e
-            }
-        };
-        let _ = why;
-        d.inbox.lock().lost = true;
-        d.ev.signal();
-        d.cancel();
-        return;
+        }
+        let silent = sys::now_ms() - d.heard.load(Relaxed);
+        if silent > crate::cluster::param(Param::LinkTimeout) {
+            pr_warn!("process {}: node {} silent for {} ms: ending the process\n", d.pid, d.node, silent);
+            d.lose(false, ETIMEDOUT);
+            return;
+        }
+        d.ev.wait(seen, 100, false);
     }
 }

@@ -94,8 +94,37 @@ pub(crate) struct LinkRx {
     opener: Opener,
 }
 
+/// A handle on a link's arrival event (it keeps the socket, not the link, alive).
+pub(crate) struct LinkEvents(Arc<TcpSocket>);
+
+impl LinkEvents {
+    /// Advanced by every arrival on the link, its closing, and [`LinkEvents::signal`].
+    pub(crate) fn seq(&self) -> u32 {
+        self.0.events().map_or(0, |e| e.seq())
+    }
+
+    /// Wakes everyone waiting on the link.
+    pub(crate) fn signal(&self) {
+        if let Some(e) = self.0.events() {
+            e.signal();
+        }
+    }
+
+    /// Waits up to `ms` for the sequence to move on from `seen` (see `sys::Event::wait`).
+    pub(crate) fn wait(&self, seen: u32, ms: u32, intr: bool) -> sys::Waited {
+        match self.0.events() {
+            Some(e) => e.wait(seen, ms, intr),
+            None => {
+                sys::sleep_ms(ms);
+                sys::Waited::Timeout
+            }
+        }
+    }
+}
+
 impl Link {
-    fn new(sock: TcpSocket, sealer: Sealer, opener: Opener) -> Result<Link> {
+    fn new(mut sock: TcpSocket, sealer: Sealer, opener: Opener) -> Result<Link> {
+        sock.hook_events()?;
         let sock = Arc::new(sock, GFP_KERNEL)?;
         Ok(Link { tx: LinkTx { sock: sock.clone(), sealer }, rx: LinkRx { sock, opener } })
     }
@@ -157,6 +186,11 @@ impl Link {
         self.rx.recv_idle(buf, timeout_ms, timeout_ms)
     }
 
+    /// The link's arrival event.
+    pub(crate) fn events(&self) -> LinkEvents {
+        self.tx.events()
+    }
+
     /// Splits the link into its halves, for a sender and a reader on different threads.
     pub(crate) fn split(self) -> (LinkTx, LinkRx) {
         (self.tx, self.rx)
@@ -190,9 +224,23 @@ impl LinkTx {
     pub(crate) fn shutdown(&self) {
         self.sock.shutdown();
     }
+
+    /// The link's arrival event.
+    pub(crate) fn events(&self) -> LinkEvents {
+        LinkEvents(self.sock.clone())
+    }
 }
 
 impl LinkRx {
+    /// Receives one frame if one has begun to arrive (then waits for the rest, up to
+    /// [`IDLE_MS`]); `Ok(None)` if nothing is there.
+    pub(crate) fn try_recv(&mut self, buf: &mut [u8]) -> Result<Option<FrameHeader>> {
+        if !self.sock.readable()? {
+            return Ok(None);
+        }
+        self.recv_idle(buf, IDLE_MS, IDLE_MS).map(Some)
+    }
+
     /// Like [`Link::recv`], but gives up after `idle_ms` if no frame has begun (`ETIMEDOUT`,
     /// and the link is still in step).
     pub(crate) fn recv_idle(&mut self, buf: &mut [u8], idle_ms: u32, timeout_ms: u32) -> Result<FrameHeader> {

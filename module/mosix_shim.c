@@ -1027,6 +1027,34 @@ int mosix_watch_state(u64 token)
 	return r;
 }
 
+struct mosix_ax_fixup {
+	struct callback_head head;
+	unsigned long ax;
+};
+
+static void mosix_ax_fixup_fn(struct callback_head *head)
+{
+	struct mosix_ax_fixup *f = container_of(head, struct mosix_ax_fixup, head);
+
+	current_pt_regs()->ax = f->ax;
+	kfree(f);
+}
+
+int mosix_set_ax_on_return(u64 ax)
+{
+	struct mosix_ax_fixup *f = kmalloc(sizeof(*f), GFP_KERNEL);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	f->ax = ax;
+	init_task_work(&f->head, mosix_ax_fixup_fn);
+	r = task_work_add(current, &f->head, TWA_RESUME);
+	if (r)
+		kfree(f);
+	return r;
+}
+
 void mosix_call_args(u64 *args)
 {
 	struct pt_regs *regs = current_pt_regs();
@@ -1129,6 +1157,79 @@ int mosix_event_wait(struct mosix_event *e, u32 seen, unsigned int ms, bool intr
 	if (r < 0)
 		return (int)r;
 	return r > 0 ? 1 : 0;
+}
+
+/* A socket whose arrivals (and state changes) advance an event. */
+struct mosix_sock_hook {
+	struct mosix_event *ev;
+	void (*data_ready)(struct sock *sk);
+	void (*state_change)(struct sock *sk);
+};
+
+static void mosix_sk_data_ready(struct sock *sk)
+{
+	struct mosix_sock_hook *h;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	h = sk->sk_user_data;
+	if (h) {
+		h->data_ready(sk);
+		mosix_event_signal(h->ev);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void mosix_sk_state_change(struct sock *sk)
+{
+	struct mosix_sock_hook *h;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	h = sk->sk_user_data;
+	if (h) {
+		h->state_change(sk);
+		mosix_event_signal(h->ev);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+int mosix_sock_hook(struct socket *sock, struct mosix_event *ev)
+{
+	struct sock *sk = sock->sk;
+	struct mosix_sock_hook *h = kmalloc(sizeof(*h), GFP_KERNEL);
+
+	if (!h)
+		return -ENOMEM;
+	h->ev = ev;
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_user_data) {
+		write_unlock_bh(&sk->sk_callback_lock);
+		kfree(h);
+		return -EBUSY;
+	}
+	h->data_ready = sk->sk_data_ready;
+	h->state_change = sk->sk_state_change;
+	sk->sk_user_data = h;
+	sk->sk_data_ready = mosix_sk_data_ready;
+	sk->sk_state_change = mosix_sk_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+	return 0;
+}
+
+void mosix_sock_unhook(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct mosix_sock_hook *h;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	h = sk->sk_user_data;
+	if (h) {
+		sk->sk_data_ready = h->data_ready;
+		sk->sk_state_change = h->state_change;
+		sk->sk_user_data = NULL;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+	/* No callback runs on h now: they hold the callback lock for reading. */
+	kfree(h);
 }
 
 void mosix_clear_notify_signal(void)

@@ -183,6 +183,12 @@ long mosix_watched_run(u64 token, int kind, int which, long nr);
  * signal code applies its restart rules); the start of a call at ip; the value the stub hands
  * back (di). */
 void mosix_call_args(u64 *args);
+/*
+ * Sets the current task's ax to this value on its way back to user mode, after the system
+ * call's return value was stored (the ioctl path keeps only an int of it). The caller must
+ * keep the module loaded until then (a watched task does).
+ */
+int mosix_set_ax_on_return(u64 ax);
 void mosix_call_result(long nr, long ret);
 void mosix_call_start(u64 ip, long nr, const u64 *args);
 long mosix_call_handed_back(void);
@@ -205,6 +211,10 @@ int mosix_event_wait(struct mosix_event *e, u32 seen, unsigned int ms, bool intr
  * calls of this one are not cut short by them.
  */
 void mosix_clear_notify_signal(void);
+/* Makes every arrival on (and state change of) a socket advance event ev, which must live
+ * until mosix_sock_unhook(); -EBUSY if the socket is hooked already. */
+int mosix_sock_hook(struct socket *sock, struct mosix_event *ev);
+void mosix_sock_unhook(struct socket *sock);
 /* Whether a signal (or a TWA_SIGNAL work) is pending for the current task. */
 bool mosix_signal_pending(void);
 

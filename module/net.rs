@@ -153,6 +153,9 @@ impl Drop for UdpSocket {
 /// `sock` is a live socket (from `sock_create_kern` or `kernel_accept`), released only on drop.
 pub(crate) struct TcpSocket {
     sock: NonNull<bindings::socket>,
+    /// Advanced by every arrival once [`TcpSocket::hook_events`] was called (unhooked
+    /// before the socket is released).
+    events: Option<crate::sys::Event>,
 }
 
 // SAFETY: As for `UdpSocket`.
@@ -164,7 +167,7 @@ unsafe impl Sync for TcpSocket {}
 impl TcpSocket {
     fn create() -> Result<TcpSocket> {
         // INVARIANT: Created just now; released by `Drop`.
-        Ok(TcpSocket { sock: create(bindings::sock_type_SOCK_STREAM, bindings::IPPROTO_TCP)? })
+        Ok(TcpSocket { sock: create(bindings::sock_type_SOCK_STREAM, bindings::IPPROTO_TCP)?, events: None })
     }
 
     /// Listens on `port` on every local address.
@@ -193,7 +196,7 @@ impl TcpSocket {
             Err(e) => return Err(e),
         }
         // INVARIANT: `kernel_accept` succeeded: `raw` is a live socket we now own.
-        let s = TcpSocket { sock: NonNull::new(raw).ok_or(ENOMEM)? };
+        let s = TcpSocket { sock: NonNull::new(raw).ok_or(ENOMEM)?, events: None };
         // SAFETY: `sock` is live.
         unsafe { shim::mosix_sock_tune(s.sock.as_ptr().cast(), false, true) };
         let mut sin = sockaddr(0, 0);
@@ -265,6 +268,7 @@ impl TcpSocket {
         // SAFETY: `sock` is live.
         unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), idle_ms) };
         let mut done = 0;
+        let t0 = crate::sys::now_ms();
         while done < buf.len() {
             if done > 0 {
                 // SAFETY: `sock` is live.
@@ -282,6 +286,13 @@ impl TcpSocket {
                 Ok(0) => return Err(ECONNRESET),
                 Ok(n) => done += n,
                 Err(e) if e == EAGAIN => return Err(ETIMEDOUT),
+                // A frame is read whole: a notification for the reading task (its task work
+                // pending) must not leave the stream mid-frame.
+                Err(e) if (e == EINTR || e == ERESTARTSYS) && done > 0 => {
+                    if crate::sys::now_ms() - t0 > i64::from(timeout_ms) {
+                        return Err(ETIMEDOUT);
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -290,6 +301,39 @@ impl TcpSocket {
 }
 
 impl TcpSocket {
+    /// From now on every arrival on the stream (and its closing) advances [`Self::events`].
+    pub(crate) fn hook_events(&mut self) -> Result {
+        if self.events.is_some() {
+            return Ok(());
+        }
+        let ev = crate::sys::Event::new()?;
+        // SAFETY: `sock` is live; the event lives in `self.events` until `Drop` has unhooked.
+        errno(unsafe { shim::mosix_sock_hook(self.sock.as_ptr().cast(), ev.as_ptr()) })?;
+        self.events = Some(ev);
+        Ok(())
+    }
+
+    /// The stream's arrival event (see [`Self::hook_events`]).
+    pub(crate) fn events(&self) -> Option<&crate::sys::Event> {
+        self.events.as_ref()
+    }
+
+    /// Whether a byte can be read now without waiting; `ECONNRESET` if the peer closed.
+    pub(crate) fn readable(&self) -> Result<bool> {
+        let mut b = [0u8; 1];
+        let mut msg = empty_msghdr();
+        let mut iov = bindings::kvec { iov_base: b.as_mut_ptr().cast(), iov_len: 1 };
+        let flags = (bindings::MSG_PEEK | bindings::MSG_DONTWAIT) as c_int;
+        // SAFETY: `sock` is live; `iov` describes `b` for the call's duration.
+        let r = unsafe { bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, 1, flags) };
+        match errno(r) {
+            Ok(0) => Err(ECONNRESET),
+            Ok(_) => Ok(true),
+            Err(e) if e == EAGAIN => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Shuts the stream down both ways: the peer sees it closed, a receiver here wakes.
     pub(crate) fn shutdown(&self) {
         // SAFETY: `sock` is live.
@@ -299,6 +343,10 @@ impl TcpSocket {
 
 impl Drop for TcpSocket {
     fn drop(&mut self) {
+        if self.events.is_some() {
+            // SAFETY: `sock` is live and hooked; after this no callback uses the event.
+            unsafe { shim::mosix_sock_unhook(self.sock.as_ptr().cast()) };
+        }
         // SAFETY: `sock` is live (type invariant) and not used after this.
         unsafe { bindings::sock_release(self.sock.as_ptr()) };
     }

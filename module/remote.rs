@@ -20,6 +20,7 @@
 use crate::{
     link::{
         Link,
+        LinkEvents,
         LinkRx,
         LinkTx,
         IDLE_MS, //
@@ -53,6 +54,7 @@ use kernel::{
         atomic::{
             Acquire,
             Atomic,
+            Relaxed,
             Release, //
         },
         Arc,
@@ -86,8 +88,6 @@ pub(crate) struct Pending {
     gone_home: bool,
     /// `expel`: the watcher is to send the migrant home.
     expel: bool,
-    /// Once adopted: the receiving half of the link, for the watcher.
-    rx: Option<LinkRx>,
     /// Once adopted: what the migrant and its watcher share.
     chan: Option<Arc<Chan>>,
 }
@@ -101,33 +101,51 @@ const HOMEWARD: u32 = 2;
 /// Its capture job is queued: it goes home when its current work ends.
 const HANDED: u32 = 3;
 
-/// What a migrant and its watcher share: the sending half of the link, the reply to the
-/// outstanding call, and where the process is in its calls.
+/// What a migrant and its watcher share: the link's halves, the reply to the outstanding
+/// call, and where the process is in its calls. Whoever is awake reads the link ([`Chan::pump`]):
+/// the watcher, or the migrant waiting for its reply, woken by the link's arrival event.
 #[pin_data]
 pub(crate) struct Chan {
     #[pin]
     tx: Mutex<Option<LinkTx>>,
+    /// The receiving half and its buffer (taken out when the process goes home).
+    #[pin]
+    rx: Mutex<Option<(LinkRx, KVVec<u8>)>>,
     /// The reply's payload (`true` once it has come).
     #[pin]
     reply: Mutex<(bool, KVVec<u8>)>,
     state: Atomic<u32>,
     /// Home is gone: no reply will come.
     lost: Atomic<bool>,
-    /// Signalled when a reply comes, home is lost, or the process is handed home.
-    ev: sys::Event,
+    /// Home asked for the process (`GO_HOME`).
+    asked: Atomic<bool>,
+    /// When home was last heard (ms).
+    heard: Atomic<i64>,
+    /// The migrant (signals from home go to it).
+    pid: i32,
+    /// The link's arrival event; also signalled when a reply comes, home is lost, or the
+    /// process is handed home.
+    ev: LinkEvents,
 }
 
 impl Chan {
-    fn new(tx: LinkTx) -> Result<Arc<Chan>> {
-        let ev = sys::Event::new()?;
+    fn new(link: Link, pid: i32) -> Result<Arc<Chan>> {
+        let ev = link.events();
+        let (tx, rx) = link.split();
         let mut buf = KVVec::new();
-        buf.reserve(crate::mcore::link::MAX_PAYLOAD as usize, GFP_KERNEL)?;
+        buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
+        let mut rbuf = KVVec::new();
+        rbuf.reserve(crate::mcore::link::MAX_PAYLOAD as usize, GFP_KERNEL)?;
         Arc::pin_init(
             try_pin_init!(Chan {
                 tx <- new_mutex!(Some(tx)),
-                reply <- new_mutex!((false, buf)),
+                rx <- new_mutex!(Some((rx, buf))),
+                reply <- new_mutex!((false, rbuf)),
                 state: Atomic::new(IDLE),
                 lost: Atomic::new(false),
+                asked: Atomic::new(false),
+                heard: Atomic::new(sys::now_ms()),
+                pid,
                 ev,
             }),
             GFP_KERNEL,
@@ -144,6 +162,41 @@ impl Chan {
     fn set_state(&self, s: u32) {
         self.state.store(s, Release);
         self.ev.signal();
+    }
+
+    /// Home is gone (the watcher ends the migrant).
+    fn lose(&self) {
+        self.lost.store(true, Release);
+        self.ev.signal();
+    }
+
+    /// Reads and dispatches every frame that has arrived: a reply goes to the waiting call,
+    /// a signal to the migrant; `GO_HOME` and heartbeats are noted. An error: the link is
+    /// broken.
+    fn pump(&self) -> Result {
+        let mut g = self.rx.lock();
+        let Some((rx, buf)) = (*g).as_mut() else { return Ok(()) };
+        while let Some(h) = rx.try_recv(buf)? {
+            self.heard.store(sys::now_ms(), Relaxed);
+            let payload = buf.get(..h.len as usize).unwrap_or(&[]);
+            match h.kind {
+                kind::REPLY => {
+                    let mut r = self.reply.lock();
+                    r.1.clear();
+                    if r.1.extend_from_slice(payload, GFP_KERNEL).is_ok() {
+                        r.0 = true;
+                    }
+                    drop(r);
+                    self.ev.signal();
+                }
+                kind::SIGNAL if h.len == 4 => {
+                    let _ = sys::kill(self.pid, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                }
+                kind::GO_HOME => self.asked.store(true, Release),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -285,7 +338,6 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             watched: false,
             gone_home: false,
             expel: false,
-            rx: None,
             chan: None,
         }, GFP_KERNEL)?)
 }
@@ -322,7 +374,11 @@ unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
                         // The watcher holds the link: it sends the status home.
                         None if watched && !gone_home => {
                             p.status = Some(status.unwrap_or(9));
+                            let chan = p.chan.clone();
                             let _ = put(p);
+                            if let Some(c) = chan {
+                                c.ev.signal();
+                            }
                         }
                         // Gone home, or nobody left to tell.
                         None => {}
@@ -347,16 +403,14 @@ fn start_watcher(token: u64) {
     }
 }
 
-/// Takes the receiving half of the link of the running migrant `token` for its watcher,
-/// with the shared channel and the migrant's pid; `None` if the migrant is not running (any
-/// more) or its link is taken.
-fn take_for_watch(token: u64) -> Option<(LinkRx, Arc<Chan>, i32)> {
+/// The shared channel of the running migrant `token` for its watcher, with the migrant's
+/// pid; `None` if the migrant is not running (any more) or is watched already.
+fn take_for_watch(token: u64) -> Option<(Arc<Chan>, i32)> {
     let mut p = PENDING.lock();
-    let e = p.iter_mut().find(|e| e.token == token && e.state > 0)?;
+    let e = p.iter_mut().find(|e| e.token == token && e.state > 0 && !e.watched)?;
     let chan = e.chan.clone()?;
-    let rx = e.rx.take()?;
     e.watched = true;
-    Some((rx, chan, e.state))
+    Some((chan, e.state))
 }
 
 /// The channel of migrant `token`.
@@ -445,100 +499,69 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
 
 fn watch_link(token: u64) {
     // Started once the migrant runs: it is there, or already gone.
-    let Some((mut rx, chan, pid)) = take_for_watch(token) else { return };
-    let mut buf = KVVec::new();
-    if buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL).is_err() {
-        let _ = sys::kill(pid, 9);
-    }
-    let (mut heard, mut beat) = (sys::now_ms(), 0i64);
+    let Some((chan, pid)) = take_for_watch(token) else { return };
+    let mut beat = 0i64;
     let mut home_alive = true;
-    // Home asked for the process.
-    let mut asked = false;
     loop {
+        let seen = chan.ev.seq();
         if let Some(status) = posted_status(token) {
             if home_alive {
                 let _ = chan.send(kind::EXIT, &[&status.to_le_bytes()]);
             }
-            break;
+            return;
         }
         if !home_alive {
-            sys::sleep_ms(100);
+            chan.ev.wait(seen, 200, false);
             continue;
         }
+        let mut why = chan.pump().err();
         // Going home, once no call is outstanding (the process itself may have asked).
-        let going = if (asked || expel_asked(token)) && chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_ok() {
+        let asked = chan.asked.load(Acquire) || expel_asked(token);
+        let going = if asked && chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_ok() {
             true
         } else {
             chan.state.load(Acquire) == HOMEWARD
         };
-        if going {
-            // Tell home the image follows, then send it.
+        if going && why.is_none() {
+            // Tell home the image follows, then send it over the whole link.
             let tx = chan.tx.lock().take();
-            if let Some(mut tx) = tx {
+            let rx = chan.rx.lock().take();
+            if let (Some(mut tx), Some((rx, _))) = (tx, rx) {
                 if tx.send(kind::GO_HOME, &[], IDLE_MS).is_ok() {
                     match hand_home(pid, Link::join(tx, rx), token, "migration") {
                         None => {
                             chan.set_state(HANDED);
                             return;
                         }
-                        Some(l) => {
-                            let (tx, r) = l.split();
-                            rx = r;
-                            *chan.tx.lock() = Some(tx);
-                        }
+                        Some(_) => why = Some(EAGAIN),
                     }
                 } else {
-                    *chan.tx.lock() = Some(tx);
+                    why = Some(ECONNRESET);
                 }
+            } else {
+                why = Some(ENOTCONN);
             }
-            let _ = sys::kill(pid, 9);
-            home_alive = false;
-            chan.lost.store(true, Release);
-            chan.set_state(IDLE);
-            continue;
         }
         let now = sys::now_ms();
-        if now - beat >= 1000 {
+        if why.is_none() && now - beat >= 1000 {
             beat = now;
-            if chan.send(kind::HEARTBEAT, &[]).is_err() {
-                home_alive = false;
+            if let Err(e) = chan.send(kind::HEARTBEAT, &[]) {
+                why = Some(e);
             }
         }
-        let lost = match rx.recv_idle(&mut buf, 100, IDLE_MS) {
-            Ok(h) => {
-                heard = sys::now_ms();
-                let payload = buf.get(..h.len as usize).unwrap_or(&[]);
-                match h.kind {
-                    kind::REPLY => {
-                        let mut r = chan.reply.lock();
-                        r.1.clear();
-                        if r.1.extend_from_slice(payload, GFP_KERNEL).is_ok() {
-                            r.0 = true;
-                        }
-                        drop(r);
-                        chan.ev.signal();
-                    }
-                    kind::SIGNAL if h.len == 4 => {
-                        let _ = sys::kill(pid, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
-                    }
-                    kind::GO_HOME => asked = true,
-                    _ => {}
-                }
-                None
-            }
-            Err(e) if e == ETIMEDOUT => {
-                let silent = sys::now_ms() - heard;
-                (silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout)).then_some(ETIMEDOUT)
-            }
-            Err(e) => Some(e),
-        };
-        if let Some(e) = lost.or(if home_alive { None } else { Some(ECONNRESET) }) {
+        let silent = sys::now_ms() - chan.heard.load(Relaxed);
+        if why.is_none() && silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout) {
+            why = Some(ETIMEDOUT);
+        }
+        if let Some(e) = why.or(if chan.lost.load(Acquire) { Some(ECONNRESET) } else { None }) {
             pr_warn!("migration: home of process {} is gone (error {}): ending it\n", pid, e.to_errno());
             let _ = sys::kill(pid, 9);
             home_alive = false;
-            chan.lost.store(true, Release);
-            chan.ev.signal();
+            chan.lose();
+            chan.set_state(IDLE);
+            continue;
         }
+        chan.ev.wait(seen, 200, false);
     }
 }
 
@@ -680,6 +703,13 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
     let mut cancelled = false;
     let ret = loop {
         let seen = chan.ev.seq();
+        // Read what has come (a frame is read whole: no signal may cut it short).
+        let old = sys::set_blocked(!0);
+        let pumped = chan.pump();
+        sys::set_blocked(old);
+        if pumped.is_err() {
+            chan.lose();
+        }
         {
             let mut r = chan.reply.lock();
             if r.0 {
@@ -778,13 +808,9 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     };
     let ack = answer(&mut link, if r.is_ok() { 0 } else { p.state }, pid);
     if r.is_ok() && ack.is_ok() {
-        // The migrant sends (its calls) and the watcher reads: split the link.
-        let (tx, rx) = link.split();
-        match Chan::new(tx) {
-            Ok(c) => {
-                p.chan = Some(c);
-                p.rx = Some(rx);
-            }
+        // From now on the migrant and its watcher share the link.
+        match Chan::new(link, pid) {
+            Ok(c) => p.chan = Some(c),
             // Without the channel home gets nothing: the migrant cannot run.
             Err(_) => sys::exit(9),
         }
@@ -800,6 +826,11 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
             start_watcher(token);
             if let Err(e) = sys::watch_add(sys::Watched::Migrant, token, home_pid) {
                 pr_warn!("migration: system calls of process {} are not watched (error {})\n", pid, e.to_errno());
+            }
+            // The ioctl system call keeps only an int of its return value: the migrant's
+            // full ax is put in place on the way out.
+            if sys::set_ax_on_return(ax as u64).is_err() {
+                sys::exit(9);
             }
             Ok(ax)
         }

@@ -100,6 +100,7 @@ pub(crate) mod shim {
         pub(crate) fn mosix_watch_queue(token: u64, which: core::ffi::c_int) -> core::ffi::c_int;
         pub(crate) fn mosix_watch_state(token: u64) -> core::ffi::c_int;
         pub(crate) fn mosix_call_args(args: *mut u64);
+        pub(crate) fn mosix_set_ax_on_return(ax: u64) -> core::ffi::c_int;
         pub(crate) fn mosix_call_result(nr: core::ffi::c_long, ret: core::ffi::c_long);
         pub(crate) fn mosix_call_start(ip: u64, nr: core::ffi::c_long, args: *const u64);
         pub(crate) fn mosix_call_handed_back() -> core::ffi::c_long;
@@ -112,6 +113,8 @@ pub(crate) mod shim {
         pub(crate) fn mosix_event_wait(e: *mut c_void, seen: u32, ms: c_uint, intr: bool) -> core::ffi::c_int;
         pub(crate) fn mosix_signal_pending() -> bool;
         pub(crate) fn mosix_clear_notify_signal();
+        pub(crate) fn mosix_sock_hook(sock: *mut c_void, ev: *mut c_void) -> core::ffi::c_int;
+        pub(crate) fn mosix_sock_unhook(sock: *mut c_void);
 
         pub(crate) fn mosix_current_runtime_ns() -> u64;
         pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
@@ -528,6 +531,13 @@ pub(crate) fn call_args() -> [u64; 6] {
     a
 }
 
+/// Sets the current task's `ax` on its way back to user mode, after the current system
+/// call's (truncated) return value was stored.
+pub(crate) fn set_ax_on_return(ax: u64) -> Result {
+    // SAFETY: Acts on the current task; the shim owns the work it queues.
+    errno_result(unsafe { shim::mosix_set_ax_on_return(ax) })
+}
+
 /// Sets the result of the current task's call `nr` (the signal code then applies its
 /// restart rules).
 pub(crate) fn call_result(nr: i64, ret: i64) {
@@ -613,6 +623,11 @@ impl Event {
     pub(crate) fn seq(&self) -> u32 {
         // SAFETY: `e` is live.
         unsafe { shim::mosix_event_seq(self.e.as_ptr()) }
+    }
+
+    /// The raw event, for the socket hook (`net.rs`).
+    pub(crate) fn as_ptr(&self) -> *mut c_void {
+        self.e.as_ptr()
     }
 
     /// Advances the sequence and wakes every waiter.

@@ -1,5 +1,6 @@
 /* memwalk MIB SECONDS: fills MIB MiB with a pattern, then walks it (reading and updating
- * every page) for SECONDS seconds, and prints "memwalk MIB MiB: checksum X passes N"; exits
+ * every page) for SECONDS seconds (or, written pN, for N passes: the same output every run),
+ * and prints "memwalk MIB MiB: checksum X passes N"; exits
  * 0 if the memory still holds what it wrote. A process with a known resident size for
  * migration tests and benchmarks. "ready PID" is printed once the memory is filled. */
 #include <stdint.h>
@@ -19,7 +20,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	size_t mib, words, i;
-	uint64_t *mem, sum = 0, passes = 0;
+	uint64_t *mem, sum = 0, passes = 0, want_passes = 0;
 	double secs, end;
 
 	if (argc != 3) {
@@ -27,7 +28,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mib = strtoul(argv[1], NULL, 10);
-	secs = strtod(argv[2], NULL);
+	if (argv[2][0] == 'p')
+		want_passes = strtoull(argv[2] + 1, NULL, 10);
+	secs = want_passes ? 0 : strtod(argv[2], NULL);
 	words = mib * 1024 * 1024 / sizeof(uint64_t);
 	mem = malloc(words * sizeof(uint64_t) + 1);
 	if (!mem) {
@@ -39,7 +42,7 @@ int main(int argc, char **argv)
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	end = now() + secs;
-	while (now() < end) {
+	while (want_passes ? passes < want_passes : now() < end) {
 		/* One word per page per pass: every page is touched, the loop stays cheap. */
 		for (i = 0; i < words; i += 512)
 			mem[i] += 1;

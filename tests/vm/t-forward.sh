@@ -49,6 +49,18 @@ if [ "$N" = 1 ]; then
   wait $P; got=$?
   expect_eq "after the ping-pong it ends as unmigrated" "$got $(body /tmp/f2.out)" "$want $(body /tmp/ref2.out)"
 
+  # A 64 MiB memory walker, migrated mid-run, brought home and sent out again: the same
+  # checksum and pass count as unmigrated (its memory checked word by word).
+  t0=$(date +%s)
+  $T/memwalk 64 p1500 > /tmp/mref.out; want=$?
+  echo "unmigrated 64 MiB walk: $(( $(date +%s) - t0 )) s" | indent
+  start /tmp/m.out $T/memwalk 64 p1500
+  check "the 64 MiB walker migrates to node 2" migrate $P 2
+  check "comes home" migrate $P home
+  check "and goes to node 3" migrate $P 3
+  wait $P; got=$?
+  expect_eq "it prints and exits as unmigrated" "$got $(body /tmp/m.out)" "$want $(body /tmp/mref.out)"
+
   # A pipe between a local shell loop and a migrated process, and on to a file.
   gen() { i=0; while [ $i -lt 50 ]; do echo "item $i"; i=$((i + 1)); sleep 0.1; done; }
   gen | $T/fwdcheck pipe 2000000 > /tmp/pref.out
