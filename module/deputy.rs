@@ -619,7 +619,10 @@ fn watch_link(d: &Deputy) {
             beat = now;
             let _ = d.send(kind::HEARTBEAT, &[]);
         }
-        if let Err(e) = d.pump() {
+        // While the deputy waits for a request it reads the link itself; the watcher reads
+        // only while a call runs (and otherwise sleeps: no wake-up per frame).
+        let native = d.native();
+        if let Err(e) = if native { d.pump() } else { Ok(()) } {
             if !d.done.load(Acquire) {
                 d.lose(true, e);
             }
@@ -638,6 +641,10 @@ fn watch_link(d: &Deputy) {
             d.lose(false, ETIMEDOUT);
             return;
         }
-        d.ev.wait(seen, 100, false);
+        if native {
+            d.ev.wait(seen, 100, false);
+        } else {
+            sys::sleep_ms(100);
+        }
     }
 }

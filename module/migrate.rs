@@ -331,6 +331,16 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
     match (job.mode, &r) {
         (Mode::Migrate { node }, Ok(_)) => {
             let pid = sys::current_proc().0;
+            if let Ok(f) = &r {
+                pr_info!(
+                    "process {}: image of {} pages ({} zero) sent to node {} in {} ms\n",
+                    pid,
+                    f.pages + f.zero_pages,
+                    f.zero_pages,
+                    node,
+                    f.capture_ns / 1_000_000
+                );
+            }
             work.complete();
             // `job` is not touched after this (it may be freed).
             if let crate::deputy::Outcome::Exit(status) = crate::deputy::start(link, pid, node) {

@@ -815,6 +815,8 @@ struct mosix_watched {
 
 static struct mosix_watched *mosix_watched[MOSIX_MAX_WATCHED];
 static atomic_t mosix_nr_watched = ATOMIC_INIT(0);
+/* One past the highest slot ever used while the probe is on: the probe scans no further. */
+static int mosix_watched_hi;
 static DEFINE_MUTEX(mosix_watched_lock);
 static struct tracepoint *mosix_tp_sys_enter;
 static bool mosix_probe_on;
@@ -874,12 +876,13 @@ static void mosix_sys_enter(void *data, struct pt_regs *regs, long id)
 {
 	struct mosix_watched *w;
 	long ret;
-	int i, r;
+	int i, r, hi;
 
 	/* Every task of the node comes here while a task is watched: one load when none. */
 	if (likely(!atomic_read(&mosix_nr_watched)))
 		return;
-	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
+	hi = READ_ONCE(mosix_watched_hi);
+	for (i = 0; i < hi; i++) {
 		w = READ_ONCE(mosix_watched[i]);
 		if (!w || w->task != current)
 			continue;
@@ -946,6 +949,8 @@ int mosix_watch_add(int kind, u64 token, s32 home_pid)
 	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
 		if (!mosix_watched[i]) {
 			WRITE_ONCE(mosix_watched[i], w);
+			if (i >= mosix_watched_hi)
+				WRITE_ONCE(mosix_watched_hi, i + 1);
 			atomic_inc(&mosix_nr_watched);
 			r = 0;
 			break;
@@ -977,6 +982,7 @@ void mosix_watch_remove(u64 token)
 	if (mosix_probe_on && !atomic_read(&mosix_nr_watched)) {
 		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
 		mosix_probe_on = false;
+		WRITE_ONCE(mosix_watched_hi, 0);
 	}
 	mutex_unlock(&mosix_watched_lock);
 	/* No probe runs on the removed entry after this (probes are tasks-trace RCU readers). */

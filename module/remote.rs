@@ -77,6 +77,8 @@ pub(crate) struct Pending {
     rlimits: [u64; sys::RLIMIT_WORDS],
     vmas: KVVec<VmaDesc>,
     check: ImageCheck,
+    /// When the image began to arrive (ns).
+    arrived_ns: u64,
     /// 0 while not adopted; the helper's pid once it is the migrant; `-errno` if it failed.
     state: i32,
     /// The migrant's wait status once it has ended (posted by the remote thread for the
@@ -267,6 +269,7 @@ fn le_u64s(src: &[u8], out: &mut [u64]) {
 
 /// Reads the header, registers, FPU state, signals, limits and areas of an incoming image.
 pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
+    let t0 = sys::now_ns();
     let mut buf = KVVec::new();
     buf.resize(crate::mcore::link::MAX_PAYLOAD as usize, 0u8, GFP_KERNEL)?;
     let mut check = ImageCheck::new();
@@ -324,6 +327,7 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
     }
     let token = sys::random_u64() | 1;
     Ok(KBox::new(Pending {
+            arrived_ns: t0,
             token,
             link: None,
             header,
@@ -514,7 +518,10 @@ fn watch_link(token: u64) {
             chan.ev.wait(seen, 200, false);
             continue;
         }
-        let mut why = chan.pump().err();
+        // While a call waits for its reply the migrant reads the link itself; the watcher
+        // stays out of its way (and asleep: no wake-up per frame).
+        let calling = chan.state.load(Acquire) == CALL;
+        let mut why = if calling { None } else { chan.pump().err() };
         // Going home, once no call is outstanding (the process itself may have asked).
         let asked = chan.asked.load(Acquire) || expel_asked(token);
         let going = if asked && chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_ok() {
@@ -561,7 +568,11 @@ fn watch_link(token: u64) {
             chan.set_state(IDLE);
             continue;
         }
-        chan.ev.wait(seen, 200, false);
+        if calling {
+            sys::sleep_ms(100);
+        } else {
+            chan.ev.wait(seen, 200, false);
+        }
     }
 }
 
@@ -800,8 +811,20 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
         return Err(EINVAL);
     };
     let home_pid = p.header.pid;
+    let t_helper = sys::now_ns();
     let r = rebuild_current(&mut p, &mut link, Some(fd));
     let pid = sys::current_proc().0;
+    if r.is_ok() {
+        let ms = |ns: u64| ns / 1_000_000;
+        pr_info!(
+            "migration: process {} from node {} runs here as {}: helper ready {} ms after the image began, rebuilt in {} ms\n",
+            home_pid,
+            p.header.home,
+            pid,
+            ms(t_helper.saturating_sub(p.arrived_ns)),
+            ms(sys::now_ns().saturating_sub(t_helper))
+        );
+    }
     p.state = match r {
         Ok(_) => pid,
         Err(e) => e.to_errno(),
