@@ -407,14 +407,7 @@ fn serve(d: &Deputy) -> Outcome {
                 let _ = d.send(kind::GO_HOME, &[]);
             }
         }
-        // Signals sent to the process here go to where it runs.
-        loop {
-            let sig = sys::take_signal();
-            if sig <= 0 {
-                break;
-            }
-            let _ = d.send(kind::SIGNAL, &[&sig.to_le_bytes()]);
-        }
+        forward_signals(d);
         let mut inbox = d.inbox.lock();
         if let Some(rx) = inbox.image.take() {
             drop(inbox);
@@ -523,8 +516,9 @@ fn come_home(d: &Deputy, rx: LinkRx) -> Outcome {
     }
 }
 
-/// Sends the signals pending here to the process (the pump work, while a call blocks).
-fn pump(d: &Deputy) {
+/// Sends the signals pending here to where the process runs (in the deputy's context: while
+/// it waits, and in the pump work while a call blocks).
+fn forward_signals(d: &Deputy) {
     loop {
         let sig = sys::take_signal();
         if sig <= 0 {
@@ -560,7 +554,7 @@ unsafe extern "C" fn mosix_watched_run(token: u64, kind: c_int, which: c_int, nr
             }
         }
         Some(WorkKind::Pump) => {
-            pump(&d);
+            forward_signals(&d);
             -1
         }
         Some(WorkKind::Cancel) => {

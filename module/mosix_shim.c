@@ -919,6 +919,17 @@ static void mosix_find_sys_enter(struct tracepoint *tp, void *priv)
 		*(struct tracepoint **)priv = tp;
 }
 
+/* The slot of the entry with token, or -1; under mosix_watched_lock. */
+static int mosix_watched_find(u64 token)
+{
+	int i;
+
+	for (i = 0; i < MOSIX_MAX_WATCHED; i++)
+		if (mosix_watched[i] && mosix_watched[i]->token == token)
+			return i;
+	return -1;
+}
+
 int mosix_watch_add(int kind, u64 token, s32 home_pid)
 {
 	struct mosix_watched *w = kzalloc(sizeof(*w), GFP_KERNEL);
@@ -969,15 +980,11 @@ void mosix_watch_remove(u64 token)
 	int i;
 
 	mutex_lock(&mosix_watched_lock);
-	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
-		struct mosix_watched *w = mosix_watched[i];
-
-		if (w && w->token == token) {
-			WRITE_ONCE(mosix_watched[i], NULL);
-			atomic_dec(&mosix_nr_watched);
-			gone = w;
-			break;
-		}
+	i = mosix_watched_find(token);
+	if (i >= 0) {
+		gone = mosix_watched[i];
+		WRITE_ONCE(mosix_watched[i], NULL);
+		atomic_dec(&mosix_nr_watched);
 	}
 	if (mosix_probe_on && !atomic_read(&mosix_nr_watched)) {
 		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
@@ -996,30 +1003,22 @@ int mosix_watch_queue(u64 token, int which)
 	int i, r = -ESRCH;
 
 	mutex_lock(&mosix_watched_lock);
-	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
-		struct mosix_watched *w = mosix_watched[i];
-
-		if (w && w->token == token) {
-			r = mosix_watched_queue(w, which, TWA_SIGNAL);
-			break;
-		}
-	}
+	i = mosix_watched_find(token);
+	if (i >= 0)
+		r = mosix_watched_queue(mosix_watched[i], which, TWA_SIGNAL);
 	mutex_unlock(&mosix_watched_lock);
 	return r;
 }
 
 int mosix_watch_state(u64 token)
 {
+	struct task_struct *t;
 	int i, r = -ESRCH;
 
 	mutex_lock(&mosix_watched_lock);
-	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
-		struct mosix_watched *w = mosix_watched[i];
-		struct task_struct *t;
-
-		if (!w || w->token != token)
-			continue;
-		t = w->task;
+	i = mosix_watched_find(token);
+	if (i >= 0) {
+		t = mosix_watched[i]->task;
 		r = 0;
 		if (READ_ONCE(t->exit_state))
 			r |= MOSIX_WS_DEAD;
@@ -1027,7 +1026,6 @@ int mosix_watch_state(u64 token)
 		if ((READ_ONCE(t->pending.signal.sig[0]) |
 		     READ_ONCE(t->signal->shared_pending.signal.sig[0])) & ~sigmask(SIGKILL))
 			r |= MOSIX_WS_SIGNALS;
-		break;
 	}
 	mutex_unlock(&mosix_watched_lock);
 	return r;
@@ -1172,30 +1170,31 @@ struct mosix_sock_hook {
 	void (*state_change)(struct sock *sk);
 };
 
-static void mosix_sk_data_ready(struct sock *sk)
+/* Runs the socket's own callback, then advances the event. */
+static void mosix_sk_notify(struct sock *sk, bool data)
 {
 	struct mosix_sock_hook *h;
 
 	read_lock_bh(&sk->sk_callback_lock);
 	h = sk->sk_user_data;
 	if (h) {
-		h->data_ready(sk);
+		if (data)
+			h->data_ready(sk);
+		else
+			h->state_change(sk);
 		mosix_event_signal(h->ev);
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
+static void mosix_sk_data_ready(struct sock *sk)
+{
+	mosix_sk_notify(sk, true);
+}
+
 static void mosix_sk_state_change(struct sock *sk)
 {
-	struct mosix_sock_hook *h;
-
-	read_lock_bh(&sk->sk_callback_lock);
-	h = sk->sk_user_data;
-	if (h) {
-		h->state_change(sk);
-		mosix_event_signal(h->ev);
-	}
-	read_unlock_bh(&sk->sk_callback_lock);
+	mosix_sk_notify(sk, false);
 }
 
 int mosix_sock_hook(struct socket *sock, struct mosix_event *ev)

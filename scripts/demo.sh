@@ -2,7 +2,8 @@
 # `make demo`, on every node of a 4-node cluster: boot as an openMosix node would (rc.local:
 # insmod, setpe -w with the cluster key), keep local processes home on node 1, let node 2 run
 # two CPU hogs, and show on node 1 what load gossip tells it (mosmon --once); node 3 migrates
-# a running CPU job to the least loaded node and shows it come back with the right result;
+# a running CPU job to the least loaded node and shows it come back with the right result, then
+# a job that writes a file at home while it runs away (its system calls run in its deputy);
 # unload cleanly.
 set -e
 . /extra/lib.sh
@@ -37,6 +38,14 @@ if [ "$MOSIX_NODE" = 3 ]; then
   mps $p
   wait $p && got=0 || got=$?
   echo "exit status after migration: $got (without migration: $want)"
+  echo "---- a job that writes a file here while it runs on node 2 ----"
+  $T/fwdcheck files /tmp 40 8000000 | grep -v ready | sed 's/^/unmigrated: /'
+  $T/fwdcheck files /tmp 40 8000000 > /tmp/f.out & p=$!
+  wait_until 10 "grep -q ready /tmp/f.out && [ -d /proc/mosix/pid/$p ]"
+  migrate $p 2 && echo "where: node $(cat /proc/mosix/pid/$p/where)"
+  wait $p || true
+  grep -v ready /tmp/f.out | sed 's/^/migrated:   /'
+  echo "the file it wrote here: $(wc -l < /tmp/out.txt) lines"
   echo 1 > /proc/mosix/admin/stay
   sleep 3
 else

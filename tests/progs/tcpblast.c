@@ -43,6 +43,20 @@ static int full(int fd, void *p, size_t n, int rd)
 	return 0;
 }
 
+/* A listening socket on every address at port; -1 (and a message) on failure. */
+static int listen_on(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 4)) {
+		perror("tcpblast: listen");
+		return -1;
+	}
+	return s;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -53,13 +67,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "server")) {
-		a.sin_port = htons(atoi(argv[2]));
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 4)) {
-			perror("tcpblast server");
+		if ((s = listen_on(atoi(argv[2]))) < 0)
 			return 1;
-		}
 		for (;;) {
 			int c = accept(s, NULL, NULL);
 			uint64_t n, left;
@@ -104,13 +113,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "pingserver")) {
-		a.sin_port = htons(atoi(argv[2]));
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 4)) {
-			perror("tcpblast pingserver");
+		if ((s = listen_on(atoi(argv[2]))) < 0)
 			return 1;
-		}
 		for (;;) {
 			int c = accept(s, NULL, NULL);
 			uint64_t n;
