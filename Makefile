@@ -10,6 +10,7 @@ BUILD := $(ROOT)/build
 CARGO ?= cargo
 TOOLS := setpe mosctl mosmon mps migrate mosix-adopt
 TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
+STATIC_TOOLS := migrate mosix-adopt
 
 PROGS_DIR := $(BUILD)/progs
 
@@ -34,6 +35,9 @@ module: kernel
 
 tools: setup
 	@$(CARGO) build --release --locked -p mosix-tools
+	@# The tools a migration runs (the target starts the adopter helper for every migrant)
+	@# are linked statically: no dynamic loading on the migration's path.
+	@for b in $(STATIC_TOOLS); do $(CARGO) rustc --release --locked -q -p mosix-tools --bin $$b -- -C target-feature=+crt-static || exit 1; done
 
 progs: setup
 	@$(MAKE) -s -C $(ROOT)/tests/progs OUT=$(PROGS_DIR)
