@@ -33,7 +33,6 @@ use crate::{
             Plan,
             Reply,
             Request,
-            REPLY_LEN,
             SCRATCH, //
         },
         image::kind,
@@ -195,6 +194,11 @@ impl Deputy {
             Some(tx) => tx.send(k, parts, IDLE_MS),
             None => Err(ENOTCONN),
         }
+    }
+
+    /// Answers the outstanding call: its result and the output bytes of `lens`.
+    fn reply(&self, ret: i64, lens: [u32; 6], out: &[u8]) {
+        let _ = self.send(kind::REPLY, &[&Reply { ret, lens }.encode(), out]);
     }
 
     fn native(&self) -> bool {
@@ -430,7 +434,7 @@ fn serve(d: &Deputy) -> Outcome {
                 }
                 Err(ret) => {
                     drop(inbox);
-                    let _ = d.send(kind::REPLY, &[&Reply { ret, lens: [0; 6] }.encode()[..REPLY_LEN]]);
+                    d.reply(ret, [0; 6], &[]);
                     continue;
                 }
             }
@@ -501,7 +505,7 @@ fn finish_call(d: &Deputy) {
             lens[i] = 0;
         }
     }
-    let _ = d.send(kind::REPLY, &[&Reply { ret, lens }.encode()[..REPLY_LEN], &out]);
+    d.reply(ret, lens, &out);
 }
 
 /// The process comes home: its image follows on `rx`.

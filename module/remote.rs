@@ -664,7 +664,7 @@ fn go_home(chan: &Chan, nr: i64) {
 /// Forwards one call; its result. `Err`: the call cannot travel (the process goes home).
 fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args: &mut [u64; 6]) -> Result<i64> {
     use crate::mcore::{
-        forward::{plan, Dir, Reply, Request, REQUEST_LEN},
+        forward::{plan, Dir, Reply, Request},
         syscalls::PATH_MAX,
     };
     let efault = i64::from(EFAULT.to_errno());
@@ -705,7 +705,7 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
     let req = Request { nr: nr as u64, args: *args, lens: p.lens };
     // A frame is sent whole: no signal may cut the socket call short.
     let old = sys::set_blocked(!0);
-    let sent = chan.send(kind::REQUEST, &[&req.encode()[..REQUEST_LEN], &data]);
+    let sent = chan.send(kind::REQUEST, &[&req.encode(), &data]);
     sys::set_blocked(old);
     if sent.is_err() {
         chan.set_state(IDLE);
