@@ -1,14 +1,16 @@
 # openMosix for Linux 7.3.
 #   make demo   build everything, boot a 4-node cluster, configure it as rc.local would
 #   make test   every test: host unit tests, module lint (CLIPPY=1), VM tests
-#   make bench  benchmarks (programs that print figures): gossip simulation and 4-node propagation
+#   make bench  benchmarks (programs that print figures): gossip and placement simulations,
+#               gossip propagation, migration and load balancing on real clusters
 # Everything installs itself (scripts/setup-host.sh) and caches under ~/.cache/mosix.
 
 SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(ROOT)/build
 CARGO ?= cargo
-TOOLS := setpe mosctl mosmon mps migrate mosix-adopt
+TOOLS := setpe mosctl mosmon mps migrate mosrun mosix-adopt
+MOSRUN_WRAPPERS := nomig runhome runon cpujob iojob nodecay slowdecay fastdecay
 TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
 STATIC_TOOLS := migrate mosix-adopt
 
@@ -19,7 +21,7 @@ PROGS_DIR := $(BUILD)/progs
 all: images
 
 help:
-	@sed -n '2,5p' Makefile
+	@sed -n '2,6p' Makefile
 
 setup:
 	@$(ROOT)/scripts/setup-host.sh
@@ -46,10 +48,10 @@ progs: setup
 
 images: module tools progs
 	@$(ROOT)/scripts/mkimage --out $(BUILD)/initramfs.cpio.gz --module $(ROOT)/module/mosix.ko \
-	  $(addprefix --bin ,$(TOOL_BINS)) --progs $(PROGS_DIR)
+	  $(addprefix --bin ,$(TOOL_BINS)) $(foreach w,$(MOSRUN_WRAPPERS),--alias $(w)=mosrun) --progs $(PROGS_DIR)
 
 demo: images
-	@$(ROOT)/scripts/cluster --nodes 4 --grouped --run $(ROOT)/scripts/demo.sh --add $(ROOT)/tests/vm/lib.sh
+	@$(ROOT)/scripts/cluster --nodes 4 --cpus 1 --grouped --run $(ROOT)/scripts/demo.sh --add $(ROOT)/tests/vm/lib.sh
 
 test: test-host test-lint test-vm
 
@@ -67,8 +69,10 @@ test-vm: images
 bench: images
 	@$(CARGO) build --release --locked -p mosix-bench
 	@$(ROOT)/target/release/gossip-sim --png $(BUILD)/gossip-sim.png
+	@$(ROOT)/target/release/placement-sim --png $(BUILD)/placement-sim.png
 	@$(ROOT)/bench/gossip-vm
 	@$(ROOT)/bench/migration-vm
+	@$(ROOT)/bench/balance-vm
 
 clean:
 	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi

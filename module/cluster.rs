@@ -105,6 +105,8 @@ pub(crate) unsafe fn init() {
     unsafe { crate::remote::init_lock() };
     // SAFETY: Called once, from the module initialiser, before anything uses the registry.
     unsafe { crate::deputy::init_lock() };
+    // SAFETY: Same contract.
+    unsafe { crate::migrate::init_lock() };
     for p in Param::ALL {
         if let Some(a) = PARAMS.get(p.index()) {
             a.store(p.default_value(), Relaxed);
@@ -187,6 +189,15 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
         _ => atomic(p).store(value, Relaxed),
     }
     Ok(())
+}
+
+/// Brings every process of this node that is away home and sends every guest home
+/// (`bring` and `expel`: `lstay` and `block` stay set); returns when done (or after their
+/// timeouts, logged).
+pub(crate) fn evacuate(why: &str) {
+    pr_info!("{}: bringing processes home and sending guests home\n", why);
+    let _ = set_param(Param::Bring, 1);
+    let _ = set_param(Param::Expel, 1);
 }
 
 /// The down timeout, ms.
@@ -364,13 +375,12 @@ pub(crate) fn node_info(id: u32) -> Result<NodeInfo> {
     Ok(local_info(me, addr, me != 0))
 }
 
-/// The node where a process would run best now, as `migrate PID balance` asks: the up node
-/// that takes guests with the lowest speed-normalised load, if lower than this node's; else
-/// this node. `None` if this node is not configured.
-pub(crate) fn best_node() -> Option<u32> {
+/// This node's id and what it knows of every configured node (itself first); `None` if this
+/// node is not configured.
+pub(crate) fn all_nodes() -> Option<(u32, KVec<NodeInfo>)> {
     let (me, ids) = {
         let cfg = CONFIG.lock();
-        let mut ids = KVec::new();
+        let mut ids = KVec::with_capacity(cfg.table.node_count() as usize, GFP_KERNEL).ok()?;
         for id in cfg.table.ids().filter(|id| *id != cfg.mospe) {
             ids.push(id, GFP_KERNEL).ok()?;
         }
@@ -379,13 +389,26 @@ pub(crate) fn best_node() -> Option<u32> {
     if me == 0 {
         return None;
     }
-    let mut best = (me, node_info(0).ok()?.load);
+    let mut nodes = KVec::with_capacity(ids.len() + 1, GFP_KERNEL).ok()?;
+    nodes.push(node_info(0).ok()?, GFP_KERNEL).ok()?;
     for id in ids {
         if let Ok(n) = node_info(id) {
-            let usable = n.status & status::UP != 0 && n.status & status::BLOCK == 0 && n.load >= 0;
-            if usable && n.load < best.1 {
-                best = (id, n.load);
-            }
+            nodes.push(n, GFP_KERNEL).ok()?;
+        }
+    }
+    Some((me, nodes))
+}
+
+/// The node where a process would run best now, as `migrate PID balance` asks: the up node
+/// that takes guests with the lowest speed-normalised load, if lower than this node's; else
+/// this node. `None` if this node is not configured.
+pub(crate) fn best_node() -> Option<u32> {
+    let (me, nodes) = all_nodes()?;
+    let mut best = (me, nodes.first()?.load);
+    for n in nodes.iter().skip(1) {
+        let usable = n.status & status::UP != 0 && n.status & status::BLOCK == 0 && n.load >= 0;
+        if usable && n.load < best.1 {
+            best = (n.id, n.load);
         }
     }
     Some(best.0)
@@ -397,6 +420,11 @@ pub(crate) fn install_table(table: &mut NodeTable, mospe: u32) -> Result {
     if mospe != 0 && !table.contains(mospe) {
         pr_warn!("node table rejected: this node's id {} is not in it\n", mospe);
         return Err(EINVAL);
+    }
+    // Leaving the cluster (`setpe -off`, or a table without this node's id): every process
+    // of this node comes home and every guest goes home first, as in openMosix.
+    if mospe == 0 && param(Param::Mospe) != 0 {
+        evacuate("leaving the cluster");
     }
     // The new view, allocated before taking the lock (65535 nodes take about 5 MiB).
     let n = table.node_count() as usize;

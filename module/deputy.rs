@@ -366,8 +366,12 @@ pub(crate) fn start(link: Link, pid: i32, node: u32) -> Outcome {
         t.slot = claim_slot(pid);
         let _ = procstat::change(pid, t.start, t.ppid, &Change { node: Some(node), ..Change::default() });
     }
-    // The deputy runs the stub, not the process's code: no rseq updates to its stale memory.
+    // The deputy runs the stub, not the process's code: no rseq updates to its stale memory,
+    // and that memory goes (the image brings it back when the process comes home).
     rebuild::rseq(0, 0, 0);
+    if let Err(e) = rebuild::release_memory() {
+        pr_warn!("process {}: its deputy keeps its memory (error {})\n", pid, e.to_errno());
+    }
     if REGISTRY.lock().push(d.clone(), GFP_KERNEL).is_err() {
         return end(&d, Outcome::Exit(9));
     }

@@ -15,6 +15,8 @@ use crate::{
             LinkTestArg,
             NodeInfo,
             ParamArg,
+            PlaceArg,
+            ProcArg,
             TableArg, //
         },
         map::{
@@ -196,6 +198,21 @@ impl MiscDevice for MosixDev {
             abi::MOSIX_IOC_MIGRATE => {
                 let a = MigrateArg::from_bytes(&read_arg::<{ MigrateArg::SIZE }>(ptr)?);
                 crate::migrate::migrate(a.pid, a.node)?;
+            }
+            abi::MOSIX_IOC_PROC_SET => {
+                let a = ProcArg::from_bytes(&read_arg::<{ ProcArg::SIZE }>(ptr)?);
+                let change = a.change().map_err(|field| {
+                    pr_warn!("/dev/mosix: PROC_SET of process {} rejected: bad {}\n", a.pid, field);
+                    EINVAL
+                })?;
+                sys::may_control(a.pid)?;
+                let (ppid, start) = sys::proc_ident(a.pid)?;
+                crate::procstat::change(a.pid, start, ppid, &change)?;
+            }
+            abi::MOSIX_IOC_PLACE => {
+                let mut a = PlaceArg::from_bytes(&read_arg::<{ PlaceArg::SIZE }>(ptr)?);
+                a.node = crate::balance::place(a.policy, a.size)?;
+                write_arg(ptr, &a.to_bytes())?;
             }
             abi::MOSIX_IOC_ADOPT_INFO => {
                 need_admin()?;

@@ -27,9 +27,17 @@ pub(crate) const SAMPLE_MS: u32 = 100;
 /// The current average, `avenrun` fixed point (written only by the sampler).
 static RUNQ: Atomic<i64> = Atomic::new(0);
 
+/// The even (fast both ways) average, for the balancer.
+static RUNQ_EVEN: Atomic<i64> = Atomic::new(0);
+
 /// The run-queue average, `avenrun` fixed point.
 pub(crate) fn runq_fixed() -> u64 {
     u64::try_from(RUNQ.load(Relaxed)).unwrap_or(0)
+}
+
+/// The even run-queue average (falls as fast as it rises), `avenrun` fixed point.
+pub(crate) fn runq_even_fixed() -> u64 {
+    u64::try_from(RUNQ_EVEN.load(Relaxed)).unwrap_or(0)
 }
 
 /// The sampler kthread's function.
@@ -39,10 +47,14 @@ pub(crate) fn runq_fixed() -> u64 {
 /// Called only by the kthread machinery (`KThread::run`); `_data` is unused.
 unsafe extern "C" fn sampler(_data: *mut c_void) -> c_int {
     let mut avg = RunqAverage::new();
+    let mut even = RunqAverage::new();
     let mut stepper = Stepper::new();
     while !sys::should_stop() {
-        avg.update(sys::count_runnable());
+        let runnable = sys::count_runnable();
+        avg.update(runnable);
+        even.update_even(runnable);
         RUNQ.store(i64::try_from(avg.fixed()).unwrap_or(i64::MAX), Relaxed);
+        RUNQ_EVEN.store(i64::try_from(even.fixed()).unwrap_or(i64::MAX), Relaxed);
         stepper.tick();
         sys::sleep_ms(SAMPLE_MS);
     }

@@ -324,7 +324,11 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
         job.record(&Err(EINVAL));
         return;
     };
+    // On a busy node the process would stream its image in one time slice of many: it runs
+    // at the highest priority until the image is across.
+    let nice = sys::set_nice(-20);
     let r = capture_and_send(&mut link);
+    sys::set_nice(nice);
     job.record(&r);
     // SAFETY: `w` is this job's live work (function contract).
     let work = unsafe { sys::WorkHandle::new(w) };
@@ -478,9 +482,47 @@ fn bring_home(pid: i32, start: u64) -> Result {
     Err(ETIMEDOUT)
 }
 
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by `init_lock` in the module initialiser before first use.
+    unsafe(uninit) static MOVING: Mutex<KVec<i32>> = KVec::new();
+}
+
+/// Initialises the lock of the processes being moved.
+///
+/// # Safety
+///
+/// Must be called exactly once, from the module initialiser, before [`migrate`].
+pub(crate) unsafe fn init_lock() {
+    // SAFETY: Called once before first use (function contract).
+    unsafe { MOVING.init() };
+}
+
+/// A process being moved by [`migrate`]: one move of a process at a time (the balancer's and
+/// the user's requests do not race); a second request meanwhile gets `EAGAIN`.
+struct Moving(i32);
+
+impl Moving {
+    fn claim(pid: i32) -> Result<Moving> {
+        let mut m = MOVING.lock();
+        if m.contains(&pid) {
+            return Err(EAGAIN);
+        }
+        m.push(pid, GFP_KERNEL)?;
+        Ok(Moving(pid))
+    }
+}
+
+impl Drop for Moving {
+    fn drop(&mut self) {
+        MOVING.lock().retain(|p| *p != self.0);
+    }
+}
+
 /// Migrates process `pid` to node `node` (0 = home, -1 = the best node); returns once it runs
-/// there. A process that is away goes home first, then on.
+/// there. A process that is away goes home first, then on. A process already being moved
+/// gets `EAGAIN`.
 pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
+    let _moving = Moving::claim(pid)?;
     let here = crate::cluster::link_view(0).mospe;
     let (_, start) = sys::proc_ident(pid)?;
     let away = procstat::whereabouts(pid, start).0;
@@ -505,3 +547,11 @@ pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
     let link = Link::connect(node, Purpose::Migrate)?;
     run_job(pid, Mode::Migrate { node }, link)
 }
+
+/// `rmmod mosix` while processes are away or hosted (called by the shim in the `rmmod`
+/// process, before its `delete_module` call runs again): evacuate first.
+#[no_mangle]
+extern "C" fn mosix_unload_evacuate() {
+    crate::cluster::evacuate("unload requested");
+}
+

@@ -4,6 +4,7 @@
 //! This crate root holds only the module declarations, the module type and its lifetime.
 //! See `docs/architecture.md` for the parts, the data flow and the lock order.
 
+mod balance;
 mod cluster;
 mod deputy;
 mod dev;
@@ -21,6 +22,7 @@ mod sys;
 #[path = "../mosix-core/src"]
 pub mod mcore {
     pub mod abi;
+    pub mod balance;
     pub mod forward;
     pub mod gossip;
     pub mod image;
@@ -29,6 +31,7 @@ pub mod mcore {
     pub mod mac;
     pub mod map;
     pub mod params;
+    pub mod placement;
     pub mod procstat;
     pub mod stay;
     pub mod syscalls;
@@ -75,10 +78,11 @@ module! {
 
 /// The loaded module.
 ///
-/// Fields drop in declaration order: `/proc/mosix` goes first (waiting for its callbacks),
-/// then the link thread and its listener, the gossip thread and its socket, the load sampler, the process statistics it kept,
+/// Fields drop in declaration order: the balancer goes first (after the move it is making),
+/// then `/proc/mosix` (waiting for its callbacks), then the link thread and its listener, the gossip thread and its socket, the load sampler, the process statistics it kept,
 /// and `/dev/mosix` (open files hold a module reference, so none is open by then).
 struct Mosix {
+    _balance: balance::Balancer,
     _proc: procfs::Registration,
     _link: link::Service,
     _gossip: gossip::Service,
@@ -101,11 +105,12 @@ impl kernel::Module for Mosix {
         let gossip = gossip::Service::start()?;
         let link = link::Service::start()?;
         let proc = procfs::Registration::new()?;
+        let balance = balance::Balancer::start()?;
         pr_info!(
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev })
+        Ok(Mosix { _balance: balance, _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev })
     }
 }
 

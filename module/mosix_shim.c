@@ -282,6 +282,44 @@ int mosix_may_control(s32 pid)
 	return ok || capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
+/* Resident pages of process `pid`, bytes (what its image would carry, roughly). */
+s64 mosix_proc_rss(s32 pid)
+{
+	struct task_struct *p = mosix_get_proc(pid);
+	struct mm_struct *mm;
+	s64 bytes;
+
+	if (!p)
+		return -ESRCH;
+	mm = get_task_mm(p);
+	put_task_struct(p);
+	if (!mm)
+		return -ESRCH;
+	bytes = (s64)get_mm_rss(mm) << PAGE_SHIFT;
+	mmput(mm);
+	return bytes;
+}
+
+/* Sets the current task's nice value; returns the old one. */
+int mosix_set_nice(int nice)
+{
+	int old = task_nice(current);
+
+	set_user_nice(current, clamp(nice, MIN_NICE, MAX_NICE));
+	return old;
+}
+
+/* A module reference, unless the module is going away. */
+bool mosix_module_hold(void)
+{
+	return try_module_get(THIS_MODULE);
+}
+
+void mosix_module_release(void)
+{
+	module_put(THIS_MODULE);
+}
+
 struct mosix_work {
 	struct callback_head head;
 	struct completion done;
@@ -561,7 +599,11 @@ u32 mosix_capture_fpu(void *out, u32 max)
 	return size;
 }
 
-int mosix_unmap_all(void)
+/*
+ * Unmaps the current process's memory except its special mappings (vDSO, vvar) and the
+ * pages in [keep_lo, keep_hi) (page-aligned; an empty range keeps none).
+ */
+static int mosix_unmap_except(u64 keep_lo, u64 keep_hi)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -570,6 +612,8 @@ int mosix_unmap_all(void)
 
 	if (!mm)
 		return -ESRCH;
+	if (keep_hi <= keep_lo)
+		keep_lo = keep_hi = 0;
 	do {
 		VMA_ITERATOR(vmi, mm, 0);
 
@@ -579,9 +623,18 @@ int mosix_unmap_all(void)
 		for_each_vma(vmi, vma) {
 			if (mosix_special_mapping(vma))
 				continue;
-			start[n] = vma->vm_start;
-			end[n] = vma->vm_end;
-			if (++n == ARRAY_SIZE(start))
+			/* The part below the kept range, then the part above it. */
+			if (vma->vm_start < keep_lo) {
+				start[n] = vma->vm_start;
+				end[n] = min_t(u64, vma->vm_end, keep_lo);
+				n++;
+			}
+			if (vma->vm_end > keep_hi) {
+				start[n] = max_t(u64, vma->vm_start, keep_hi);
+				end[n] = vma->vm_end;
+				n++;
+			}
+			if (n >= ARRAY_SIZE(start) - 1)
 				break;
 		}
 		mmap_read_unlock(mm);
@@ -592,6 +645,25 @@ int mosix_unmap_all(void)
 		}
 	} while (n);
 	return 0;
+}
+
+int mosix_unmap_all(void)
+{
+	return mosix_unmap_except(0, 0);
+}
+
+/*
+ * Unmaps the current process's memory but for the pages holding its argument and
+ * environment strings (which /proc/PID/cmdline and environ read): the deputy's memory, once
+ * its process runs elsewhere.
+ */
+int mosix_release_memory(void)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return -ESRCH;
+	return mosix_unmap_except(mm->arg_start & PAGE_MASK, PAGE_ALIGN(mm->env_end));
 }
 
 int mosix_map_anon(u64 start, u64 len, u32 prot, bool growsdown)
@@ -872,6 +944,51 @@ static int mosix_watched_queue(struct mosix_watched *w, int which, enum task_wor
 	return 0;
 }
 
+/* Lets this task's next delete_module call through (its evacuation has run). */
+static struct task_struct *mosix_unload_pass;
+
+/*
+ * A delete_module call while processes are away or hosted: if it names this module (and
+ * the caller may unload modules), evacuate in the caller's context, then run the call again.
+ */
+static void mosix_unload_fn(struct callback_head *h)
+{
+	struct pt_regs *regs = current_pt_regs();
+	char name[MODULE_NAME_LEN];
+	long n = strncpy_from_user(name, (const char __user *)regs->di, sizeof(name));
+
+	kfree(h);
+	if (n > 0 && n < (long)sizeof(name) && !strcmp(name, KBUILD_MODNAME) && capable(CAP_SYS_MODULE))
+		mosix_unload_evacuate();
+	WRITE_ONCE(mosix_unload_pass, current);
+	regs->orig_ax = __NR_delete_module;
+	regs->ax = -ERESTARTNOINTR;
+	module_put(THIS_MODULE);
+}
+
+/* In the probe: holds a delete_module call back for mosix_unload_fn. */
+static void mosix_unload_intercept(struct pt_regs *regs)
+{
+	struct callback_head *h;
+
+	if (READ_ONCE(mosix_unload_pass) == current) {
+		WRITE_ONCE(mosix_unload_pass, NULL);
+		return;
+	}
+	h = kmalloc(sizeof(*h), GFP_NOWAIT);
+	if (!h)
+		return;
+	init_task_work(h, mosix_unload_fn);
+	__module_get(THIS_MODULE);
+	if (task_work_add(current, h, TWA_SIGNAL)) {
+		module_put(THIS_MODULE);
+		kfree(h);
+		return;
+	}
+	regs->orig_ax = -1;
+	regs->ax = -ENOSYS;
+}
+
 static void mosix_sys_enter(void *data, struct pt_regs *regs, long id)
 {
 	struct mosix_watched *w;
@@ -911,6 +1028,8 @@ static void mosix_sys_enter(void *data, struct pt_regs *regs, long id)
 		}
 		return;
 	}
+	if (id == __NR_delete_module)
+		mosix_unload_intercept(regs);
 }
 
 static void mosix_find_sys_enter(struct tracepoint *tp, void *priv)

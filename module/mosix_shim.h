@@ -55,6 +55,10 @@ long mosix_proc_stay(s32 pid);
 /* 0 if the caller may control process pid (CAP_SYS_ADMIN, or its uid or euid is the caller's
  * euid), else -EPERM; -ESRCH if there is no such process. */
 int mosix_may_control(s32 pid);
+s64 mosix_proc_rss(s32 pid);
+bool mosix_module_hold(void);
+int mosix_set_nice(int nice);
+void mosix_module_release(void);
 /* Process pid's parent id and start time; 0, or -ESRCH if there is no such process. */
 int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns);
 /*
@@ -82,6 +86,9 @@ void mosix_job_free(void *job);
 
 /* Rebuilding the current process (the adopter helper, in the ADOPT ioctl). */
 /* Unmaps every area but the kernel's special ones; -errno. */
+int mosix_release_memory(void);
+/* Defined in Rust (migrate.rs). */
+void mosix_unload_evacuate(void);
 int mosix_unmap_all(void);
 /* Private anonymous mapping at exactly start; 0 or -errno. */
 int mosix_map_anon(u64 start, u64 len, u32 prot, bool growsdown);

@@ -449,6 +449,30 @@ fn expel_asked(token: u64) -> bool {
     PENDING.lock().iter().any(|e| e.token == token && e.expel)
 }
 
+/// The guests running here: `(pid, home node)`, at most `max`.
+pub(crate) fn guest_list(max: usize) -> KVec<(i32, u32)> {
+    let mut v = KVec::new();
+    for e in PENDING.lock().iter().filter(|e| e.state > 0 && !e.gone_home).take(max) {
+        if v.push((e.state, e.header.home), GFP_KERNEL).is_err() {
+            break;
+        }
+    }
+    v
+}
+
+/// Asks the watcher of guest `pid` to send it home (as `expel` does with every guest);
+/// false if `pid` is no guest here.
+pub(crate) fn send_guest_home(pid: i32) -> bool {
+    let mut p = PENDING.lock();
+    match p.iter_mut().find(|e| e.state == pid && !e.gone_home) {
+        Some(e) => {
+            e.expel = true;
+            true
+        }
+        None => false,
+    }
+}
+
 /// Running migrants here.
 fn guests() -> usize {
     PENDING.lock().iter().filter(|e| e.state > 0 && !e.gone_home).count()

@@ -76,6 +76,7 @@ pub(crate) mod shim {
         pub(crate) fn mosix_work_complete(w: *mut c_void);
         pub(crate) fn mosix_work_release(w: *mut c_void);
         pub(crate) fn mosix_unmap_all() -> core::ffi::c_int;
+        pub(crate) fn mosix_release_memory() -> core::ffi::c_int;
         pub(crate) fn mosix_map_anon(start: u64, len: u64, prot: u32, growsdown: bool) -> core::ffi::c_int;
         pub(crate) fn mosix_poke(addr: u64, buf: *const u8, len: u32) -> core::ffi::c_int;
         pub(crate) fn mosix_adopt_mm(mm: *const u64);
@@ -119,6 +120,10 @@ pub(crate) mod shim {
         pub(crate) fn mosix_current_runtime_ns() -> u64;
         pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
         pub(crate) fn mosix_may_control(pid: i32) -> core::ffi::c_int;
+        pub(crate) fn mosix_proc_rss(pid: i32) -> i64;
+        pub(crate) fn mosix_module_hold() -> bool;
+        pub(crate) fn mosix_set_nice(nice: core::ffi::c_int) -> core::ffi::c_int;
+        pub(crate) fn mosix_module_release();
         pub(crate) fn mosix_proc_ident(pid: i32, ppid: *mut i32, start_ns: *mut u64) -> core::ffi::c_int;
     }
 }
@@ -255,6 +260,41 @@ pub(crate) fn may_control(pid: i32) -> Result {
     Ok(())
 }
 
+/// Process `pid`'s resident memory, bytes.
+pub(crate) fn proc_rss(pid: i32) -> Result<u64> {
+    // SAFETY: No pointers; takes and drops its own references.
+    let r = unsafe { shim::mosix_proc_rss(pid) };
+    if r < 0 {
+        return Err(Error::from_errno(r as i32));
+    }
+    Ok(r as u64)
+}
+
+/// Sets the current task's nice value (clamped to -20..19); returns the old one.
+pub(crate) fn set_nice(nice: i32) -> i32 {
+    // SAFETY: Process context; acts on the current task.
+    unsafe { shim::mosix_set_nice(nice) }
+}
+
+/// A module reference held while a balancing move runs (so that `rmmod` cannot start
+/// meanwhile); `None` once the module is going away.
+pub(crate) struct ModuleHold(());
+
+impl ModuleHold {
+    /// Takes a reference unless the module is being unloaded.
+    pub(crate) fn take() -> Option<ModuleHold> {
+        // SAFETY: No preconditions.
+        unsafe { shim::mosix_module_hold() }.then_some(ModuleHold(()))
+    }
+}
+
+impl Drop for ModuleHold {
+    fn drop(&mut self) {
+        // SAFETY: The reference taken by `take`.
+        unsafe { shim::mosix_module_release() };
+    }
+}
+
 /// Process `pid`'s parent id and start time.
 pub(crate) fn proc_ident(pid: i32) -> Result<(i32, u64)> {
     let (mut ppid, mut start) = (0i32, 0u64);
@@ -374,6 +414,13 @@ pub(crate) mod adopt {
     pub(crate) fn unmap_all() -> Result {
         // SAFETY: Process context; acts on the current process.
         errno_result(unsafe { shim::mosix_unmap_all() })
+    }
+
+    /// Unmaps the current process's memory but for its argument and environment strings and
+    /// its vDSO: the deputy's, once the process runs elsewhere.
+    pub(crate) fn release_memory() -> Result {
+        // SAFETY: Process context; acts on the current task's own memory.
+        errno_result(unsafe { shim::mosix_release_memory() })
     }
 
     /// Maps private anonymous memory at exactly `start`.

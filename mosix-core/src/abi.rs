@@ -276,6 +276,78 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `MOSIX_IOC_PROC_SET` argument: a process's balancing settings (`mosrun`). Each field
+    /// is -1 to keep the setting as it is.
+    pub struct ProcArg {
+        /// Process id.
+        pub pid: i32,
+        /// 0 unlock, 1 lock (no automatic migration).
+        pub lock: i32,
+        /// Decay mode: 0 slow, 1 fast, 2 none, 3 `rate` per mille.
+        pub decay: i32,
+        /// Per mille kept per decay step, for decay mode 3.
+        pub rate: i32,
+        /// 0 none, 1 CPU job, 2 I/O job.
+        pub hint: i32,
+        /// Zero.
+        pub reserved: i32,
+    }
+}
+
+impl ProcArg {
+    /// The argument that keeps everything of process `pid`.
+    pub const fn keep(pid: i32) -> ProcArg {
+        ProcArg { pid, lock: -1, decay: -1, rate: 0, hint: -1, reserved: 0 }
+    }
+
+    /// The change it asks for; `Err` names the bad field.
+    pub fn change(&self) -> Result<super::procstat::Change, &'static str> {
+        use super::procstat::{Change, DecayMode, Hint};
+        let lock = match self.lock {
+            -1 => None,
+            0 => Some(false),
+            1 => Some(true),
+            _ => return Err("lock"),
+        };
+        let mode = match self.decay {
+            -1 => None,
+            0 => Some(DecayMode::Slow),
+            1 => Some(DecayMode::Fast),
+            2 => Some(DecayMode::None),
+            3 => match u16::try_from(self.rate) {
+                Ok(r) if r <= 1000 => Some(DecayMode::Rate(r)),
+                _ => return Err("rate"),
+            },
+            _ => return Err("decay"),
+        };
+        let hint = match self.hint {
+            -1 => None,
+            0 => Some(Hint::None),
+            1 => Some(Hint::Cpu),
+            2 => Some(Hint::Io),
+            _ => return Err("hint"),
+        };
+        if self.reserved != 0 {
+            return Err("reserved");
+        }
+        Ok(Change { mode, lock, hint, ..Change::default() })
+    }
+}
+
+abi_struct! {
+    /// `MOSIX_IOC_PLACE` argument: where a new process should start (`mosrun -P`).
+    pub struct PlaceArg {
+        /// Policy (`placement::Policy` index 0-4); -1: this node's default
+        /// (`admin/placement`).
+        pub policy: i32,
+        /// Out: the node chosen; 0: here.
+        pub node: u32,
+        /// The process's expected size, bytes (0: unknown).
+        pub size: u64,
+    }
+}
+
 /// [`KeyArg::flags`]: remove the installed key.
 pub const KEY_CLEAR: u32 = 1;
 
@@ -325,6 +397,10 @@ pub const MOSIX_IOC_ADOPT_INFO: u32 = iowr(9, AdoptArg::SIZE);
 pub const MOSIX_IOC_ADOPT: u32 = iow(10, AdoptArg::SIZE);
 /// Migrate a process (root or its owner).
 pub const MOSIX_IOC_MIGRATE: u32 = iow(11, MigrateArg::SIZE);
+/// Change a process's balancing settings (root or its owner).
+pub const MOSIX_IOC_PROC_SET: u32 = iow(12, ProcArg::SIZE);
+/// Choose a node for a new process by a placement policy.
+pub const MOSIX_IOC_PLACE: u32 = iowr(13, PlaceArg::SIZE);
 
 #[cfg(test)]
 mod tests {
@@ -369,5 +445,22 @@ mod tests {
         assert_eq!(KeyArg::from_bytes(&a.to_bytes()).key(), k);
         assert_eq!(size_of::<KeyArg>(), 24);
         assert_eq!(MOSIX_IOC_SET_KEY, 0x4018_b706);
+    }
+
+    #[test]
+    fn proc_settings() {
+        use crate::procstat::{DecayMode, Hint};
+        assert_eq!(size_of::<ProcArg>(), 24);
+        assert_eq!(size_of::<PlaceArg>(), 16);
+        let c = ProcArg::keep(5).change().unwrap();
+        assert_eq!((c.lock, c.mode, c.hint), (None, None, None));
+        let c = ProcArg { lock: 1, decay: 3, rate: 990, hint: 1, ..ProcArg::keep(5) }.change().unwrap();
+        assert_eq!((c.lock, c.mode, c.hint), (Some(true), Some(DecayMode::Rate(990)), Some(Hint::Cpu)));
+        assert_eq!(ProcArg { lock: 2, ..ProcArg::keep(5) }.change(), Err("lock"));
+        assert_eq!(ProcArg { decay: 3, rate: 1001, ..ProcArg::keep(5) }.change(), Err("rate"));
+        assert_eq!(ProcArg { decay: 3, rate: -1, ..ProcArg::keep(5) }.change(), Err("rate"));
+        assert_eq!(ProcArg { decay: 4, ..ProcArg::keep(5) }.change(), Err("decay"));
+        assert_eq!(ProcArg { hint: 3, ..ProcArg::keep(5) }.change(), Err("hint"));
+        assert_eq!(ProcArg { reserved: 1, ..ProcArg::keep(5) }.change(), Err("reserved"));
     }
 }

@@ -14,6 +14,7 @@
 extern crate std;
 
 pub mod abi;
+pub mod balance;
 pub mod forward;
 pub mod gossip;
 pub mod image;
@@ -22,6 +23,7 @@ pub mod load;
 pub mod mac;
 pub mod map;
 pub mod params;
+pub mod placement;
 pub mod procstat;
 pub mod stay;
 pub mod syscalls;

@@ -51,6 +51,14 @@ impl RunqAverage {
         };
     }
 
+    /// Feeds one sample to an even average: 1/4 of the way, up or down (it settles within a
+    /// second at 100 ms samples). The balancer's view of its own node, which must see a
+    /// process leave as soon as one arrive.
+    pub fn update_even(&mut self, runnable: u32) {
+        let sample = u64::from(runnable) << FSHIFT;
+        self.value = (3 * self.value + sample) / 4;
+    }
+
     /// The average, in `avenrun` fixed point.
     pub const fn fixed(&self) -> u64 {
         self.value
@@ -98,6 +106,19 @@ mod tests {
             b.update(u32::MAX);
         }
         assert!(b.fixed() > 0, "no overflow at the extreme");
+    }
+
+    #[test]
+    fn even_average() {
+        let mut a = RunqAverage::new();
+        for _ in 0..10 {
+            a.update_even(4);
+        }
+        assert!(a.fixed() > 4 * FIXED_1 * 94 / 100);
+        for _ in 0..10 {
+            a.update_even(2);
+        }
+        assert!(a.fixed() < 2 * FIXED_1 * 106 / 100, "falls as fast as it rises");
     }
 
     #[test]

@@ -151,6 +151,9 @@ pub enum Param {
     /// Milliseconds of silence after which a migrated process's link counts as broken (its
     /// deputy ends it at home; its remote ends itself).
     LinkTimeout = 17,
+    /// This node's default placement policy for `mosrun` (0 here, 1 round robin, 2 best
+    /// fit, 3 next fit, 4 migrate smallest: `placement::Policy`).
+    Placement = 18,
 }
 
 /// How a parameter may be written.
@@ -202,7 +205,7 @@ const BOOL: Access = Access::Value { min: 0, max: 1 };
 
 impl Param {
     /// Every parameter, in `/proc/mosix/admin/` order.
-    pub const ALL: [Param; 18] = [
+    pub const ALL: [Param; 19] = [
         Param::Mospe,
         Param::Block,
         Param::Bring,
@@ -221,6 +224,7 @@ impl Param {
         Param::GossipWindow,
         Param::GossipTimeout,
         Param::LinkTimeout,
+        Param::Placement,
     ];
 
     /// Number of parameters.
@@ -262,6 +266,7 @@ impl Param {
             Param::GossipWindow => "gossipwindow",
             Param::GossipTimeout => "gossiptimeout",
             Param::LinkTimeout => "linktimeout",
+            Param::Placement => "placement",
         }
     }
 
@@ -280,6 +285,7 @@ impl Param {
             Param::GossipWindow => Access::Value { min: 0, max: super::gossip::MAX_WINDOW as i64 },
             Param::GossipTimeout => Access::Value { min: 500, max: 3_600_000 },
             Param::LinkTimeout => Access::Value { min: 2000, max: 3_600_000 },
+            Param::Placement => Access::Value { min: 0, max: 4 },
         }
     }
 

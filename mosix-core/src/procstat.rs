@@ -27,6 +27,8 @@ pub enum DecayMode {
     Fast,
     /// No decay: the average over everything seen.
     None,
+    /// Keep this many per mille per step (`mosrun -d`).
+    Rate(u16),
 }
 
 impl DecayMode {
@@ -39,6 +41,7 @@ impl DecayMode {
             DecayMode::Slow => "slow",
             DecayMode::Fast => "fast",
             DecayMode::None => "none",
+            DecayMode::Rate(_) => "rate",
         }
     }
 
@@ -48,6 +51,32 @@ impl DecayMode {
             DecayMode::Slow => rates.slow.min(1000),
             DecayMode::Fast => rates.fast.min(1000),
             DecayMode::None => 1000,
+            DecayMode::Rate(r) => u32::from(r).min(1000),
+        }
+    }
+}
+
+/// What the process's owner said of it (`mosrun -c`, `-i`; inherited): the balancer treats a
+/// CPU job as CPU-bound from its start and leaves an I/O job where it is (memory ushering
+/// still moves it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hint {
+    /// Judge by the statistics.
+    #[default]
+    None,
+    /// Heavily CPU-bound (`cpujob`).
+    Cpu,
+    /// I/O-bound (`iojob`).
+    Io,
+}
+
+impl Hint {
+    /// The name shown in `/proc/mosix/procs`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Hint::None => "-",
+            Hint::Cpu => "cpu",
+            Hint::Io => "io",
         }
     }
 }
@@ -86,6 +115,8 @@ pub struct ProcStat {
     pub mode: DecayMode,
     /// The user's lock: no automatic migration (inherited; openMosix's `lock`).
     pub locked: bool,
+    /// The owner's hint (inherited).
+    pub hint: Hint,
     /// Where the process runs: 0 = home (openMosix's `where`).
     pub node: u32,
     /// How many times it has migrated (`nmigs`).
@@ -104,7 +135,7 @@ pub struct ProcStat {
 impl ProcStat {
     /// An entry for a process that no scan has seen yet.
     pub const fn pending(pid: i32, start_ns: u64, mode: DecayMode) -> Self {
-        ProcStat { pid, start_ns, mode, locked: false, node: 0, nmigs: 0, sampled: false, runtime_ns: 0, ran: 0, span: 0 }
+        ProcStat { pid, start_ns, mode, locked: false, hint: Hint::None, node: 0, nmigs: 0, sampled: false, runtime_ns: 0, ran: 0, span: 0 }
     }
 
     /// Decayed CPU share in hundredths of one CPU (100: one CPU all the time; a process with
@@ -125,7 +156,7 @@ impl ProcStat {
 
     /// What a child inherits from this process.
     pub const fn settings(&self) -> Settings {
-        Settings { mode: self.mode, locked: self.locked }
+        Settings { mode: self.mode, locked: self.locked, hint: self.hint }
     }
 
     fn first_sight(s: &Sample, inherit: Settings, now_ns: u64, elapsed_ns: u64) -> Self {
@@ -140,6 +171,7 @@ impl ProcStat {
             start_ns: s.start_ns,
             mode: inherit.mode,
             locked: inherit.locked,
+            hint: inherit.hint,
             node: 0,
             nmigs: 0,
             sampled: true,
@@ -193,7 +225,8 @@ pub fn step(
                     ..*e
                 }
             }
-            Some(e) => ProcStat::first_sight(s, e.settings(), scan_ns, elapsed_ns),
+            // A pending entry keeps where the process runs (it may have moved before any scan).
+            Some(e) => ProcStat { node: e.node, nmigs: e.nmigs, ..ProcStat::first_sight(s, e.settings(), scan_ns, elapsed_ns) },
             None => {
                 let parent = find(old, s.ppid).and_then(|i| old.get(i));
                 ProcStat::first_sight(s, parent.map(|p| p.settings()).unwrap_or_default(), scan_ns, elapsed_ns)
@@ -223,6 +256,8 @@ pub struct Settings {
     pub mode: DecayMode,
     /// The user's lock.
     pub locked: bool,
+    /// The owner's hint.
+    pub hint: Hint,
 }
 
 /// The settings of a process: its entry's, else (a process no scan has seen yet) what it will
@@ -240,6 +275,8 @@ pub struct Change {
     pub mode: Option<DecayMode>,
     /// New lock.
     pub lock: Option<bool>,
+    /// New hint.
+    pub hint: Option<Hint>,
     /// Forget the figures (`decay/clear`); the process's CPU time now.
     pub clear: Option<u64>,
     /// The process now runs on this node (0 = home); a change counts a migration.
@@ -253,6 +290,9 @@ impl Change {
         }
         if let Some(l) = self.lock {
             e.locked = l;
+        }
+        if let Some(h) = self.hint {
+            e.hint = h;
         }
         if let Some(runtime_ns) = self.clear {
             e.clear(runtime_ns);
@@ -281,6 +321,7 @@ pub fn change(table: &mut [ProcStat], pid: i32, start_ns: u64, ppid: i32, change
         let s = find(t, ppid).and_then(|i| t.get(i)).map(|p| p.settings()).unwrap_or_default();
         let mut e = ProcStat::pending(pid, start_ns, s.mode);
         e.locked = s.locked;
+        e.hint = s.hint;
         change.apply_to(&mut e);
         e
     };
@@ -426,9 +467,13 @@ mod tests {
         // started before the scan and is not listed: it is gone.
         let t2 = run(&t, vec![sample(5, 1, 0, S)], now + 1, S);
         assert_eq!(t2.iter().map(|e| (e.pid, e.sampled)).collect::<Vec<_>>(), [(3, false), (5, true)]);
-        // A scan that sees pid 3 gives it figures and keeps its mode.
+        // A scan that sees pid 3 gives it figures and keeps its mode, and where it runs (a
+        // process may migrate before any scan has seen it).
+        let mut t2 = t2;
+        set(&mut t2, 3, now + 1, 1, Change { node: Some(2), ..Change::default() });
         let t3 = run(&t2, vec![sample(5, 1, 0, S), sample(3, 5, now + 1, S / 4)], now + 1 + S / 2, S);
         assert_eq!(t3[0].mode, DecayMode::None);
+        assert_eq!((t3[0].node, t3[0].nmigs), (2, 1));
         assert!(t3[0].sampled && t3[0].cpu() == 50, "{:?}", t3[0]);
         // clear forgets the figures, and the CPU time used before it.
         let mut t4 = t3.clone();
@@ -448,7 +493,7 @@ mod tests {
         let t6 = run(&t4, vec![sample(5, 1, 0, 3 * S)], now + 2 * S, S);
         assert_eq!((t6[0].node, t6[0].nmigs), (3, 1));
         // A process no scan has seen yet has the settings it will inherit.
-        let fast_locked = Settings { mode: DecayMode::Fast, locked: true };
+        let fast_locked = Settings { mode: DecayMode::Fast, locked: true, hint: Hint::None };
         assert_eq!(settings_of(&t4, 3, 77, 1), fast_locked, "own entry");
         assert_eq!(settings_of(&t4, 4, 1, 5), fast_locked, "parent's");
         assert_eq!(settings_of(&t4, 3, 78, 99), Settings::default(), "stale own entry, unknown parent");

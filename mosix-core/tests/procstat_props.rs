@@ -28,7 +28,7 @@ proptest! {
         let mut now = 10_000_000_000u64;
         for mut scan in scans {
             for &(pid, m) in &modes {
-                let c = Change { mode: Some(DecayMode::ALL[m]), lock: Some(m == 1), clear: None, node: Some(m as u32) };
+                let c = Change { mode: Some(DecayMode::ALL[m]), lock: Some(m == 1), hint: None, clear: None, node: Some(m as u32) };
                 if let Placement::Insert(i, e) = change(&mut table, pid, now + 1, 1, &c) {
                     table.insert(i, e);
                 }

@@ -14,25 +14,32 @@ if [ -z "${MOSIX_VM_TESTS:-}" ] || [[ " $MOSIX_VM_TESTS " == *" rig-selftest "* 
   [ "$rc" = 0 ] || failed_runs+=(rig-selftest.sh)
   while IFS= read -r l; do failures+=("rig-selftest: $l"); done < <(grep -E 'FAIL' <<< "$out")
 fi
+# A script's "# nodes: N [N...]" line says on how many nodes it runs (once per count);
+# "# cpus: C" how many processors each guest has (default: the rig's).
 for t in "$ROOT"/tests/vm/t-*.sh; do
   [ -n "${MOSIX_VM_TESTS:-}" ] && ! [[ " $MOSIX_VM_TESTS " == *" $(basename "$t" .sh) "* ]] && continue
-  n=$(sed -n 's/^# nodes: *\([0-9]*\).*/\1/p' "$t" | head -n1); n=${n:-3}
-  echo "=== $(basename "$t") on $n nodes"
+  counts=$(sed -n 's/^# nodes: *\([0-9 ]*\).*/\1/p' "$t" | head -n1); counts=${counts:-3}
+  cpus=$(sed -n 's/^# cpus: *\([0-9]*\).*/\1/p' "$t" | head -n1)
+  for n in $counts; do
+  name=$(basename "$t")
+  [ "$(wc -w <<< "$counts")" -gt 1 ] && name="$name[$n]"
+  echo "=== $name on $n nodes${cpus:+, $cpus CPU(s) each}"
   out=$(mktemp)
-  "$ROOT/scripts/cluster" --nodes "$n" --run "$t" --add "$ROOT/tests/vm/lib.sh" 2>&1 | tee "$out"
+  "$ROOT/scripts/cluster" --nodes "$n" ${cpus:+--cpus "$cpus"} --run "$t" --add "$ROOT/tests/vm/lib.sh" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   p=$(sed -n 's/.*node [0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$out" | paste -sd+ | bc)
   f=$(sed -n 's/.*node [0-9]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$out" | paste -sd+ | bc)
   total_pass=$((total_pass + ${p:-0})); total_fail=$((total_fail + ${f:-0}))
   if [ "$rc" != 0 ]; then
-    failed_runs+=("$(basename "$t")")
+    failed_runs+=("$name")
     [ "${f:-0}" = 0 ] && total_fail=$((total_fail + 1))
   elif [ "${f:-0}" != 0 ]; then
     # A node reported failures in a boot whose exit status the rig could not see (killed).
-    failed_runs+=("$(basename "$t")")
+    failed_runs+=("$name")
   fi
-  while IFS= read -r l; do failures+=("$(basename "$t" .sh): $l"); done < <(grep -E 'FAIL|not ok' "$out")
+  while IFS= read -r l; do failures+=("${name%.sh}: $l"); done < <(grep -E 'FAIL|not ok' "$out")
   rm -f "$out"
+  done
 done
 # Repeat what failed at the end, where a CI log's tail shows it.
 for l in "${failures[@]}"; do echo "vm: $l"; done

@@ -2,8 +2,8 @@
 
 use crate::{exit, ToolError};
 use mosix_core::abi::{
-    self, AbiMapEntry, AbiVersion, AdoptArg, ImageTestArg, MigrateArg, KeyArg, LinkTestArg, NodeInfo, ParamArg, TableArg, KEY_CLEAR, MOSIX_IOC_ADOPT, MOSIX_IOC_ADOPT_INFO, MOSIX_IOC_GET_PARAM, MOSIX_IOC_IMAGE_TEST, MOSIX_IOC_MIGRATE, MOSIX_IOC_LINK_TEST,
-    MOSIX_IOC_GET_TABLE, MOSIX_IOC_NODE_INFO, MOSIX_IOC_SET_KEY, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE,
+    self, AbiMapEntry, AbiVersion, AdoptArg, ImageTestArg, MigrateArg, KeyArg, LinkTestArg, NodeInfo, ParamArg, PlaceArg, ProcArg, TableArg, KEY_CLEAR, MOSIX_IOC_ADOPT, MOSIX_IOC_ADOPT_INFO, MOSIX_IOC_GET_PARAM, MOSIX_IOC_IMAGE_TEST, MOSIX_IOC_MIGRATE, MOSIX_IOC_LINK_TEST,
+    MOSIX_IOC_GET_TABLE, MOSIX_IOC_NODE_INFO, MOSIX_IOC_PLACE, MOSIX_IOC_PROC_SET, MOSIX_IOC_SET_KEY, MOSIX_IOC_SET_PARAM, MOSIX_IOC_SET_TABLE,
     MOSIX_IOC_VERSION,
 };
 use mosix_core::map::{MapEntry, NodeTable};
@@ -153,6 +153,20 @@ impl Device {
     pub fn migrate(&self, pid: i32, node: i32) -> io::Result<()> {
         let mut arg = MigrateArg { pid, node }.to_bytes();
         self.ioctl(MOSIX_IOC_MIGRATE, arg.as_mut_ptr())
+    }
+
+    /// Changes a process's balancing settings (lock, decay mode, hint).
+    pub fn proc_set(&self, arg: ProcArg) -> io::Result<()> {
+        let mut arg = arg.to_bytes();
+        self.ioctl(MOSIX_IOC_PROC_SET, arg.as_mut_ptr())
+    }
+
+    /// The node (0: here) where a new process of `size` bytes should start by placement
+    /// policy `policy` (-1: this node's default).
+    pub fn place(&self, policy: i32, size: u64) -> io::Result<u32> {
+        let mut arg = PlaceArg { policy, node: 0, size }.to_bytes();
+        self.ioctl(MOSIX_IOC_PLACE, arg.as_mut_ptr())?;
+        Ok(PlaceArg::from_bytes(&arg).node)
     }
 
     /// The adopter helper: what the migration with `token` needs prepared (vDSO address, name).

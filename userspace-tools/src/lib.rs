@@ -4,6 +4,7 @@
 pub mod dev;
 pub mod key;
 pub mod mon;
+pub mod mosrun;
 pub mod net;
 pub mod ps;
 

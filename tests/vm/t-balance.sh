@@ -1,0 +1,132 @@
+#!/bin/sh
+# nodes: 2 3 4
+# cpus: 1
+# Automatic load balancing. N = 2K CPU-bound jobs started on node 1 of K one-processor
+# nodes spread by themselves: within 10 s every node runs N/K +- 1 of them, once settled
+# none moves again, and every job ends with the same result (those that never left are
+# unmigrated runs). On two nodes, what stays: lstay keeps local jobs home, locked jobs
+# (nomig) stay, a node with block receives nothing; and mosrun places and locks
+# (runon, -h, -F, an unknown node, the node's default placement policy).
+. /extra/lib.sh
+N=$MOSIX_NODE
+K=$MOSIX_NODES
+A=/proc/mosix/admin
+T=/opt/mosix-tests
+/etc/rc.local || { echo "rc.local failed"; exit 1; }
+check "the other nodes are up within 10 s" wait_until 10 all_up_now
+
+# counts PID...: how many of the jobs run on each node, "n1 n2 ... nK"
+counts() {
+  c=""
+  k=1
+  while [ $k -le $K ]; do
+    m=0
+    for p in "$@"; do
+      w=$(cat /proc/mosix/pid/$p/where 2>/dev/null) || continue
+      [ "$w" = 0 ] && w=1
+      [ "$w" = $k ] && m=$((m + 1))
+    done
+    c="$c${c:+ }$m"
+    k=$((k + 1))
+  done
+  echo "$c"
+}
+# spread LO HI PID...: every node runs LO..HI of the jobs
+spread() {
+  lo=$1; hi=$2; shift 2
+  for m in $(counts "$@"); do [ "$m" -ge "$lo" ] && [ "$m" -le "$hi" ] || return 1; done
+}
+# moves PID...: the jobs' migrations so far
+moves() { s=0; for p in "$@"; do s=$((s + $(cat /proc/mosix/pid/$p/nmigs 2>/dev/null || echo 0))); done; echo $s; }
+# home PID...: every job runs at home
+home() { for p in "$@"; do [ "$(cat /proc/mosix/pid/$p/where 2>/dev/null)" = 0 ] || return 1; done; }
+# seen PID...: every job has its /proc/mosix/pid directory
+seen() { for p in "$@"; do [ -d /proc/mosix/pid/$p ] || return 1; done; }
+# spawn N CMD...: starts N copies of CMD in the background; their pids in $j
+spawn() { n=$1; shift; j=""; while [ $n -gt 0 ]; do "$@" > /dev/null < /dev/null & j="$j $!"; n=$((n - 1)); done; }
+uptime_cs() { awk '{ sub(/\./, "", $1); print $1 + 0 }' /proc/uptime; }
+
+if [ "$N" = 1 ]; then
+  # Jobs of about 20 s of one processor each (calibrated here, alone).
+  t0=$(uptime_cs); $T/cpuloop 20000000 1 > /dev/null; t1=$(uptime_cs)
+  ITER=$(( 20000000 * 2000 / (t1 - t0 + 1) ))
+  echo "calibration: 20M iterations in $((t1 - t0)) cs; jobs of $ITER iterations"
+  spawn $((2 * K)) $T/cpuloop $ITER 1
+  jobs=$j
+  start=$(uptime_cs)
+  check "the $((2 * K)) jobs spread within 10 s (each node runs 1-3)" wait_until 10 spread 1 3 $jobs
+  echo "spread after $(( ($(uptime_cs) - start) / 10 )) ds: $(counts $jobs)"
+  check "and settle at two per node" wait_until 20 spread 2 2 $jobs
+  settled=$(moves $jobs)
+  sleep 15
+  expect_eq "no job moves in the 15 s after settling (per node: $(counts $jobs))" "$(moves $jobs)" "$settled"
+  expect_match "each job moved at most once" "$settled" "^[0-9]+$"
+  [ "$settled" -le $((2 * K)) ] || bad "more moves than jobs: $settled"
+  rcs=""
+  for p in $jobs; do wait $p; rcs="$rcs $?"; done
+  expect_eq "every job ends with the same result" "$(echo $rcs | tr ' ' '\n' | sort -u | wc -l)" 1
+  dmesg | grep 'balance:' | tail -n 12 | indent
+
+  if [ "$K" = 2 ]; then
+    # lstay: local jobs stay home.
+    echo 1 > $A/lstay
+    spawn 3 $T/cpuloop 2000000000 1
+    wait_until 5 seen $j
+    sleep 6
+    check "lstay: three jobs stay home" home $j
+    kill $j; wait 2> /dev/null
+    echo 0 > $A/lstay
+    # Locked jobs stay.
+    spawn 3 nomig $T/cpuloop 2000000000 1
+    wait_until 5 seen $j
+    expect_eq "nomig locks" "$(for p in $j; do cat /proc/mosix/pid/$p/lock; done | tr -d '\n')" 111
+    sleep 6
+    check "locked jobs stay home" home $j
+    kill $j; wait 2> /dev/null
+    # cpujob: a CPU job may move from its start.
+    spawn 2 cpujob $T/cpuloop 2000000000 1
+    check "of two CPU jobs one moves within 5 s" wait_until 5 spread 1 1 $j
+    kill $j; wait 2> /dev/null
+    # mosrun placement.
+    runon 2 $T/cpuloop 2000000000 1 > /dev/null < /dev/null & p=$!
+    check "runon 2: the job runs on node 2" wait_until 10 "[ \"\$(cat /proc/mosix/pid/$p/where 2>/dev/null)\" = 2 ]"
+    check "and is locked there" wait_until 5 "[ \"\$(cat /proc/mosix/pid/$p/lock 2>/dev/null)\" = 1 ]"
+    kill $p; wait 2> /dev/null
+    mosrun -h $T/cpuloop 2000000000 1 > /dev/null < /dev/null & p=$!
+    wait_until 5 seen $p
+    expect_eq "mosrun -h: home and locked" "$(cat /proc/mosix/pid/$p/where) $(cat /proc/mosix/pid/$p/lock)" "0 1"
+    kill $p; wait 2> /dev/null
+    # Placement policies: the node's default (round robin: the next node, node 2).
+    echo 1 > $A/placement
+    mosrun -l $T/cpuloop 2000000000 1 > /dev/null < /dev/null & p=$!
+    check "admin/placement 1 (round robin): mosrun starts it on node 2" wait_until 10 "[ \"\$(cat /proc/mosix/pid/$p/where 2>/dev/null)\" = 2 ]"
+    kill $p; wait 2> /dev/null
+    echo 0 > $A/placement
+    check "mosrun -P bestfit -m (more than any node has) runs it here" mosrun -P bestfit -m 100000 true
+    mosrun -9 true 2> /tmp/err; rc=$?
+    expect_eq "mosrun -9 (no such node) fails with 3" "$rc" 3
+    expect_match "and says why" "$(cat /tmp/err)" "node 9"
+    check "mosrun -F -9 runs it here" mosrun -F -9 true
+    check_fails "mosrun -q is refused" mosrun -q true
+    expect_eq "a wrapper passes the exit status" "$(iojob sh -c 'exit 7'; echo $?)" 7
+    # block: node 2 takes nothing.
+    echo 1 > $A/nomfs
+    check "node 2 blocks" wait_until 30 has_bit 2 $BLOCK
+    spawn 3 $T/cpuloop 2000000000 1
+    wait_until 5 seen $j
+    sleep 6
+    check "jobs stay home while node 2 blocks" home $j
+    kill $j; wait 2> /dev/null
+  fi
+  echo 1 > $A/stay
+  # Until the others have heard it.
+  sleep 3
+else
+  if [ "$N" = 2 ] && [ "$K" = 2 ]; then
+    check "node 1 reaches the block test" wait_until 400 has_bit 1 $NOMFS
+    echo 1 > $A/block
+  fi
+  check "node 1 is done" wait_until 400 has_bit 1 $STAY
+fi
+check "rmmod" rmmod mosix
+finish
