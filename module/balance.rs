@@ -257,8 +257,8 @@ impl State {
         if self.made.len() >= MAX_RECENT {
             self.made.remove(0).ok();
         }
-        let weight = if ok { m.weight } else { 0 };
-        let _ = self.made.push(Made { pid: m.pid, done_ms, recent: Recent { to: m.to, weight, done_ms } }, GFP_KERNEL);
+        let recent = Recent { weight: if ok { m.weight } else { 0 }, ..Recent::of(&m, done_ms) };
+        let _ = self.made.push(Made { pid: m.pid, done_ms, recent }, GFP_KERNEL);
         ok
     }
 

@@ -208,6 +208,8 @@ pub struct Move {
     pub rates: (u64, u64),
     /// Time saved minus the estimated cost of the move, ms.
     pub score: u64,
+    /// The demands of this node and of the target as the decision saw them.
+    pub demands: (u64, u64),
 }
 
 /// Whether `p` may be moved by the balancer at all, given this node's flags.
@@ -268,7 +270,8 @@ pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tun
             if better {
                 let contended = here.demand > u64::from(here.cpus).saturating_mul(1000);
                 let why = if contended { Why::Load } else { Why::Speed };
-                best = Some((Move { pid: p.pid, to: n.id, why, weight: w, rates: (rate_here, rate_there), score }, after));
+                let demands = (here.demand, n.demand);
+                best = Some((Move { pid: p.pid, to: n.id, why, weight: w, rates: (rate_here, rate_there), score, demands }, after));
             }
         }
     }
@@ -294,7 +297,8 @@ pub fn usher(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tuna
                 Some((_, size, b_room)) => (rank(p.size), u64::MAX - room) < (rank(*size), u64::MAX - *b_room),
             };
             if better {
-                let m = Move { pid: p.pid, to: n.id, why: Why::Memory, weight: weight(p, here), rates: (0, 0), score: 0 };
+                let demands = (here.demand, n.demand);
+                let m = Move { pid: p.pid, to: n.id, why: Why::Memory, weight: weight(p, here), rates: (0, 0), score: 0, demands };
                 best = Some((m, p.size, room));
             }
         }
@@ -311,21 +315,32 @@ pub struct Recent {
     pub weight: u64,
     /// When the move ended, ms (any monotonic clock).
     pub done_ms: i64,
+    /// The demands of this node and of the target when the move was decided.
+    pub before: (u64, u64),
+}
+
+impl Recent {
+    /// The record of move `m`, ended at `done_ms`.
+    pub fn of(m: &Move, done_ms: i64) -> Recent {
+        Recent { to: m.to, weight: m.weight, done_ms, before: m.demands }
+    }
 }
 
 /// How long after a move a node's load average shows it (the averages reach 94% of a step in
 /// a second), ms.
 pub const SETTLE_MS: i64 = 1500;
 
-/// A node's demand with the recent moves that its figure, measured at `measured_ms`, cannot
-/// show yet: added for a target, taken off for this node (`self_id`).
+/// A node's demand given the recent moves that its figure, measured at `measured_ms`, may not
+/// show yet: a target counts at least what it had when the move was decided plus the process
+/// (a figure that already shows the process is not counted twice), this node (`self_id`) at
+/// most what it had minus the process.
 pub fn adjusted(demand: u64, id: u32, self_id: u32, measured_ms: i64, recent: &[Recent]) -> u64 {
     let mut d = demand;
     for r in recent.iter().filter(|r| measured_ms < r.done_ms.saturating_add(SETTLE_MS)) {
         if r.to == id {
-            d = d.saturating_add(r.weight);
+            d = d.max(r.before.1.saturating_add(r.weight));
         } else if id == self_id {
-            d = d.saturating_sub(r.weight);
+            d = d.min(r.before.0.saturating_sub(r.weight));
         }
     }
     d
@@ -500,11 +515,14 @@ mod tests {
         assert_eq!(Node::demand_from_load(50, 1, 2 * std), 1000);
         assert_eq!(Node::demand_from_load(-101, 1, std), 0);
         assert_eq!(Node::demand_from_load(i64::MAX, u32::MAX, u32::MAX), u64::MAX / STD_SPEED as u64);
-        let r = [Recent { to: 2, weight: 1000, done_ms: 10_000 }];
-        assert_eq!(adjusted(500, 2, 1, 10_500, &r), 1500);
-        assert_eq!(adjusted(500, 2, 1, 12_000, &r), 500);
-        assert_eq!(adjusted(3000, 1, 1, 10_500, &r), 2000);
-        assert_eq!(adjusted(500, 1, 1, 10_500, &r), 0);
+        // Node 1 (demand 4) moved a process to node 2 (demand 0.5).
+        let r = [Recent { to: 2, weight: 1000, done_ms: 10_000, before: (4000, 500) }];
+        assert_eq!(adjusted(500, 2, 1, 10_500, &r), 1500, "not shown yet: added");
+        assert_eq!(adjusted(1400, 2, 1, 10_500, &r), 1500);
+        assert_eq!(adjusted(1600, 2, 1, 10_500, &r), 1600, "already shown: not twice");
+        assert_eq!(adjusted(500, 2, 1, 12_000, &r), 500, "a settled figure as it is");
+        assert_eq!(adjusted(4000, 1, 1, 10_500, &r), 3000, "here: at most what was left");
+        assert_eq!(adjusted(2500, 1, 1, 10_500, &r), 2500);
         assert_eq!(adjusted(500, 3, 1, 10_500, &r), 500);
         // No arithmetic panics at the extremes.
         let n = Node { cpus: 0, speed: 0, demand: u64::MAX, ..node(1, 0) };

@@ -17,17 +17,18 @@ check "the other nodes are up within 10 s" wait_until 10 all_up_now
 
 # counts PID...: how many of the jobs run on each node, "n1 n2 ... nK"
 counts() {
-  c=""
-  k=1
+  # Each job's node, read once (a job may move while this runs).
+  ws=""
+  for p in "$@"; do
+    w=$(cat /proc/mosix/pid/$p/where 2>/dev/null) || continue
+    [ "$w" = 0 ] && w=1
+    ws="$ws $w"
+  done
+  c=""; k=1
   while [ $k -le $K ]; do
     m=0
-    for p in "$@"; do
-      w=$(cat /proc/mosix/pid/$p/where 2>/dev/null) || continue
-      [ "$w" = 0 ] && w=1
-      [ "$w" = $k ] && m=$((m + 1))
-    done
-    c="$c${c:+ }$m"
-    k=$((k + 1))
+    for w in $ws; do [ "$w" = $k ] && m=$((m + 1)); done
+    c="$c${c:+ }$m"; k=$((k + 1))
   done
   echo "$c"
 }
@@ -53,6 +54,8 @@ if [ "$N" = 1 ]; then
   echo "calibration: 20M iterations in $((t1 - t0)) cs; jobs of $ITER iterations"
   spawn $((2 * K)) $T/cpuloop $ITER 1
   jobs=$j
+  # The test must not wait behind 2K CPU loops for its turn (its figures would lag).
+  renice -n -20 -p $$ > /dev/null
   start=$(uptime_cs)
   check "the $((2 * K)) jobs spread within 10 s (each node runs 1-3)" wait_until 10 spread 1 3 $jobs
   echo "spread after $(( ($(uptime_cs) - start) / 10 )) ds: $(counts $jobs)"
@@ -60,6 +63,7 @@ if [ "$N" = 1 ]; then
   settled=$(moves $jobs)
   sleep 15
   expect_eq "no job moves in the 15 s after settling (per node: $(counts $jobs))" "$(moves $jobs)" "$settled"
+  renice -n 20 -p $$ > /dev/null
   expect_match "each job moved at most once" "$settled" "^[0-9]+$"
   [ "$settled" -le $((2 * K)) ] || bad "more moves than jobs: $settled"
   rcs=""

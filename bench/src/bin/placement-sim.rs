@@ -301,7 +301,12 @@ fn plot(path: &std::path::Path, all: &[(u64, Rows)], a: &Args) -> Result<(), Str
             .y_label_area_size(45)
             .build_cartesian_2d((1f64..xmax * 1.3).log_scale(), 0f64..100f64)
             .map_err(|x| e(&x))?;
-        c.configure_mesh().x_desc("nodes").y_desc("utilisation (%)").draw().map_err(|x| e(&x))?;
+        c.configure_mesh()
+            .x_desc("nodes")
+            .y_desc("utilisation (%)")
+            .x_label_formatter(&|x| format!("{}", x.round() as u64))
+            .draw()
+            .map_err(|x| e(&x))?;
         for (vi, (_, name)) in VARIANTS.iter().enumerate() {
             let col = Palette99::pick(vi).to_rgba();
             let pts: Vec<(f64, f64)> = rows.iter().map(|(n, r)| (*n as f64, r[vi].0 * 100.0)).collect();
