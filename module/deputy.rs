@@ -350,8 +350,12 @@ fn end(d: &Deputy, o: Outcome) -> Outcome {
 }
 
 /// Becomes the deputy of the current process, which has just been sent to node `node` over
-/// `link` (called in its capture job); returns what the job does next.
-pub(crate) fn start(link: Link, pid: i32, node: u32) -> Outcome {
+/// `link` (called in its capture job); returns what the job does next. `ready` runs once the
+/// deputy is in place (its system-call probe registered), or when it could not be: whoever
+/// waits for the migration (`migrate`, the balancer) goes on then, so that what it does next
+/// (`rmmod`, another move) finds the deputy.
+pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Outcome {
+    let mut ready = OnceGuard(Some(ready));
     let token = sys::random_u64() | 1;
     let d = match Deputy::new(token, pid, node, link) {
         Ok(d) => d,
@@ -379,6 +383,7 @@ pub(crate) fn start(link: Link, pid: i32, node: u32) -> Outcome {
         pr_warn!("process {}: cannot watch its deputy (error {}): ending it\n", pid, e.to_errno());
         return end(&d, Outcome::Exit(9));
     }
+    ready.run();
     let Ok(data) = KBox::new(d.clone(), GFP_KERNEL) else {
         return end(&d, Outcome::Exit(9));
     };
@@ -391,6 +396,23 @@ pub(crate) fn start(link: Link, pid: i32, node: u32) -> Outcome {
     }
     pr_info!("process {} migrated to node {}\n", pid, node);
     serve(&d)
+}
+
+/// Runs its function once: when told, or when dropped.
+struct OnceGuard<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> OnceGuard<F> {
+    fn run(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+impl<F: FnOnce()> Drop for OnceGuard<F> {
+    fn drop(&mut self) {
+        self.run();
+    }
 }
 
 /// The deputy's loop, in its own context: waits for what the watcher hands over and acts.

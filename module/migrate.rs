@@ -345,9 +345,9 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
                     f.capture_ns / 1_000_000
                 );
             }
-            work.complete();
-            // `job` is not touched after this (it may be freed).
-            if let crate::deputy::Outcome::Exit(status) = crate::deputy::start(link, pid, node) {
+            // The caller goes on once the deputy is in place; `job` is not touched after
+            // this (it may be freed).
+            if let crate::deputy::Outcome::Exit(status) = crate::deputy::start(link, pid, node, || work.complete()) {
                 work.release_and_exit(status);
             }
         }
