@@ -54,7 +54,9 @@ if [ "$N" = 1 ]; then
   t0=$(now)
   i=0; while [ $i -lt $((2 * K)) ]; do $T/cpuloop $ITER 1 > /dev/null < /dev/null & jobs="$jobs $!"; i=$((i + 1)); done
   # The watcher must not wait behind 2K CPU loops for its turn (its figures would lag); so
-  # busy, it must not look like a job to move either: locked.
+  # busy, it must not look like a job to move either: locked, once the jobs have their own
+  # settings (a process takes its parent's at its first statistics scan).
+  for p in $jobs; do wait_until 2 "[ -d /proc/mosix/pid/$p ]"; done
   echo 1 > /proc/mosix/pid/$$/lock
   renice -n -20 -p $$ > /dev/null
   settled=; exact=
