@@ -60,7 +60,7 @@ use kernel::{
 };
 
 /// How often the balancer looks, ms.
-pub(crate) const TICK_MS: u32 = 250;
+const TICK_MS: u32 = 250;
 /// The pause after a move, ms.
 const AFTER_MOVE_MS: u32 = 50;
 /// Processes looked at per tick (the busiest, or with memory short the biggest).
@@ -78,9 +78,8 @@ const GUEST_WAIT_MS: i64 = 60_000;
 #[derive(Clone, Copy)]
 struct Made {
     pid: i32,
-    /// When it ended, ms.
-    done_ms: i64,
-    /// Its effect on the loads (`weight` 0: failed, kept only for the residency rule).
+    /// Its effect on the loads and when it ended (`weight` 0: failed, kept only for the
+    /// residency rule).
     recent: Recent,
 }
 
@@ -103,7 +102,7 @@ impl State {
             return false;
         }
         let now = sys::now_ms();
-        self.made.retain(|m| now.saturating_sub(m.done_ms) < REMEMBER_MS);
+        self.made.retain(|m| now.saturating_sub(m.recent.done_ms) < REMEMBER_MS);
         let flags = Flags { stay: false, lstay: cluster::flag(Param::Lstay) };
         let Some((me, infos)) = cluster::all_nodes() else { return false };
         let r = self.gather(me, &infos, now).map(|(nodes, procs)| {
@@ -152,7 +151,6 @@ impl State {
             } else {
                 (Node::demand_from_load(n.load, cpus, speed), now.saturating_sub(n.age_ms.max(0)))
             };
-            let bytes = |pages: i64| u64::try_from(pages.max(0)).unwrap_or(0).saturating_mul(PAGE);
             nodes.push(
                 Node {
                     id: n.id,
@@ -197,7 +195,7 @@ impl State {
                 Ok(bits) => stay::movable(bits),
                 Err(_) => continue,
             };
-            let since = self.made.iter().rev().find(|m| m.pid == pid).map_or(u64::MAX, |m| ms(now - m.done_ms));
+            let since = self.made.iter().rev().find(|m| m.pid == pid).map_or(u64::MAX, |m| ms(now - m.recent.done_ms));
             procs.push(
                 Proc {
                     pid,
@@ -258,7 +256,7 @@ impl State {
             self.made.remove(0).ok();
         }
         let recent = Recent { weight: if ok { m.weight } else { 0 }, ..Recent::of(&m, done_ms) };
-        let _ = self.made.push(Made { pid: m.pid, done_ms, recent }, GFP_KERNEL);
+        let _ = self.made.push(Made { pid: m.pid, recent }, GFP_KERNEL);
         ok
     }
 
@@ -303,7 +301,6 @@ pub(crate) fn place(policy: i32, size: u64) -> Result<u32> {
     let Some((me, infos)) = cluster::all_nodes() else { return Ok(0) };
     let mut bins = KVec::with_capacity(infos.len(), GFP_KERNEL)?;
     for n in infos.iter() {
-        let bytes = |pages: i64| u64::try_from(pages.max(0)).unwrap_or(0).saturating_mul(PAGE);
         let node = Node { avail: bytes(n.mem), total: bytes(n.tmem), ..Node::default() };
         let up = n.status & status::UP != 0;
         let usable = up && (n.id == me || n.status & status::BLOCK == 0);
@@ -316,6 +313,11 @@ pub(crate) fn place(policy: i32, size: u64) -> Result<u32> {
         CURSOR.store(chosen, Relaxed);
     }
     Ok(if chosen == me { 0 } else { chosen })
+}
+
+/// Bytes of a memory figure in pages (negative: unknown, 0).
+fn bytes(pages: i64) -> u64 {
+    u64::try_from(pages.max(0)).unwrap_or(0).saturating_mul(PAGE)
 }
 
 /// A non-negative ms difference.

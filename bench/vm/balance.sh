@@ -26,22 +26,6 @@ if [ "$N" = 1 ]; then
 fi
 /etc/rc.local > /dev/null 2>&1 || { echo "rc.local failed"; exit 1; }
 wait_until 15 all_up_now
-counts() {
-  # Each job's node, read once (a job may move while this runs).
-  ws=""
-  for p in $jobs; do
-    w=$(cat /proc/mosix/pid/$p/where 2>/dev/null) || continue
-    [ "$w" = 0 ] && w=1
-    ws="$ws $w"
-  done
-  c=""; k=1
-  while [ $k -le $K ]; do
-    m=0
-    for w in $ws; do [ "$w" = $k ] && m=$((m + 1)); done
-    c="$c${c:+ }$m"; k=$((k + 1))
-  done
-  echo "$c"
-}
 # within LO HI C1..CK: every node runs LO..HI jobs, and all N are seen
 within() {
   lo=$1; hi=$2; shift 2; sum=0
@@ -62,7 +46,7 @@ if [ "$N" = 1 ]; then
   settled=; exact=
   while :; do
     ms=$(( ($(now) - t0) / 1000000 ))
-    cts=$(counts)
+    cts=$(job_counts $jobs)
     echo "@@COUNTS $ms $cts"
     [ -z "$settled" ] && within 1 3 $cts && settled=$ms && echo "@@SETTLED $ms"
     [ -z "$exact" ] && within 2 2 $cts && exact=$ms && echo "@@EXACT $ms" && break
@@ -72,7 +56,7 @@ if [ "$N" = 1 ]; then
   m0=$(moves)
   sleep 60
   echo "@@AFTER 60 $(( $(moves) - m0 ))"
-  echo "@@COUNTS $(( ($(now) - t0) / 1000000 )) $(counts)"
+  echo "@@COUNTS $(( ($(now) - t0) / 1000000 )) $(job_counts $jobs)"
   wait
   echo "@@LOADED $(( $(now) - t0 ))"
   echo 1 > /proc/mosix/admin/stay

@@ -52,3 +52,21 @@ none_have() { for o in $(others); do has_bit "$o" "$1" && return 1; done; return
 counter() { sed -n "s/^$1 //p" /proc/mosix/admin/stats; }
 # all_up_now: every other node is up in this node's view.
 all_up_now() { all_have "$UP"; }
+# job_counts PID...: how many of the processes run on each of the $MOSIX_NODES nodes,
+# "n1 n2 ... nK", as this (their home) node sees them; each one's node read once (a process
+# may move meanwhile); one without a /proc/mosix/pid directory yet counts nowhere.
+job_counts() {
+  _ws=""
+  for _p in "$@"; do
+    _w=$(cat /proc/mosix/pid/$_p/where 2>/dev/null) || continue
+    [ "$_w" = 0 ] && _w=$MOSIX_NODE
+    _ws="$_ws $_w"
+  done
+  _c=""; _k=1
+  while [ $_k -le $MOSIX_NODES ]; do
+    _m=0
+    for _w in $_ws; do [ "$_w" = $_k ] && _m=$((_m + 1)); done
+    _c="$_c${_c:+ }$_m"; _k=$((_k + 1))
+  done
+  echo "$_c"
+}

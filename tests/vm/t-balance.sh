@@ -15,27 +15,10 @@ T=/opt/mosix-tests
 /etc/rc.local || { echo "rc.local failed"; exit 1; }
 check "the other nodes are up within 10 s" wait_until 10 all_up_now
 
-# counts PID...: how many of the jobs run on each node, "n1 n2 ... nK"
-counts() {
-  # Each job's node, read once (a job may move while this runs).
-  ws=""
-  for p in "$@"; do
-    w=$(cat /proc/mosix/pid/$p/where 2>/dev/null) || continue
-    [ "$w" = 0 ] && w=1
-    ws="$ws $w"
-  done
-  c=""; k=1
-  while [ $k -le $K ]; do
-    m=0
-    for w in $ws; do [ "$w" = $k ] && m=$((m + 1)); done
-    c="$c${c:+ }$m"; k=$((k + 1))
-  done
-  echo "$c"
-}
 # spread LO HI PID...: every node runs LO..HI of the jobs
 spread() {
   lo=$1; hi=$2; shift 2
-  for m in $(counts "$@"); do [ "$m" -ge "$lo" ] && [ "$m" -le "$hi" ] || return 1; done
+  for m in $(job_counts "$@"); do [ "$m" -ge "$lo" ] && [ "$m" -le "$hi" ] || return 1; done
 }
 # moves PID...: the jobs' migrations so far
 moves() { s=0; for p in "$@"; do s=$((s + $(cat /proc/mosix/pid/$p/nmigs 2>/dev/null || echo 0))); done; echo $s; }
@@ -56,11 +39,11 @@ if [ "$N" = 1 ]; then
   jobs=$j
   start=$(uptime_cs)
   check "the $((2 * K)) jobs spread within 10 s (each node runs 1-3)" wait_until 10 spread 1 3 $jobs
-  echo "spread after $(( ($(uptime_cs) - start) / 10 )) ds: $(counts $jobs)"
+  echo "spread after $(( ($(uptime_cs) - start) / 10 )) ds: $(job_counts $jobs)"
   check "and settle at two per node" wait_until 20 spread 2 2 $jobs
   settled=$(moves $jobs)
   sleep 15
-  expect_eq "no job moves in the 15 s after settling (per node: $(counts $jobs))" "$(moves $jobs)" "$settled"
+  expect_eq "no job moves in the 15 s after settling (per node: $(job_counts $jobs))" "$(moves $jobs)" "$settled"
   expect_match "each job moved at most once" "$settled" "^[0-9]+$"
   [ "$settled" -le $((2 * K)) ] || bad "more moves than jobs: $settled"
   rcs=""
