@@ -37,8 +37,8 @@ else
 fi
 
 # 5. No namespace left behind.
-left=$(ip netns list | grep -c '^mosix' || true)
-[ "$left" = 0 ]; result $? "no mosix netns left behind"
+left=$(ip netns list | grep '^mosix' || true)
+[ -z "$left" ]; result $? "no mosix netns left behind${left:+ (left: $(echo $left))}"
 rm -rf "$t"
 echo "rig self-test: $pass passed, $fail failed"
 [ "$fail" = 0 ]
