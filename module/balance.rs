@@ -6,8 +6,9 @@
 //! What it decides from: this node's even run-queue average (`load::runq_even_fixed`) and
 //! memory, the other nodes' gossiped loads and memory (corrected for its own moves that their
 //! figures cannot show yet), and the processes running here: their decayed CPU share
-//! (`procstat`), age, resident size, stay reasons and locks. A process of this node moves with
-//! `migrate::migrate`; a guest is sent home by its watcher (as `expel` does).
+//! (`procstat`), age, resident size, stay reasons and locks (a guest's lock and hint as its
+//! home last said). A process of this node moves with `migrate::migrate`; a guest is sent home
+//! by its watcher (as `expel` does).
 //!
 //! # Locking
 //!
@@ -195,18 +196,16 @@ impl State {
                 Ok(bits) => stay::movable(bits),
                 Err(_) => continue,
             };
-            let since = self.made.iter().rev().find(|m| m.pid == pid).map_or(u64::MAX, |m| ms(now - m.recent.done_ms));
+            let mut since = self.made.iter().rev().find(|m| m.pid == pid).map_or(u64::MAX, |m| ms(now - m.recent.done_ms));
+            let (mut home, mut movable, mut hint) = (0, movable, hint);
+            if let Some(g) = guests.iter().find(|g| g.pid == pid) {
+                // A guest: its owner's lock and hint as home says; it arrived by a move.
+                (home, hint) = (g.home, g.carried.hint);
+                movable &= !g.carried.locked;
+                since = since.min(now_ns.saturating_sub(g.arrived_ns) / 1_000_000);
+            }
             procs.push(
-                Proc {
-                    pid,
-                    home: guests.iter().find(|g| g.0 == pid).map_or(0, |g| g.1),
-                    cpu,
-                    age_ms: now_ns.saturating_sub(start) / 1_000_000,
-                    size,
-                    since_move_ms: since,
-                    movable,
-                    hint,
-                },
+                Proc { pid, home, cpu, age_ms: now_ns.saturating_sub(start) / 1_000_000, size, since_move_ms: since, movable, hint },
                 GFP_KERNEL,
             )?;
         }
@@ -267,7 +266,7 @@ impl State {
         }
         let t0 = sys::now_ms();
         while sys::now_ms() - t0 < GUEST_WAIT_MS && !sys::should_stop() {
-            if !remote::guest_list(usize::MAX).iter().any(|g| g.0 == pid) {
+            if !remote::guest_list(usize::MAX).iter().any(|g| g.pid == pid) {
                 return true;
             }
             sys::sleep_ms(20);

@@ -641,7 +641,8 @@ fn watch_link(d: &Deputy) {
         let now = sys::now_ms();
         if now - beat >= 1000 {
             beat = now;
-            let _ = d.send(kind::HEARTBEAT, &[]);
+            // With the owner's settings: a lock set here reaches the remote's balancer.
+            let _ = d.send(kind::HEARTBEAT, &[&crate::procstat::carried(d.pid).encode().to_le_bytes()]);
         }
         // While the deputy waits for a request it reads the link itself; the watcher reads
         // only while a call runs (and otherwise sleeps: no wake-up per frame).

@@ -176,6 +176,7 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64) -> Result<Figures> {
     sys::capture_vmas(&mut vmas)?;
     let mut h = ProcHeader { home: crate::cluster::link_view(0).mospe, ..Default::default() };
     h.pid = sys::current_proc().0;
+    h.settings = crate::procstat::carried(h.pid).encode();
     let ids = sys::capture_ids();
     (h.uids, h.gids, h.comm, h.mm, h.vdso, h.fs_base, h.gs_base) =
         (ids.uids, ids.gids, ids.comm, ids.mm, ids.vdso, ids.fs_base, ids.gs_base);

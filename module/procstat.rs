@@ -14,6 +14,7 @@ use crate::{
         params::Param,
         procstat::{
             self,
+            Carried,
             Change,
             DecayMode,
             Placement,
@@ -195,6 +196,12 @@ pub(crate) fn cantmove(pid: i32) -> Result<u32> {
     let (ppid, start) = sys::proc_ident(pid)?;
     let locked = settings(pid, start, ppid).locked;
     Ok(bits | if locked { crate::mcore::stay::USER_LOCK } else { 0 })
+}
+
+/// The lock and hint process `pid` of this node carries when it migrates (defaults if it is
+/// gone).
+pub(crate) fn carried(pid: i32) -> Carried {
+    sys::proc_ident(pid).map_or(Carried::default(), |(ppid, start)| Carried::of(settings(pid, start, ppid)))
 }
 
 /// `(where, nmigs)` of a process.

@@ -25,20 +25,23 @@ use crate::{
         LinkTx,
         IDLE_MS, //
     },
-    mcore::image::{
-        fix_restart,
-        kind,
-        reg,
-        ImageCheck,
-        PageRun,
-        ProcHeader,
-        VmaDesc,
-        PAGE,
-        RLIMITS_LEN,
-        SIGNALS_LEN,
-        PROT_WRITE,
-        VMA_GROWSDOWN,
-        VMA_SPECIAL, //
+    mcore::{
+        image::{
+            fix_restart,
+            kind,
+            reg,
+            ImageCheck,
+            PageRun,
+            ProcHeader,
+            VmaDesc,
+            PAGE,
+            RLIMITS_LEN,
+            SIGNALS_LEN,
+            PROT_WRITE,
+            VMA_GROWSDOWN,
+            VMA_SPECIAL, //
+        },
+        procstat::Carried,
     },
     sys::{
         self,
@@ -123,6 +126,9 @@ pub(crate) struct Chan {
     asked: Atomic<bool>,
     /// When home was last heard (ms).
     heard: Atomic<i64>,
+    /// The owner's settings as home last said (`procstat::Carried`, encoded): in the image's
+    /// header, then in every heartbeat from home.
+    settings: Atomic<u32>,
     /// The migrant (signals from home go to it).
     pid: i32,
     /// The link's arrival event; also signalled when a reply comes, home is lost, or the
@@ -131,7 +137,7 @@ pub(crate) struct Chan {
 }
 
 impl Chan {
-    fn new(link: Link, pid: i32) -> Result<Arc<Chan>> {
+    fn new(link: Link, pid: i32, settings: u32) -> Result<Arc<Chan>> {
         let ev = link.events();
         let (tx, rx) = link.split();
         let mut buf = KVVec::new();
@@ -147,6 +153,7 @@ impl Chan {
                 lost: Atomic::new(false),
                 asked: Atomic::new(false),
                 heard: Atomic::new(sys::now_ms()),
+                settings: Atomic::new(settings),
                 pid,
                 ev,
             }),
@@ -173,8 +180,8 @@ impl Chan {
     }
 
     /// Reads and dispatches every frame that has arrived: a reply goes to the waiting call,
-    /// a signal to the migrant; `GO_HOME` and heartbeats are noted. An error: the link is
-    /// broken.
+    /// a signal to the migrant; `GO_HOME` and heartbeats (with the owner's settings) are
+    /// noted. An error: the link is broken.
     fn pump(&self) -> Result {
         let mut g = self.rx.lock();
         let Some((rx, buf)) = (*g).as_mut() else { return Ok(()) };
@@ -195,6 +202,9 @@ impl Chan {
                     let _ = sys::kill(self.pid, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
                 }
                 kind::GO_HOME => self.asked.store(true, Release),
+                kind::HEARTBEAT if h.len as usize == Carried::LEN => {
+                    self.settings.store(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]), Relaxed);
+                }
                 _ => {}
             }
         }
@@ -449,11 +459,25 @@ fn expel_asked(token: u64) -> bool {
     PENDING.lock().iter().any(|e| e.token == token && e.expel)
 }
 
-/// The guests running here: `(pid, home node)`, at most `max`.
-pub(crate) fn guest_list(max: usize) -> KVec<(i32, u32)> {
+/// A guest running here.
+pub(crate) struct Guest {
+    /// Its pid here.
+    pub(crate) pid: i32,
+    /// Its home node.
+    pub(crate) home: u32,
+    /// Its owner's lock and hint, as home last said.
+    pub(crate) carried: Carried,
+    /// When its image began to arrive (ns).
+    pub(crate) arrived_ns: u64,
+}
+
+/// The guests running here, at most `max`.
+pub(crate) fn guest_list(max: usize) -> KVec<Guest> {
     let mut v = KVec::new();
     for e in PENDING.lock().iter().filter(|e| e.state > 0 && !e.gone_home).take(max) {
-        if v.push((e.state, e.header.home), GFP_KERNEL).is_err() {
+        let settings = e.chan.as_ref().map_or(e.header.settings, |c| c.settings.load(Relaxed));
+        let g = Guest { pid: e.state, home: e.header.home, carried: Carried::decode(settings), arrived_ns: e.arrived_ns };
+        if v.push(g, GFP_KERNEL).is_err() {
             break;
         }
     }
@@ -856,7 +880,7 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     let ack = answer(&mut link, if r.is_ok() { 0 } else { p.state }, pid);
     if r.is_ok() && ack.is_ok() {
         // From now on the migrant and its watcher share the link.
-        match Chan::new(link, pid) {
+        match Chan::new(link, pid, p.header.settings) {
             Ok(c) => p.chan = Some(c),
             // Without the channel home gets nothing: the migrant cannot run.
             Err(_) => sys::exit(9),

@@ -33,9 +33,10 @@
 //! `lstay` and `block` flags arrives as the [`Proc::movable`], [`Flags`] and
 //! [`Node::takes_guests`] fields.
 //!
-//! Guests are moved for load by their home node only (which knows their lock and settings);
-//! the node they run on sends them home when its memory runs short, as openMosix moved even a
-//! locked process home in an emergency.
+//! A guest may only go home (a move on to a third node would pass through home anyway; home's
+//! own balancer then places it): for load when home is faster for it by the margin (its owner's
+//! lock and hint travel with it, [`crate::procstat::Carried`]), and when this node's memory
+//! runs short, even locked, as openMosix moved a locked process home in an emergency.
 
 use super::{
     params::STD_SPEED,
@@ -236,7 +237,7 @@ pub fn weight(p: &Proc, here: &Node) -> u64 {
 pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tunables) -> Option<Move> {
     let mut best: Option<(Move, u64)> = None;
     let rate_here = here.rate(here.demand);
-    for p in procs.iter().filter(|p| eligible(p, flags) && p.hint != Hint::Io && p.home == 0) {
+    for p in procs.iter().filter(|p| eligible(p, flags) && p.hint != Hint::Io) {
         let cpu_job = p.hint == Hint::Cpu;
         if (p.age_ms < t.min_age_ms && !cpu_job) || p.since_move_ms < t.residency_ms {
             continue;
@@ -445,9 +446,14 @@ mod tests {
         // Node flags: stay keeps everything; lstay keeps own processes, not guests.
         assert_eq!(go(&[job(7, 25)], Flags { stay: true, lstay: false }, &peers), None);
         assert_eq!(go(&[job(7, 25)], Flags { stay: false, lstay: true }, &peers), None);
-        // Guests move for load only when their home decides.
+        // A guest goes home when home is faster for it (lstay keeps only this node's own
+        // processes), not when it is locked, and nowhere else.
         let guest = Proc { home: 2, ..job(8, 25) };
-        assert_eq!(go(&[guest], Flags::default(), &peers), None);
+        assert_eq!(go(&[guest], Flags::default(), &peers), Some((8, 2)));
+        assert_eq!(go(&[guest], Flags { stay: false, lstay: true }, &peers), Some((8, 2)));
+        assert_eq!(go(&[Proc { movable: false, ..guest }], Flags::default(), &peers), None);
+        assert_eq!(go(&[Proc { home: 3, ..guest }], Flags::default(), &[here, node(2, 0), node(3, 4)]), None);
+        assert_eq!(go(&[Proc { home: 3, ..guest }], Flags::default(), &[here, node(2, 0), node(3, 2)]), Some((8, 3)));
         // Blocked targets receive nothing.
         let blocked = [here, Node { takes_guests: false, ..node(2, 0) }];
         assert_eq!(go(&[job(7, 25)], Flags::default(), &blocked), None);

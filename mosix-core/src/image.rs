@@ -48,7 +48,8 @@ pub mod kind {
     pub const ACK: u8 = 0x20;
     /// Remote to home: the migrant ended; `i32` wait status (what the parent's `wait` gets).
     pub const EXIT: u8 = 0x21;
-    /// Either way, every second while a process is away: "still here" (empty).
+    /// Either way, every second while a process is away: "still here". From home it carries
+    /// the owner's settings (`procstat::Carried`, a `u32`); from the remote it is empty.
     pub const HEARTBEAT: u8 = 0x22;
     /// Home to remote: a signal sent to the process at home; `i32` signal number.
     pub const SIGNAL: u8 = 0x23;
@@ -161,11 +162,14 @@ pub struct ProcHeader {
     pub nvmas: u32,
     /// Size of the FPU frame.
     pub fpu_size: u32,
+    /// The owner's settings as home has them (`procstat::Carried`): the node the process runs
+    /// on respects its lock and hint.
+    pub settings: u32,
 }
 
 impl ProcHeader {
     /// Encoded size.
-    pub const LEN: usize = 4 + 4 + 16 + 16 + 16 + 88 + 8 * 4 + 16 + 4 + 4;
+    pub const LEN: usize = 4 + 4 + 16 + 16 + 16 + 88 + 8 * 4 + 16 + 4 + 4 + 4;
 
     /// Encodes into `LEN` bytes.
     pub fn encode(&self) -> [u8; Self::LEN] {
@@ -184,6 +188,7 @@ impl ProcHeader {
         put(&mut b, at, &self.rseq_sig.to_le_bytes());
         put(&mut b, at, &self.nvmas.to_le_bytes());
         put(&mut b, at, &self.fpu_size.to_le_bytes());
+        put(&mut b, at, &self.settings.to_le_bytes());
         b
     }
 
@@ -213,6 +218,7 @@ impl ProcHeader {
         h.rseq_sig = get_u32(b, at);
         h.nvmas = get_u32(b, at);
         h.fpu_size = get_u32(b, at);
+        h.settings = get_u32(b, at);
         if h.nvmas > MAX_VMAS {
             return Err(ImageError::TooManyVmas);
         }
@@ -487,6 +493,7 @@ mod tests {
             rseq_sig: 0x53053053,
             nvmas: 2,
             fpu_size: 2696,
+            settings: 3,
         }
     }
 

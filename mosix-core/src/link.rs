@@ -23,8 +23,8 @@ pub const HELLO_LEN: usize = 64;
 pub const HEADER_LEN: usize = 16;
 /// Largest frame payload.
 pub const MAX_PAYLOAD: u32 = 256 * 1024;
-/// Protocol version.
-pub const VERSION: u16 = 1;
+/// Protocol version (2: the image header carries the owner's settings).
+pub const VERSION: u16 = 2;
 /// Nonce length.
 pub const NONCE_LEN: usize = 16;
 
@@ -456,9 +456,9 @@ mod tests {
             bad[i] ^= 0x10;
             assert!(decode_hello(&KEY, &bad).is_err(), "flip at {i}");
         }
-        let mut v2 = h;
-        v2[4] = 2;
-        assert_eq!(decode_hello(&KEY, &v2), Err(LinkError::Version));
+        let mut other = h;
+        other[4] = (VERSION as u8).wrapping_add(1);
+        assert_eq!(decode_hello(&KEY, &other), Err(LinkError::Version));
         assert_eq!(decode_hello(&KEY, &wb), Err(LinkError::Malformed));
     }
 

@@ -81,6 +81,48 @@ impl Hint {
     }
 }
 
+/// What a migrant's home tells the node it runs on of its owner's settings, so that node's
+/// balancer respects them: in the image's header (`ProcHeader::settings`) and again in every
+/// heartbeat home sends (a lock set at home while the process is away reaches the remote
+/// within a second). Encoded as a `u32`: bit 0 locked, bits 1-2 the hint (0 none, 1 CPU, 2 I/O).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    /// The user's lock: the process stays where it is.
+    pub locked: bool,
+    /// The owner's hint.
+    pub hint: Hint,
+}
+
+impl Carried {
+    /// Encoded size.
+    pub const LEN: usize = 4;
+
+    /// What a process's settings carry.
+    pub const fn of(s: Settings) -> Carried {
+        Carried { locked: s.locked, hint: s.hint }
+    }
+
+    /// The wire form.
+    pub const fn encode(self) -> u32 {
+        let hint = match self.hint {
+            Hint::None => 0,
+            Hint::Cpu => 1,
+            Hint::Io => 2,
+        };
+        self.locked as u32 | hint << 1
+    }
+
+    /// Decodes the wire form; unknown bits are ignored (an unknown hint reads as none).
+    pub const fn decode(v: u32) -> Carried {
+        let hint = match (v >> 1) & 3 {
+            1 => Hint::Cpu,
+            2 => Hint::Io,
+            _ => Hint::None,
+        };
+        Carried { locked: v & 1 != 0, hint }
+    }
+}
+
 /// The decay parameters of one step (per mille kept).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rates {
@@ -509,5 +551,19 @@ mod tests {
         let n = step(&old, &mut samples, RATES, u64::MAX, u64::MAX, &mut out);
         assert_eq!(n, 2);
         assert!(out.iter().all(|e| e.cpu() <= 100 * MAX_THREADS_SHARE));
+    }
+
+    #[test]
+    fn carried_round_trips() {
+        for locked in [false, true] {
+            for hint in [Hint::None, Hint::Cpu, Hint::Io] {
+                let c = Carried { locked, hint };
+                assert_eq!(Carried::decode(c.encode()), c);
+            }
+        }
+        assert_eq!(Carried::decode(0), Carried::default());
+        assert_eq!(Carried::decode(0xffff_fff7), Carried { locked: true, hint: Hint::None }, "unknown hint 3");
+        let s = Settings { mode: DecayMode::Fast, locked: true, hint: Hint::Io };
+        assert_eq!(Carried::of(s), Carried { locked: true, hint: Hint::Io });
     }
 }

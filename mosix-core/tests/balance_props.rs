@@ -59,9 +59,11 @@ proptest! {
         }
         if let Some(m) = decide(&here, flags, &nodes, &procs, &t) {
             let p = procs.iter().find(|p| p.pid == m.pid).unwrap();
-            let to = nodes.iter().find(|n| n.id == m.to && n.id != here.id && n.takes_guests);
+            // A process of this node goes to any node taking guests, a guest only home.
+            let to = nodes.iter().find(|n| n.id == m.to && n.id != here.id
+                && if p.home == 0 { n.takes_guests } else { n.id == p.home && n.up });
             prop_assert!(to.is_some(), "a usable target");
-            prop_assert!(p.movable && !stay && !lstay && p.home == 0 && p.hint != Hint::Io);
+            prop_assert!(p.movable && !stay && !(lstay && p.home == 0) && p.hint != Hint::Io);
             prop_assert!(m.rates.1 as u128 * 100 > m.rates.0 as u128 * (100 + u128::from(margin)));
             prop_assert_eq!(m.why != Why::Memory, true);
         }

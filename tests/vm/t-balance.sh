@@ -5,8 +5,9 @@
 # nodes spread by themselves: within 10 s every node runs N/K +- 1 of them, once settled
 # none moves again, and every job ends with the same result (those that never left are
 # unmigrated runs). On two nodes, what stays: lstay keeps local jobs home, locked jobs
-# (nomig) stay, a node with block receives nothing; and mosrun places and locks
-# (runon, -h, -F, an unknown node, the node's default placement policy).
+# (nomig) stay, a node with block receives nothing; mosrun places and locks (runon, -h,
+# -F, an unknown node, the node's default placement policy); a node running two guests
+# sends one home when home is idle, unless they were locked at home while away.
 . /extra/lib.sh
 N=$MOSIX_NODE
 K=$MOSIX_NODES
@@ -93,6 +94,29 @@ if [ "$N" = 1 ]; then
     check "mosrun -F -9 runs it here" mosrun -F -9 true
     check_fails "mosrun -q is refused" mosrun -q true
     expect_eq "a wrapper passes the exit status" "$(iojob sh -c 'exit 7'; echo $?)" 7
+    # A guest goes home when home has become the faster place for it: two jobs sent to
+    # node 2 by hand, this node idle (lstay here: our balancer leaves our processes alone;
+    # node 2's still moves its guests).
+    echo 1 > $A/lstay
+    spawn 2 $T/cpuloop 2000000000 1
+    wait_until 5 seen $j
+    for p in $j; do migrate $p 2; done
+    expect_eq "two jobs sent to node 2" "$(job_counts $j)" "0 2"
+    start=$(uptime_cs)
+    check "node 2 sends one home within 12 s" wait_until 12 "[ \"\$(job_counts $j)\" = '1 1' ]"
+    echo "one job home $(( ($(uptime_cs) - start) / 10 )) ds after the second arrived on node 2"
+    n=$(moves $j)
+    sleep 8
+    expect_eq "then nothing moves (one job per node)" "$(moves $j) $(job_counts $j)" "$n 1 1"
+    kill $j; wait 2> /dev/null
+    # A lock set here while a job is away reaches node 2 (in the heartbeat): it stays there.
+    spawn 2 $T/cpuloop 2000000000 1
+    wait_until 5 seen $j
+    for p in $j; do migrate $p 2 && echo 1 > /proc/mosix/pid/$p/lock; done
+    sleep 12
+    expect_eq "jobs locked while away stay on node 2" "$(job_counts $j)" "0 2"
+    kill $j; wait 2> /dev/null
+    echo 0 > $A/lstay
     # block: node 2 takes nothing.
     echo 1 > $A/nomfs
     check "node 2 blocks" wait_until 30 has_bit 2 $BLOCK
@@ -102,15 +126,18 @@ if [ "$N" = 1 ]; then
     check "jobs stay home while node 2 blocks" home $j
     kill $j; wait 2> /dev/null
   fi
+  # Done: stay tells the others; each answers with lstay; then this node leaves first (gossip
+  # may take a few seconds to reach every node: a handshake, not a sleep).
   echo 1 > $A/stay
-  # Until the others have heard it.
-  sleep 3
+  check "the others have seen it (lstay)" wait_until 60 all_have $LSTAY
 else
   if [ "$N" = 2 ] && [ "$K" = 2 ]; then
     check "node 1 reaches the block test" wait_until 400 has_bit 1 $NOMFS
     echo 1 > $A/block
   fi
   check "node 1 is done" wait_until 400 has_bit 1 $STAY
+  echo 1 > $A/lstay
+  check "node 1 leaves" wait_until 60 "! has_bit 1 $UP"
 fi
 check "rmmod" rmmod mosix
 finish
