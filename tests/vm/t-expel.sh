@@ -46,7 +46,7 @@ else
   fi
   check "node 1 is done (nomfs)" wait_until 180 has_bit 1 $NOMFS
   echo 1 > $A/lstay
-  sleep 4
+  check "node 1 saw it and leaves" wait_until 60 "! has_bit 1 $UP"
 fi
 check "rmmod" rmmod mosix
 finish

@@ -122,7 +122,7 @@ else
   check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q fwdcheck"
   check "no deputy watcher or remote thread is left" wait_until 20 "! ps | grep -v grep | grep -q -e mosix-rwatch -e mosix-remote"
   echo 1 > $A/lstay
-  sleep 4
+  check "node 1 saw it and leaves" wait_until 60 "! has_bit 1 $UP"
 fi
 check "rmmod once nothing is away" rmmod mosix
 finish

@@ -62,9 +62,11 @@ if [ "$N" = 3 ]; then
   out=$(mosctl linktest 2 -c 1 2>&1); rc=$?
   expect_match "not configured: a clear error" "$rc $out" '^[13] .*(not configured|setpe)'
   setpe -w -f /etc/mosix.map
+  check "the others are heard again" wait_until 30 all_up_now
   echo 1 > $A/stay
-  # Let gossip carry the bit before the module goes.
-  sleep 4
+  # Gossip carries the bit; the others leave once they have seen it (a handshake: a fixed
+  # sleep may end before every node has heard it).
+  check "the others have seen it and left" wait_until 60 none_have $UP
 fi
 
 check "rmmod with the link thread listening" rmmod mosix

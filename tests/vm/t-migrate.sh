@@ -101,7 +101,7 @@ elif [ "$N" = 3 ]; then
   check "node 1 is done migrating (stay)" wait_until 600 has_bit 1 $STAY
   check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q -e cpuloop -e sigcatch -e vecloop"
   echo 1 > $A/lstay
-  sleep 4
+  check "node 1 saw it and leaves" wait_until 60 "! has_bit 1 $UP"
 else
   check "node 1 migrated its loop (block)" wait_until 120 has_bit 1 $BLOCK
   out=$(ps | grep -v grep | grep cpuloop)
@@ -111,7 +111,7 @@ else
   check "node 1 is done migrating (stay)" wait_until 600 has_bit 1 $STAY
   check "no guest is left" wait_until 20 "! ps | grep -v grep | grep -q -e cpuloop -e sigcatch -e vecloop"
   echo 1 > $A/lstay
-  sleep 4
+  check "node 1 saw it and leaves" wait_until 60 "! has_bit 1 $UP"
 fi
 check "rmmod once nothing is away" rmmod mosix
 finish
