@@ -246,6 +246,10 @@ pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tun
         if w < t.cpu_bound_permille {
             continue;
         }
+        // A CPU-bound process is one runnable process wherever it runs: it adds a whole one
+        // to the target's demand (its share here only says it is CPU-bound; counting that
+        // share instead made a node export one job too many to an idle target).
+        let w = 1000;
         // The expected remaining life: its age (a CPU job: at least `cpu_job_life_ms`).
         let life = if cpu_job { p.age_ms.max(t.cpu_job_life_ms) } else { p.age_ms };
         let cost = t.cost_ms(p.size);
