@@ -242,14 +242,13 @@ pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tun
         if (p.age_ms < t.min_age_ms && !cpu_job) || p.since_move_ms < t.residency_ms {
             continue;
         }
-        let w = if cpu_job { 1000 } else { weight(p, here) };
-        if w < t.cpu_bound_permille {
+        if !cpu_job && weight(p, here) < t.cpu_bound_permille {
             continue;
         }
         // A CPU-bound process is one runnable process wherever it runs: it adds a whole one
         // to the target's demand (its share here only says it is CPU-bound; counting that
         // share instead made a node export one job too many to an idle target).
-        let w = 1000;
+        let w = RUNNABLE;
         // The expected remaining life: its age (a CPU job: at least `cpu_job_life_ms`).
         let life = if cpu_job { p.age_ms.max(t.cpu_job_life_ms) } else { p.age_ms };
         let cost = t.cost_ms(p.size);
@@ -330,6 +329,9 @@ impl Recent {
         Recent { to: m.to, weight: m.weight, done_ms, before: m.demands }
     }
 }
+
+/// What one runnable process adds to a node's demand, thousandths.
+const RUNNABLE: u64 = 1000;
 
 /// How long after a move a node's load average shows it (the averages reach 94% of a step in
 /// a second), ms.
