@@ -103,7 +103,7 @@ if [ "$N" = 1 ]; then
     for p in $j; do migrate $p 2; done
     expect_eq "two jobs sent to node 2" "$(job_counts $j)" "0 2"
     start=$(uptime_cs)
-    check "node 2 sends one home within 12 s" wait_until 12 "[ \"\$(job_counts $j)\" = '1 1' ]"
+    check "node 2 sends one home within 20 s" wait_until 20 "[ \"\$(job_counts $j)\" = '1 1' ]"
     echo "one job home $(( ($(uptime_cs) - start) / 10 )) ds after the second arrived on node 2"
     n=$(moves $j)
     sleep 8
