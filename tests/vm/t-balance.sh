@@ -29,6 +29,9 @@ home() { for p in "$@"; do [ "$(cat /proc/mosix/pid/$p/where 2>/dev/null)" = 0 ]
 seen() { for p in "$@"; do [ -d /proc/mosix/pid/$p ] || return 1; done; }
 # spawn N CMD...: starts N copies of CMD in the background; their pids in $j
 spawn() { n=$1; shift; j=""; while [ $n -gt 0 ]; do "$@" > /dev/null < /dev/null & j="$j $!"; n=$((n - 1)); done; }
+# stays_home WHAT CMD...: three copies of CMD started here all run here 6 s later (they keep
+# running, their pids in $j)
+stays_home() { what=$1; shift; spawn 3 "$@"; wait_until 5 seen $j; sleep 6; check "$what" home $j; }
 uptime_cs() { awk '{ sub(/\./, "", $1); print $1 + 0 }' /proc/uptime; }
 
 if [ "$N" = 1 ]; then
@@ -55,18 +58,12 @@ if [ "$N" = 1 ]; then
   if [ "$K" = 2 ]; then
     # lstay: local jobs stay home.
     echo 1 > $A/lstay
-    spawn 3 $T/cpuloop 2000000000 1
-    wait_until 5 seen $j
-    sleep 6
-    check "lstay: three jobs stay home" home $j
+    stays_home "lstay: three jobs stay home" $T/cpuloop 2000000000 1
     kill $j; wait 2> /dev/null
     echo 0 > $A/lstay
     # Locked jobs stay.
-    spawn 3 nomig $T/cpuloop 2000000000 1
-    wait_until 5 seen $j
+    stays_home "locked jobs stay home" nomig $T/cpuloop 2000000000 1
     expect_eq "nomig locks" "$(for p in $j; do cat /proc/mosix/pid/$p/lock; done | tr -d '\n')" 111
-    sleep 6
-    check "locked jobs stay home" home $j
     kill $j; wait 2> /dev/null
     # cpujob: a CPU job may move from its start.
     spawn 2 cpujob $T/cpuloop 2000000000 1
@@ -120,10 +117,7 @@ if [ "$N" = 1 ]; then
     # block: node 2 takes nothing.
     echo 1 > $A/nomfs
     check "node 2 blocks" wait_until 30 has_bit 2 $BLOCK
-    spawn 3 $T/cpuloop 2000000000 1
-    wait_until 5 seen $j
-    sleep 6
-    check "jobs stay home while node 2 blocks" home $j
+    stays_home "jobs stay home while node 2 blocks" $T/cpuloop 2000000000 1
     kill $j; wait 2> /dev/null
   fi
   # Done: stay tells the others; each answers with lstay; then this node leaves first (gossip
