@@ -51,11 +51,12 @@ if [ "$N" = 1 ]; then
     [ -z "$settled" ] && within 1 3 $cts && settled=$ms && echo "@@SETTLED $ms"
     [ -z "$exact" ] && within 2 2 $cts && exact=$ms && echo "@@EXACT $ms" && break
     [ $ms -gt 60000 ] && break
-    if [ $ms -lt 15000 ]; then sleep 0.5; else sleep 5; fi
+    if [ $ms -lt 15000 ]; then pause 0.5; else pause 5; fi
   done
   m0=$(moves)
   sleep 60
   echo "@@AFTER 60 $(( $(moves) - m0 ))"
+  dmesg | grep 'balance: moving' | sed 's/^/@@MOVE /'
   echo "@@COUNTS $(( ($(now) - t0) / 1000000 )) $(job_counts $jobs)"
   wait
   echo "@@LOADED $(( $(now) - t0 ))"

@@ -29,25 +29,49 @@ finish() {
   echo "node $MOSIX_NODE: $PASS passed, $FAIL failed"
   [ "$FAIL" = 0 ]
 }
+# Waiting costs (almost) nothing: a node that waits must not look loaded to the balancer
+# (under TCG each fork costs milliseconds of CPU), so these helpers fork nothing.
+# uptime_s: seconds since boot, in $_up (no fork).
+uptime_s() { read -r _up _ < /proc/uptime; _up=${_up%.*}; }
+# pause SECS: sleeps (fractions allowed) by a timed read of a fifo that nobody writes,
+# opened read-write only for the read (no fork after the first call, no fd left open).
+pause() {
+  [ -p /tmp/.pause ] || mkfifo /tmp/.pause
+  read -r -t "$1" _ 2> /dev/null <> /tmp/.pause
+  return 0
+}
 # wait_until SECS 'SHELL CONDITION': polls every 0.2 s; succeeds once the condition holds.
 wait_until() {
-  _end=$(( $(date +%s) + $1 )); shift
+  uptime_s; _end=$((_up + $1)); shift
   while :; do
     if eval "$*"; then return 0; fi
-    [ "$(date +%s)" -ge "$_end" ] && return 1
-    sleep 0.2
+    uptime_s; [ "$_up" -ge "$_end" ] && return 1
+    pause 0.2
   done
 }
 # Node views through /proc/mosix (the `read` builtin: no fork).
 UP=2; STAY=4; LSTAY=8; BLOCK=16; QUIET=32; NOMFS=64
-node_val() { v=-1; read -r v < "/proc/mosix/nodes/$1/$2" 2>/dev/null; echo "$v"; }
+node_val() { v=-1; read -r v 2> /dev/null < "/proc/mosix/nodes/$1/$2"; echo "$v"; }
 # has_bit NODE BIT: NODE's status, as this node sees it, has BIT.
-has_bit() { [ $(( $(node_val "$1" status) & $2 )) != 0 ]; }
+has_bit() { _v=0; read -r _v 2> /dev/null < "/proc/mosix/nodes/$1/status"; [ $(( ${_v:-0} & $2 )) != 0 ]; }
 # others: every node id but this one.
 others() { i=1; while [ $i -le "$MOSIX_NODES" ]; do [ $i != "$MOSIX_NODE" ] && echo $i; i=$((i + 1)); done; }
 # all_have BIT / none_have BIT: every other node (as seen here) has / lacks BIT.
-all_have() { for o in $(others); do has_bit "$o" "$1" || return 1; done; }
-none_have() { for o in $(others); do has_bit "$o" "$1" && return 1; done; return 0; }
+all_have() {
+  _o=1
+  while [ $_o -le "$MOSIX_NODES" ]; do
+    [ $_o = "$MOSIX_NODE" ] || has_bit $_o "$1" || return 1
+    _o=$((_o + 1))
+  done
+}
+none_have() {
+  _o=1
+  while [ $_o -le "$MOSIX_NODES" ]; do
+    [ $_o != "$MOSIX_NODE" ] && has_bit $_o "$1" && return 1
+    _o=$((_o + 1))
+  done
+  return 0
+}
 # counter NAME: a counter from /proc/mosix/admin/stats.
 counter() { sed -n "s/^$1 //p" /proc/mosix/admin/stats; }
 # all_up_now: every other node is up in this node's view.
@@ -58,7 +82,7 @@ all_up_now() { all_have "$UP"; }
 job_counts() {
   _ws=""
   for _p in "$@"; do
-    _w=$(cat /proc/mosix/pid/$_p/where 2>/dev/null) || continue
+    read -r _w 2> /dev/null < /proc/mosix/pid/$_p/where || continue
     [ "$_w" = 0 ] && _w=$MOSIX_NODE
     _ws="$_ws $_w"
   done
