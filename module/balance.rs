@@ -105,8 +105,8 @@ impl State {
         let now = sys::now_ms();
         self.made.retain(|m| now.saturating_sub(m.recent.done_ms) < REMEMBER_MS);
         let flags = Flags { stay: false, lstay: cluster::flag(Param::Lstay) };
-        let Some((_, infos)) = cluster::all_nodes() else { return false };
-        let r = self.gather(&infos, now).map(|(nodes, procs)| {
+        let Some((me, infos)) = cluster::all_nodes() else { return false };
+        let r = self.gather(me, &infos, now).map(|(nodes, procs)| {
             let (here, peers) = (nodes.first().copied().unwrap_or_default(), &nodes[..]);
             balance::usher(&here, flags, peers, &procs, &self.tunables)
                 .or_else(|| balance::decide(&here, flags, peers, &procs, &self.tunables))
@@ -132,7 +132,7 @@ impl State {
     }
 
     /// The nodes (this one first) and the processes running here, as the decision wants them.
-    fn gather(&self, infos: &[NodeInfo], now: i64) -> Result<(KVec<Node>, KVec<Proc>)> {
+    fn gather(&self, me: u32, infos: &[NodeInfo], now: i64) -> Result<(KVec<Node>, KVec<Proc>)> {
         let recent: KVec<Recent> = {
             let mut v = KVec::with_capacity(self.made.len(), GFP_KERNEL)?;
             for m in self.made.iter().filter(|m| m.recent.weight > 0) {
@@ -157,7 +157,7 @@ impl State {
                     id: n.id,
                     cpus,
                     speed,
-                    demand: balance::adjusted(demand, n.id, measured, &recent),
+                    demand: balance::adjusted(demand, n.id, me, measured, &recent),
                     avail: bytes(n.mem),
                     total: bytes(n.tmem),
                     takes_guests: up && n.status & status::BLOCK == 0,

@@ -339,17 +339,23 @@ const RUNNABLE: u64 = 1000;
 /// a second), ms.
 pub const SETTLE_MS: i64 = 1500;
 
-/// A target's demand given the recent moves from this node that its figure, measured at
-/// `measured_ms`, may not show yet: it counts at least what it had when the move was decided
-/// plus the process (a figure that already shows the process is not counted twice). This
-/// node's own figure needs no correction: it is bounded by the runnable count now, which shows
-/// a departure at once (a correction from the figure at the decision carried that figure's
-/// lag from move to move and once held back a node's last export for 2 s).
-pub fn adjusted(demand: u64, id: u32, measured_ms: i64, recent: &[Recent]) -> u64 {
-    recent
-        .iter()
-        .filter(|r| r.to == id && measured_ms < r.done_ms.saturating_add(SETTLE_MS))
-        .fold(demand, |d, r| d.max(r.before.1.saturating_add(r.weight)))
+/// A node's demand given the recent moves that its figure, measured at `measured_ms`, may not
+/// show yet: a target counts at least what it had when the move was decided plus the process
+/// (a figure that already shows the process is not counted twice), this node (`self_id`) at
+/// most what it had minus the process. (This node's figure is also bounded by its runnable
+/// count now, which shows a departure at once but also every light task that waits behind
+/// the CPU loops: without this bound a polling shell once made a node of three loops look
+/// like four, and it exported a third job to a node with two.)
+pub fn adjusted(demand: u64, id: u32, self_id: u32, measured_ms: i64, recent: &[Recent]) -> u64 {
+    let mut d = demand;
+    for r in recent.iter().filter(|r| measured_ms < r.done_ms.saturating_add(SETTLE_MS)) {
+        if r.to == id {
+            d = d.max(r.before.1.saturating_add(r.weight));
+        } else if id == self_id {
+            d = d.min(r.before.0.saturating_sub(r.weight));
+        }
+    }
+    d
 }
 
 #[cfg(test)]
@@ -528,12 +534,13 @@ mod tests {
         assert_eq!(Node::demand_from_load(i64::MAX, u32::MAX, u32::MAX), u64::MAX / STD_SPEED as u64);
         // Node 1 (demand 4) moved a process to node 2 (demand 0.5).
         let r = [Recent { to: 2, weight: 1000, done_ms: 10_000, before: (4000, 500) }];
-        assert_eq!(adjusted(500, 2, 10_500, &r), 1500, "not shown yet: added");
-        assert_eq!(adjusted(1400, 2, 10_500, &r), 1500);
-        assert_eq!(adjusted(1600, 2, 10_500, &r), 1600, "already shown: not twice");
-        assert_eq!(adjusted(500, 2, 12_000, &r), 500, "a settled figure as it is");
-        assert_eq!(adjusted(4000, 1, 10_500, &r), 4000, "this node: its own figure");
-        assert_eq!(adjusted(500, 3, 10_500, &r), 500);
+        assert_eq!(adjusted(500, 2, 1, 10_500, &r), 1500, "not shown yet: added");
+        assert_eq!(adjusted(1400, 2, 1, 10_500, &r), 1500);
+        assert_eq!(adjusted(1600, 2, 1, 10_500, &r), 1600, "already shown: not twice");
+        assert_eq!(adjusted(500, 2, 1, 12_000, &r), 500, "a settled figure as it is");
+        assert_eq!(adjusted(4000, 1, 1, 10_500, &r), 3000, "here: at most what was left");
+        assert_eq!(adjusted(2500, 1, 1, 10_500, &r), 2500);
+        assert_eq!(adjusted(500, 3, 1, 10_500, &r), 500);
         // No arithmetic panics at the extremes.
         let n = Node { cpus: 0, speed: 0, demand: u64::MAX, ..node(1, 0) };
         assert_eq!(n.rate(u64::MAX), 0);
