@@ -343,9 +343,9 @@ pub const SETTLE_MS: i64 = 1500;
 /// show yet: a target counts at least what it had when the move was decided plus the process
 /// (a figure that already shows the process is not counted twice), this node (`self_id`) at
 /// most what it had minus the process. (This node's figure is also bounded by its runnable
-/// count now, which shows a departure at once but also every light task that waits behind
-/// the CPU loops: without this bound a polling shell once made a node of three loops look
-/// like four, and it exported a third job to a node with two.)
+/// count now, which shows a departure at once but also counts every light task waiting
+/// behind the CPU loops: with that bound alone a polling shell once made a node of three
+/// loops look like four, and it exported a third job to a node with two.)
 pub fn adjusted(demand: u64, id: u32, self_id: u32, measured_ms: i64, recent: &[Recent]) -> u64 {
     let mut d = demand;
     for r in recent.iter().filter(|r| measured_ms < r.done_ms.saturating_add(SETTLE_MS)) {

@@ -56,22 +56,18 @@ node_val() { v=-1; read -r v 2> /dev/null < "/proc/mosix/nodes/$1/$2"; echo "$v"
 has_bit() { _v=0; read -r _v 2> /dev/null < "/proc/mosix/nodes/$1/status"; [ $(( ${_v:-0} & $2 )) != 0 ]; }
 # others: every node id but this one.
 others() { i=1; while [ $i -le "$MOSIX_NODES" ]; do [ $i != "$MOSIX_NODE" ] && echo $i; i=$((i + 1)); done; }
+# every_other TEST BIT: "TEST NODE BIT" holds for every other node (as seen here).
+every_other() {
+  _o=1
+  while [ $_o -le "$MOSIX_NODES" ]; do
+    [ $_o = "$MOSIX_NODE" ] || "$1" $_o "$2" || return 1
+    _o=$((_o + 1))
+  done
+}
+lacks_bit() { ! has_bit "$1" "$2"; }
 # all_have BIT / none_have BIT: every other node (as seen here) has / lacks BIT.
-all_have() {
-  _o=1
-  while [ $_o -le "$MOSIX_NODES" ]; do
-    [ $_o = "$MOSIX_NODE" ] || has_bit $_o "$1" || return 1
-    _o=$((_o + 1))
-  done
-}
-none_have() {
-  _o=1
-  while [ $_o -le "$MOSIX_NODES" ]; do
-    [ $_o != "$MOSIX_NODE" ] && has_bit $_o "$1" && return 1
-    _o=$((_o + 1))
-  done
-  return 0
-}
+all_have() { every_other has_bit "$1"; }
+none_have() { every_other lacks_bit "$1"; }
 # counter NAME: a counter from /proc/mosix/admin/stats.
 counter() { sed -n "s/^$1 //p" /proc/mosix/admin/stats; }
 # all_up_now: every other node is up in this node's view.
