@@ -3,6 +3,8 @@
 #   make test   every test: host unit tests, module lint (CLIPPY=1), VM tests
 #   make bench  benchmarks (programs that print figures): gossip and placement simulations,
 #               gossip propagation, migration and load balancing on real clusters
+#   make torture  the long migration torture run (thousands of moves; `make test` runs a
+#               short one): TORTURE_JOBS, TORTURE_DRIVERS, TORTURE_ROUNDS, TORTURE_RMMODS
 # Everything installs itself (scripts/setup-host.sh) and caches under ~/.cache/mosix.
 
 SHELL := /bin/bash
@@ -16,12 +18,12 @@ STATIC_TOOLS := migrate mosix-adopt
 
 PROGS_DIR := $(BUILD)/progs
 
-.PHONY: all setup kernel module tools progs images demo test test-host test-lint test-vm bench clean help
+.PHONY: all setup kernel module tools progs images demo test test-host test-lint test-vm bench torture clean help
 
 all: images
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,8p' Makefile
 
 setup:
 	@$(ROOT)/scripts/setup-host.sh
@@ -73,6 +75,19 @@ bench: images
 	@$(ROOT)/bench/gossip-vm
 	@$(ROOT)/bench/migration-vm
 	@$(ROOT)/bench/balance-vm
+
+# The long torture run: 4 jobs moved by 2 loops on node 1, by expel on node 2, by rmmod on
+# node 3 and by the balancers, until each has done its rounds (about an hour under TCG).
+TORTURE_JOBS ?= 4
+TORTURE_DRIVERS ?= 2
+TORTURE_ROUNDS ?= 200000
+TORTURE_RMMODS ?= 20
+torture: images
+	@mkdir -p $(BUILD)/torture
+	@printf 'JOBS=%s\nDRIVERS=%s\nROUNDS=%s\nRMMODS=%s\n' $(TORTURE_JOBS) $(TORTURE_DRIVERS) \
+	  $(TORTURE_ROUNDS) $(TORTURE_RMMODS) > $(BUILD)/torture/torture.conf
+	@$(ROOT)/scripts/cluster --nodes 3 --timeout 14400 --run $(ROOT)/tests/vm/t-torture.sh \
+	  --add $(ROOT)/tests/vm/lib.sh --add $(BUILD)/torture/torture.conf
 
 clean:
 	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi

@@ -146,6 +146,8 @@ pub(crate) struct Deputy {
     cancel_for: Atomic<u64>,
     /// The deputy has ended: the watcher stops.
     done: Atomic<bool>,
+    /// The process is on its way home: no more signals are sent on (set under `tx`).
+    homeward: Atomic<bool>,
 }
 
 impl Deputy {
@@ -184,6 +186,7 @@ impl Deputy {
                 seq: Atomic::new(0),
                 cancel_for: Atomic::new(0),
                 done: Atomic::new(false),
+                homeward: Atomic::new(false),
             }),
             GFP_KERNEL,
         )
@@ -234,8 +237,18 @@ impl Deputy {
                     return Ok(());
                 }
                 kind::GO_HOME => {
-                    // The image follows: the deputy reads it.
+                    // The image follows: the deputy reads it. From now on signals stay pending
+                    // here (the process comes home to them); `HOME_READY` tells the remote
+                    // that no `SIGNAL` follows, so it can take the image with every signal
+                    // sent so far.
                     self.inbox.lock().image = (*g).take().map(|(rx, _)| rx);
+                    {
+                        let mut tx = self.tx.lock();
+                        self.homeward.store(true, Release);
+                        if let Some(tx) = (*tx).as_mut() {
+                            let _ = tx.send(kind::HOME_READY, &[], IDLE_MS);
+                        }
+                    }
                     self.ev.signal();
                     return Ok(());
                 }
@@ -540,7 +553,7 @@ fn come_home(d: &Deputy, rx: LinkRx) -> Outcome {
         return end(d, Outcome::Exit(9));
     };
     let mut link = Link::join(tx, rx);
-    match crate::migrate::come_home(&mut link, d.pid, d.node, false) {
+    match crate::migrate::come_home(&mut link, d.pid, d.node) {
         Ok(()) => end(d, Outcome::Home),
         Err(_) => end(d, Outcome::Exit(9)),
     }
@@ -548,13 +561,18 @@ fn come_home(d: &Deputy, rx: LinkRx) -> Outcome {
 
 /// Sends the signals pending here to where the process runs (in the deputy's context: while
 /// it waits, and in the pump work while a call blocks).
+/// Once the process is on its way home they stay pending here. A signal is taken off only
+/// under the sending half's lock, where `homeward` cannot change: none is taken and then not
+/// sent.
 fn forward_signals(d: &Deputy) {
-    loop {
+    let mut tx = d.tx.lock();
+    let Some(tx) = (*tx).as_mut() else { return };
+    while !d.homeward.load(Acquire) {
         let sig = sys::take_signal();
         if sig <= 0 {
             break;
         }
-        let _ = d.send(kind::SIGNAL, &[&sig.to_le_bytes()]);
+        let _ = tx.send(kind::SIGNAL, &[&sig.to_le_bytes()], IDLE_MS);
     }
 }
 

@@ -27,6 +27,7 @@ use crate::{
             kind,
             runs,
             PageRun,
+            MAX_PENDING,
             ProcHeader,
             VmaDesc,
             MAX_RUN,
@@ -155,17 +156,54 @@ impl Job {
 }
 
 /// Sends the process image of the current process over `link`, then waits for the answer.
-fn capture_and_send(link: &mut Link) -> Result<Figures> {
+fn capture_and_send(link: &mut Link, mode: Mode) -> Result<Figures> {
     // The image carries the blocked mask as it is; while the image crosses the link, every
     // signal is blocked, so that one arriving (an alarm) cannot interrupt the socket calls.
-    // It stays pending for the process, wherever it then runs.
+    // Going out, it stays pending here and the deputy sends it on; going home, the image
+    // carries it (`PENDING`).
     let old = sys::set_blocked(!0);
-    let r = capture_and_send_masked(link, old);
+    let home = matches!(mode, Mode::SendHome { .. });
+    let r = if home { await_home_ready(link) } else { Ok(()) }.and_then(|()| capture_and_send_masked(link, old, home));
     sys::set_blocked(old);
     r
 }
 
-fn capture_and_send_masked(link: &mut Link, blocked: u64) -> Result<Figures> {
+/// Going home: reads the link up to home's `HOME_READY` (its answer to our `GO_HOME`),
+/// making the signals home sent before it pending here, so that the image carries them.
+fn await_home_ready(link: &mut Link) -> Result {
+    let me = sys::current_proc().0;
+    let mut buf = [0u8; 8];
+    loop {
+        let h = link.recv(&mut buf, IDLE_MS)?;
+        match h.kind {
+            kind::HOME_READY => return Ok(()),
+            kind::SIGNAL if h.len == 4 => {
+                let _ = sys::kill(me, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+            }
+            // Heartbeats, and home's own request to come home (crossed with ours).
+            kind::HEARTBEAT | kind::GO_HOME => {}
+            _ => return Err(EPROTO),
+        }
+    }
+}
+
+/// The signals pending for the current process, taken off it, as a `PENDING` payload.
+fn take_pending() -> Result<KVVec<u8>> {
+    let mut out = KVVec::new();
+    loop {
+        let sig = sys::take_signal();
+        if sig <= 0 {
+            return Ok(out);
+        }
+        if out.len() / 4 >= MAX_PENDING {
+            pr_warn!("migration: process {} has more than {} pending signals: not moved\n", sys::current_proc().0, MAX_PENDING);
+            return Err(E2BIG);
+        }
+        out.extend_from_slice(&(sig as u32).to_le_bytes(), GFP_KERNEL)?;
+    }
+}
+
+fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool) -> Result<Figures> {
     let t0 = sys::now_ns();
     if sys::current_gone() {
         return Err(ESRCH);
@@ -261,14 +299,19 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64) -> Result<Figures> {
             addr += n as u64 * PAGE;
         }
     }
+    // Going home, the signals pending here go too (taken last: the process is about to end
+    // here). Going out, they stay pending here and the deputy sends them on.
+    let pending = if home { take_pending()? } else { KVVec::new() };
+    send(link, kind::PENDING, &[&pending], &mut f)?;
     send(link, kind::END, &[&(f.pages + f.zero_pages).to_le_bytes()], &mut f)?;
     f.capture_ns = sys::now_ns().saturating_sub(t0);
 
-    // The answer (heartbeats sent before the image may still be on the way).
+    // The answer (heartbeats, or a request to come home, sent before the image may still be
+    // on the way).
     let mut ack = [0u8; 8];
     let a = loop {
         let a = link.recv(&mut ack, IDLE_MS)?;
-        if a.kind != kind::HEARTBEAT {
+        if a.kind != kind::HEARTBEAT && a.kind != kind::GO_HOME {
             break a;
         }
     };
@@ -282,13 +325,9 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64) -> Result<Figures> {
     Ok(f)
 }
 
-/// Brings the process home over `link`: asks for its image (unless the remote announced it,
-/// as `expel` does), rebuilds this task from it, and answers. On success the task returns to
-/// user mode as the process.
-pub(crate) fn come_home(link: &mut Link, pid: i32, node: u32, ask: bool) -> Result {
-    if ask {
-        link.send(kind::GO_HOME, &[], IDLE_MS)?;
-    }
+/// Brings the process home over `link`, on which its image follows: rebuilds this task
+/// from it, and answers. On success the task returns to user mode as the process.
+pub(crate) fn come_home(link: &mut Link, pid: i32, node: u32) -> Result {
     // Heartbeats may still be on the way: skip frames until the image begins.
     let mut head = loop {
         match crate::remote::receive_head(link) {
@@ -325,10 +364,30 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
         job.record(&Err(EINVAL));
         return;
     };
+    // What the task is now decides whether this job may take it. Checked here, in its own
+    // context, where it cannot change meanwhile: a deputy (its registers point at its stub,
+    // its memory is gone) or a guest is never captured for another move; a guest is sent
+    // home only by the job its watcher queued.
+    let allowed = match (job.mode, sys::current_watch()) {
+        (Mode::ImageTest | Mode::Migrate { .. }, None) => true,
+        (Mode::SendHome { token }, Some((sys::Watched::Migrant, t))) => t == token,
+        _ => false,
+    };
+    if !allowed {
+        pr_warn!("migration: process {} is a deputy or a guest here: not captured\n", sys::current_proc().0);
+        job.record(&Err(EBUSY));
+        drop(link);
+        if let Mode::SendHome { token } = job.mode {
+            crate::remote::set_gone_home(token);
+            // SAFETY: `w` is this job's live work (function contract).
+            unsafe { sys::WorkHandle::new(w) }.release_and_exit(9);
+        }
+        return;
+    }
     // On a busy node the process would stream its image in one time slice of many: it runs
     // at the highest priority until the image is across.
     let nice = sys::set_nice(-20);
-    let r = capture_and_send(&mut link);
+    let r = capture_and_send(&mut link, job.mode);
     sys::set_nice(nice);
     job.record(&r);
     // SAFETY: `w` is this job's live work (function contract).
@@ -455,12 +514,7 @@ pub(crate) fn bring_all() -> (usize, usize) {
     for pid in first.iter() {
         crate::deputy::request_home(*pid);
     }
-    for _ in 0..(CAPTURE_TIMEOUT_MS / 50) {
-        if away().is_empty() {
-            break;
-        }
-        sys::sleep_ms(50);
-    }
+    sys::poll_until(CAPTURE_TIMEOUT_MS, 50, || away().is_empty());
     let left = away().len();
     (first.len().saturating_sub(left), left)
 }
@@ -471,16 +525,17 @@ fn bring_home(pid: i32, start: u64) -> Result {
         return Err(ESRCH);
     }
     // The deputy looks at its requests every 200 ms; the image then crosses the link.
-    for _ in 0..(CAPTURE_TIMEOUT_MS / 20) {
-        if procstat::whereabouts(pid, start).0 == 0 {
-            return Ok(());
-        }
-        if sys::proc_ident(pid).is_err() {
-            return Err(ESRCH);
-        }
-        sys::sleep_ms(20);
+    let mut gone = false;
+    let home = sys::poll_until(CAPTURE_TIMEOUT_MS, 20, || {
+        gone = sys::proc_ident(pid).is_err();
+        gone || procstat::whereabouts(pid, start).0 == 0
+    });
+    match (home, gone) {
+        (_, true) => Err(ESRCH),
+        (true, false) => Ok(()),
+        (false, false) if sys::fatal_signal() => Err(EINTR),
+        (false, false) => Err(ETIMEDOUT),
     }
-    Err(ETIMEDOUT)
 }
 
 kernel::sync::global_lock! {
@@ -523,8 +578,32 @@ impl Drop for Moving {
 /// there. A process that is away goes home first, then on. A process already being moved
 /// gets `EAGAIN`.
 pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
+    let r = migrate_claimed(pid, node);
+    match r {
+        // Called by a process (`migrate`, a `goto` write) whose socket calls a signal or a
+        // queued task work cut short (the balancer may be moving the caller itself): the
+        // call starts again once that has run, as if nothing had happened.
+        Err(e) if (e == EINTR || e == ERESTARTSYS) && sys::signal_pending() => Err(ERESTARTNOINTR),
+        Err(e) => {
+            pr_info!("migrate: process {} did not move to {} (error {})\n", pid, node, e.to_errno());
+            Err(e)
+        }
+        Ok(f) => Ok(f),
+    }
+}
+
+fn migrate_claimed(pid: i32, node: i32) -> Result<Figures> {
     let _moving = Moving::claim(pid)?;
     let here = crate::cluster::link_view(0).mospe;
+    if let Some(home) = crate::remote::guest_home(pid) {
+        // A guest here goes only home from here (its home moves it on): `EREMOTE` for any
+        // other target.
+        if node != 0 && u32::try_from(node) != Ok(home) {
+            return Err(EREMOTE);
+        }
+        sys::may_control(pid)?;
+        return crate::remote::send_guest_home_wait(pid).map(|()| Figures::default());
+    }
     let (_, start) = sys::proc_ident(pid)?;
     let away = procstat::whereabouts(pid, start).0;
     let target = match node {

@@ -324,6 +324,8 @@ struct mosix_work {
 	struct callback_head head;
 	struct completion done;
 	refcount_t refs;
+	/* The job has been put back once (see mosix_work_fn()). */
+	bool deferred;
 	void *job;
 };
 
@@ -351,6 +353,20 @@ static void mosix_work_fn(struct callback_head *head)
 {
 	struct mosix_work *w = container_of(head, struct mosix_work, head);
 
+	/*
+	 * A capture must see the task as user mode will: after every work queued before it.
+	 * task_work_run() takes the whole list at once and runs it newest first, so a work
+	 * queued before this one (the adopter's full-ax fix-up, a migrant's forwarded call that
+	 * must rewind itself) may still be waiting behind it. Put the job back once: it then
+	 * runs in task_work_run()'s next pass, after all of them. (task_work_run() has read
+	 * head->next already: re-adding the head here is allowed.)
+	 */
+	if (!w->deferred) {
+		w->deferred = true;
+		if (!task_work_add(current, &w->head, TWA_RESUME))
+			return;
+		/* The task is exiting: run the job now (it finds the task gone). */
+	}
 	mosix_job_run(w->job, w);
 	complete_all(&w->done);
 	mosix_work_put_ref(w);
@@ -398,7 +414,12 @@ struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err)
 
 int mosix_work_wait(struct mosix_work *w, unsigned int ms)
 {
-	long r = wait_for_completion_interruptible_timeout(&w->done, msecs_to_jiffies(ms));
+	/*
+	 * Killable, not interruptible: a caller that gave up on a signal would leave its job
+	 * queued while a second request for the same process could start (and a capture job
+	 * queued on the caller, e.g. by the balancer, would cut every such wait short).
+	 */
+	long r = wait_for_completion_killable_timeout(&w->done, msecs_to_jiffies(ms));
 
 	if (r > 0)
 		return 0;
@@ -822,17 +843,28 @@ int mosix_run_helper(u64 token)
 	return r;
 }
 
+/* Migration threads alive (mosix_spawn() to mosix_thread_ending()). */
+static atomic_t mosix_nr_threads = ATOMIC_INIT(0);
+static void mosix_thread_ended(void);
+
 int mosix_spawn(int (*fn)(void *), void *data, const char *name)
 {
 	struct task_struct *t;
 
 	__module_get(THIS_MODULE);
+	atomic_inc(&mosix_nr_threads);
 	t = kthread_run(fn, data, "%s", name);
 	if (IS_ERR(t)) {
+		mosix_thread_ended();
 		module_put(THIS_MODULE);
 		return PTR_ERR(t);
 	}
 	return 0;
+}
+
+void mosix_thread_ending(void)
+{
+	mosix_thread_ended();
 }
 
 int mosix_kill(s32 pid, int sig)
@@ -859,6 +891,12 @@ int mosix_take_signal(void)
 	sig = dequeue_signal(&none, &info, &type);
 	spin_unlock_irq(&current->sighand->siglock);
 	return sig;
+}
+
+void mosix_raise(int sig)
+{
+	if (sig >= 1 && sig <= _NSIG)
+		send_sig(sig, current, 1);
 }
 
 bool mosix_fatal_signal(void)
@@ -958,8 +996,18 @@ static void mosix_unload_fn(struct callback_head *h)
 	long n = strncpy_from_user(name, (const char __user *)regs->di, sizeof(name));
 
 	kfree(h);
-	if (n > 0 && n < (long)sizeof(name) && !strcmp(name, KBUILD_MODNAME) && capable(CAP_SYS_MODULE))
+	if (n > 0 && n < (long)sizeof(name) && !strcmp(name, KBUILD_MODNAME) && capable(CAP_SYS_MODULE)) {
+		int i;
+
 		mosix_unload_evacuate();
+		/*
+		 * The processes are home and the guests gone, but the threads and works that
+		 * moved them may still be winding down, each with a module reference: wait (up to
+		 * 10 s) until only this work's own is left, or the call fails with EAGAIN.
+		 */
+		for (i = 0; i < 200 && module_refcount(THIS_MODULE) > 1; i++)
+			msleep(50);
+	}
 	WRITE_ONCE(mosix_unload_pass, current);
 	regs->orig_ax = __NR_delete_module;
 	regs->ax = -ERESTARTNOINTR;
@@ -995,9 +1043,15 @@ static void mosix_sys_enter(void *data, struct pt_regs *regs, long id)
 	long ret;
 	int i, r, hi;
 
-	/* Every task of the node comes here while a task is watched: one load when none. */
-	if (likely(!atomic_read(&mosix_nr_watched)))
+	/*
+	 * Every task of the node comes here while a task is watched (or a migration thread
+	 * winds down): one load when none.
+	 */
+	if (likely(!atomic_read(&mosix_nr_watched))) {
+		if (unlikely(id == __NR_delete_module))
+			mosix_unload_intercept(regs);
 		return;
+	}
 	hi = READ_ONCE(mosix_watched_hi);
 	for (i = 0; i < hi; i++) {
 		w = READ_ONCE(mosix_watched[i]);
@@ -1093,6 +1147,28 @@ out:
 	return r;
 }
 
+/*
+ * Unregisters the probe once nothing is watched and no migration thread is left (until
+ * then a delete_module call is still held back: the threads hold module references, and
+ * rmmod waits for them, see mosix_unload_fn()). Under mosix_watched_lock.
+ */
+static void mosix_probe_maybe_off(void)
+{
+	if (mosix_probe_on && !atomic_read(&mosix_nr_watched) && !atomic_read(&mosix_nr_threads)) {
+		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
+		mosix_probe_on = false;
+		WRITE_ONCE(mosix_watched_hi, 0);
+	}
+}
+
+static void mosix_thread_ended(void)
+{
+	mutex_lock(&mosix_watched_lock);
+	atomic_dec(&mosix_nr_threads);
+	mosix_probe_maybe_off();
+	mutex_unlock(&mosix_watched_lock);
+}
+
 void mosix_watch_remove(u64 token)
 {
 	struct mosix_watched *gone = NULL;
@@ -1105,16 +1181,34 @@ void mosix_watch_remove(u64 token)
 		WRITE_ONCE(mosix_watched[i], NULL);
 		atomic_dec(&mosix_nr_watched);
 	}
-	if (mosix_probe_on && !atomic_read(&mosix_nr_watched)) {
-		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
-		mosix_probe_on = false;
-		WRITE_ONCE(mosix_watched_hi, 0);
-	}
+	mosix_probe_maybe_off();
 	mutex_unlock(&mosix_watched_lock);
 	/* No probe runs on the removed entry after this (probes are tasks-trace RCU readers). */
 	tracepoint_synchronize_unregister();
 	if (gone)
 		mosix_watched_put(gone);
+}
+
+/*
+ * What the current task is watched as: MOSIX_W_MIGRANT or MOSIX_W_DEPUTY (its token in
+ * *token), or 0 if it is neither.
+ */
+int mosix_current_watch(u64 *token)
+{
+	int i, kind = 0;
+
+	mutex_lock(&mosix_watched_lock);
+	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
+		struct mosix_watched *w = mosix_watched[i];
+
+		if (w && w->task == current) {
+			kind = w->kind;
+			*token = w->token;
+			break;
+		}
+	}
+	mutex_unlock(&mosix_watched_lock);
+	return kind;
 }
 
 int mosix_watch_queue(u64 token, int which)
@@ -1373,7 +1467,11 @@ u64 mosix_now_ns(void)
 
 void mosix_sleep_ms(unsigned int ms)
 {
-	schedule_timeout_interruptible(msecs_to_jiffies(ms));
+	/*
+	 * Killable: a pending signal (or a task work's notification) must not turn a caller's
+	 * polling loop into a spin (kthread_stop() still wakes it).
+	 */
+	schedule_timeout_killable(msecs_to_jiffies(ms));
 }
 
 void mosix_sock_set_rcvtimeo(struct socket *sock, unsigned int ms)

@@ -71,8 +71,8 @@ int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns);
  */
 struct mosix_work;
 struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err);
-/* 0 once the job has run, -ERESTARTSYS if a signal came first, -ETIMEDOUT (an
- * interruptible wait: a long transfer must not look like a hung task). */
+/* 0 once the job has run, -ERESTARTSYS if a fatal signal came first, -ETIMEDOUT (a
+ * killable wait: a long transfer must not look like a hung task). */
 int mosix_work_wait(struct mosix_work *w, unsigned int ms);
 void mosix_work_put(struct mosix_work *w);
 /* Wakes the waiting caller before the job ends (the job goes on, e.g. as a deputy). */
@@ -180,6 +180,12 @@ int mosix_watch_add(int kind, u64 token, s32 home_pid);
 void mosix_watch_remove(u64 token);
 /* Queues work `which` (TWA_SIGNAL) on the task of token; -ESRCH if it is gone. */
 int mosix_watch_queue(u64 token, int which);
+/* What the current task is watched as (MOSIX_W_*, its token in *token), or 0. */
+int mosix_current_watch(u64 *token);
+/* Called by a thread from mosix_spawn() just before it exits (it may turn the probe off). */
+void mosix_thread_ending(void);
+/* Makes signal sig (1-64) pending for the current task. */
+void mosix_raise(int sig);
 /* MOSIX_WS_* bits of the task of token (signals: pending ones other than SIGKILL), -ESRCH. */
 int mosix_watch_state(u64 token);
 /* Implemented in Rust (module/remote.rs, module/deputy.rs). */

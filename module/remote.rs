@@ -27,6 +27,7 @@ use crate::{
     },
     mcore::{
         image::{
+            decode_pending,
             fix_restart,
             kind,
             reg,
@@ -79,6 +80,8 @@ pub(crate) struct Pending {
     signals: [u64; sys::SIGNAL_WORDS],
     rlimits: [u64; sys::RLIMIT_WORDS],
     vmas: KVVec<VmaDesc>,
+    /// The signals that were pending for the process (`PENDING`), in order.
+    pending: KVVec<u32>,
     check: ImageCheck,
     /// When the image began to arrive (ns).
     arrived_ns: u64,
@@ -257,6 +260,21 @@ impl Pending {
             if h.kind == kind::END {
                 return self.check.end(payload).map_err(|_| EPROTO);
             }
+            if h.kind == kind::PENDING {
+                self.pending.clear();
+                let mut err = Ok(());
+                decode_pending(payload, &mut |sig| {
+                    if err.is_ok() {
+                        err = self.pending.push(sig, GFP_KERNEL).map_err(|_| ENOMEM);
+                    }
+                })
+                .map_err(|e| {
+                    pr_warn!("migration: refused an image: {}\n", e);
+                    EPROTO
+                })?;
+                err?;
+                continue;
+            }
             let (run, data) = PageRun::decode(payload).map_err(|_| EPROTO)?;
             self.check.run(&run, &self.vmas).map_err(|_| EPROTO)?;
             if !run.zero {
@@ -346,6 +364,7 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             signals,
             rlimits,
             vmas,
+            pending: KVVec::new(),
             check,
             state: 0,
             status: None,
@@ -497,6 +516,24 @@ pub(crate) fn send_guest_home(pid: i32) -> bool {
     }
 }
 
+/// The home node of guest `pid`, if `pid` is a guest here.
+pub(crate) fn guest_home(pid: i32) -> Option<u32> {
+    PENDING.lock().iter().find(|e| e.state == pid && !e.gone_home).map(|e| e.header.home)
+}
+
+/// Sends guest `pid` home and returns once it has left (`ETIMEDOUT` after the capture's
+/// two minutes; `ESRCH` if it is no guest here).
+pub(crate) fn send_guest_home_wait(pid: i32) -> Result {
+    if !send_guest_home(pid) {
+        return Err(ESRCH);
+    }
+    if sys::poll_until(120_000, 50, || guest_home(pid).is_none()) {
+        Ok(())
+    } else {
+        Err(ETIMEDOUT)
+    }
+}
+
 /// Running migrants here.
 fn guests() -> usize {
     PENDING.lock().iter().filter(|e| e.state > 0 && !e.gone_home).count()
@@ -514,12 +551,7 @@ pub(crate) fn expel_all() -> (usize, usize) {
         }
         n
     };
-    for _ in 0..2400 {
-        if guests() == 0 {
-            break;
-        }
-        sys::sleep_ms(50);
-    }
+    sys::poll_until(120_000, 50, || guests() == 0);
     let left = guests();
     (first.saturating_sub(left), left)
 }
@@ -954,6 +986,11 @@ pub(crate) fn rebuild_current(p: &mut Pending, link: &mut Link, fd: Option<i32>)
     let mut regs = p.regs;
     fix_restart(&mut regs);
     rebuild::regs(&regs)?;
+    // The signals that were pending there are pending here, in the same order (blocked ones
+    // wait for the process's mask as they did there).
+    for &sig in p.pending.iter() {
+        sys::raise(sig as i32);
+    }
     if let Some(fd) = fd {
         rebuild::close_fd(fd)?;
     }

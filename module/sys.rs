@@ -99,6 +99,9 @@ pub(crate) mod shim {
         pub(crate) fn mosix_watch_add(kind: core::ffi::c_int, token: u64, home_pid: i32) -> core::ffi::c_int;
         pub(crate) fn mosix_watch_remove(token: u64);
         pub(crate) fn mosix_watch_queue(token: u64, which: core::ffi::c_int) -> core::ffi::c_int;
+        pub(crate) fn mosix_current_watch(token: *mut u64) -> core::ffi::c_int;
+        pub(crate) fn mosix_raise(sig: core::ffi::c_int);
+        pub(crate) fn mosix_thread_ending();
         pub(crate) fn mosix_watch_state(token: u64) -> core::ffi::c_int;
         pub(crate) fn mosix_call_args(args: *mut u64);
         pub(crate) fn mosix_set_ax_on_return(ax: u64) -> core::ffi::c_int;
@@ -560,6 +563,18 @@ pub(crate) fn watch_queue(token: u64, which: WorkKind) -> Result {
     errno_result(unsafe { shim::mosix_watch_queue(token, which as core::ffi::c_int) })
 }
 
+/// What the current task is watched as, with its token: a migrant hosted here, a deputy, or
+/// (`None`) neither.
+pub(crate) fn current_watch() -> Option<(Watched, u64)> {
+    let mut token = 0u64;
+    // SAFETY: Process context; `token` is valid for a write.
+    match unsafe { shim::mosix_current_watch(&mut token) } {
+        1 => Some((Watched::Migrant, token)),
+        2 => Some((Watched::Deputy, token)),
+        _ => None,
+    }
+}
+
 /// `WS_*` bits of the task watched under `token`.
 pub(crate) fn watch_state(token: u64) -> Result<u32> {
     // SAFETY: Process context; no pointers.
@@ -708,6 +723,13 @@ pub(crate) fn kill(pid: i32, sig: i32) -> Result {
     errno_result(unsafe { shim::mosix_kill(pid, sig) })
 }
 
+/// Makes signal `sig` pending for the current task (a real-time signal queues one more
+/// instance); `sig` is 1-64 (the image check makes sure).
+pub(crate) fn raise(sig: i32) {
+    // SAFETY: Acts on the current task; `send_sig` checks the number.
+    unsafe { shim::mosix_raise(sig) }
+}
+
 /// Whether a fatal signal is pending for the current task.
 pub(crate) fn fatal_signal() -> bool {
     // SAFETY: No preconditions.
@@ -745,6 +767,8 @@ pub(crate) unsafe fn spawn(name: &CStr, f: unsafe extern "C" fn(*mut c_void) -> 
 /// Ends a thread started by [`spawn`], dropping its module reference.
 pub(crate) fn thread_exit() -> ! {
     use kernel::ModuleMetadata;
+    // SAFETY: Process context (a thread from `spawn`, at its end).
+    unsafe { shim::mosix_thread_ending() };
     let this = <crate::LocalModule as ModuleMetadata>::THIS_MODULE;
     // SAFETY: Called at the end of a thread from `spawn` (its contract), which took the
     // module reference this drops; the call does not return (objtool knows it).
@@ -920,6 +944,21 @@ impl<T> Drop for OwnedThread<T> {
 pub(crate) fn sleep_ms(ms: u32) {
     // SAFETY: Process context.
     unsafe { shim::mosix_sleep_ms(ms) };
+}
+
+/// Polls `done` every `step_ms` until it holds (true) or `total_ms` have passed by the clock
+/// (false); a fatal signal for the caller ends the wait early (false).
+pub(crate) fn poll_until(total_ms: u32, step_ms: u32, mut done: impl FnMut() -> bool) -> bool {
+    let end = now_ms() + i64::from(total_ms);
+    loop {
+        if done() {
+            return true;
+        }
+        if now_ms() >= end || fatal_signal() {
+            return false;
+        }
+        sleep_ms(step_ms);
+    }
 }
 
 /// Monotonic time in milliseconds (since boot).

@@ -42,6 +42,10 @@ pub mod kind {
     pub const RLIMITS: u8 = 0x16;
     /// A run of pages.
     pub const PAGES: u8 = 0x14;
+    /// The signals pending for the process when its image was taken, in the order they
+    /// were taken (lowest number first; a real-time signal once per queued instance): `u32`
+    /// signal numbers, at most [`super::MAX_PENDING`]. Just before `END`.
+    pub const PENDING: u8 = 0x17;
     /// End of the image.
     pub const END: u8 = 0x1f;
     /// The target's answer: `i32` status (0 or `-errno`), then the pid the process has there.
@@ -63,6 +67,29 @@ pub mod kind {
     pub const REPLY: u8 = 0x26;
     /// Remote to home: a signal interrupted the waiting process; interrupt the call (empty).
     pub const CANCEL: u8 = 0x27;
+    /// Home to remote, in answer to the remote's `GO_HOME` (empty): home sends no more
+    /// `SIGNAL`s (signals arriving now stay pending at home). The remote reads the link up
+    /// to this frame (delivering the signals before it) before it takes the image, so no
+    /// signal is lost between the two.
+    pub const HOME_READY: u8 = 0x28;
+}
+
+/// Most signals a `PENDING` frame carries (a real-time signal counts once per instance).
+pub const MAX_PENDING: usize = 4096;
+
+/// Decodes a `PENDING` payload: hands each signal number (1-64) to `out`.
+pub fn decode_pending(b: &[u8], out: &mut dyn FnMut(u32)) -> Result<(), ImageError> {
+    if !b.len().is_multiple_of(4) || b.len() / 4 > MAX_PENDING {
+        return Err(ImageError::Length);
+    }
+    for c in b.chunks_exact(4) {
+        let sig = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        if !(1..=64).contains(&sig) {
+            return Err(ImageError::BadSignal);
+        }
+        out(sig);
+    }
+    Ok(())
 }
 
 /// Length of the `SIGNALS` frame: 64 actions of 4 u64 (handler, flags, restorer, mask), then
@@ -89,6 +116,8 @@ pub enum ImageError {
     BadRun,
     /// The end frame's page count differs from the pages received.
     Count,
+    /// A pending signal number outside 1-64.
+    BadSignal,
 }
 
 impl core::fmt::Display for ImageError {
@@ -100,6 +129,7 @@ impl core::fmt::Display for ImageError {
             ImageError::TooManyVmas => "too many memory areas",
             ImageError::BadRun => "page run outside the memory areas",
             ImageError::Count => "page count differs",
+            ImageError::BadSignal => "bad pending signal",
         })
     }
 }
@@ -359,7 +389,7 @@ impl ImageCheck {
     }
 
     /// Checks the next frame's kind against the order BEGIN, REGS, FPU, SIGNALS, RLIMITS,
-    /// VMAS+, PAGES*, END.
+    /// VMAS+, PAGES*, PENDING, END.
     pub fn next(&mut self, kind: u8) -> Result<(), ImageError> {
         let ok = match (self.stage, kind) {
             (0, kind::BEGIN) | (1, kind::REGS) | (2, kind::FPU) | (3, kind::SIGNALS) | (4, kind::RLIMITS) => {
@@ -367,7 +397,12 @@ impl ImageCheck {
                 true
             }
             (5, kind::VMAS) => true,
-            (5, kind::PAGES) | (5, kind::END) => self.vmas_left == 0,
+            (5, kind::PAGES) => self.vmas_left == 0,
+            (5, kind::PENDING) if self.vmas_left == 0 => {
+                self.stage = 6;
+                true
+            }
+            (6, kind::END) => true,
             _ => false,
         };
         if ok {
@@ -407,13 +442,13 @@ impl ImageCheck {
         if u64::from_le_bytes(b) != self.pages {
             return Err(ImageError::Count);
         }
-        self.stage = 6;
+        self.stage = 7;
         Ok(())
     }
 
     /// Whether the whole image has arrived.
     pub const fn complete(&self) -> bool {
-        self.stage == 6
+        self.stage == 7
     }
 }
 
@@ -539,9 +574,27 @@ mod tests {
         assert_eq!(c.run(&PageRun { addr: 0x500000, count: 1, zero: true }, &got), Err(ImageError::BadRun), "no area");
         assert_eq!(c.run(&PageRun { addr: 0x400800, count: 1, zero: true }, &got), Err(ImageError::BadRun), "unaligned");
         assert_eq!(c.end(&33u64.to_le_bytes()), Err(ImageError::Count));
+        assert_eq!(c.next(kind::END), Err(ImageError::Order), "the pending signals first");
+        c.next(kind::PENDING).unwrap();
+        assert_eq!(c.next(kind::PAGES), Err(ImageError::Order), "no pages after the signals");
         c.next(kind::END).unwrap();
         c.end(&34u64.to_le_bytes()).unwrap();
         assert!(c.complete());
+        assert_eq!(c.next(kind::PENDING), Err(ImageError::Order), "nothing after the end");
+    }
+
+    #[test]
+    fn pending_signals() {
+        let b: Vec<u8> = [14u32, 34, 34, 35].iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut got = Vec::new();
+        decode_pending(&b, &mut |s| got.push(s)).unwrap();
+        assert_eq!(got, [14, 34, 34, 35], "in order, real-time instances each");
+        decode_pending(&[], &mut |_| panic!("none")).unwrap();
+        assert_eq!(decode_pending(&[1, 0, 0], &mut |_| {}), Err(ImageError::Length));
+        assert_eq!(decode_pending(&0u32.to_le_bytes(), &mut |_| {}), Err(ImageError::BadSignal));
+        assert_eq!(decode_pending(&65u32.to_le_bytes(), &mut |_| {}), Err(ImageError::BadSignal));
+        let many = [1u8, 0, 0, 0].repeat(MAX_PENDING + 1);
+        assert_eq!(decode_pending(&many, &mut |_| {}), Err(ImageError::Length));
     }
 
     #[test]

@@ -23,8 +23,9 @@ pub const HELLO_LEN: usize = 64;
 pub const HEADER_LEN: usize = 16;
 /// Largest frame payload.
 pub const MAX_PAYLOAD: u32 = 256 * 1024;
-/// Protocol version (2: the image header carries the owner's settings).
-pub const VERSION: u16 = 2;
+/// Protocol version (2: the image header carries the owner's settings; 3: the image carries
+/// the pending signals, home answers `GO_HOME` with `HOME_READY`).
+pub const VERSION: u16 = 3;
 /// Nonce length.
 pub const NONCE_LEN: usize = 16;
 

@@ -22,6 +22,7 @@ proptest! {
                     let v = vmas.iter().find(|v| v.start <= run.addr && run.addr < v.end).expect("inside an area");
                     assert!(run.addr + u64::from(run.count) * PAGE <= v.end);
                 })),
+                kind::PENDING => decode_pending(&payload, &mut |s| assert!((1..=64).contains(&s))),
                 kind::END => c.end(&payload),
                 _ => Ok(()),
             };

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs every tests/vm/t-*.sh on a fresh cluster (the node count is in the script's
 # "# nodes: N" line) and adds up the per-node results.
+#   MOSIX_VM_TESTS="t-expel t-migrate"   only these (and rig-selftest only when named)
+#   MOSIX_VM_REPEAT=20                   each run that many times in a row, each on a fresh
+#                                        cluster; the end says how many runs of each passed
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-total_pass=0; total_fail=0; failed_runs=(); failures=()
+REPEAT=${MOSIX_VM_REPEAT:-1}
+[[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || { echo "run-all: MOSIX_VM_REPEAT must be a positive count, not '$REPEAT'" >&2; exit 2; }
+total_pass=0; total_fail=0; failed_runs=(); failures=(); tally=()
 if [ -z "${MOSIX_VM_TESTS:-}" ] || [[ " $MOSIX_VM_TESTS " == *" rig-selftest "* ]]; then
   echo "=== rig-selftest.sh (the rig must fail on kernel warnings, script failures, hangs)"
   out=$("$ROOT/tests/vm/rig-selftest.sh" 2>&1); rc=$?
@@ -21,8 +26,12 @@ for t in "$ROOT"/tests/vm/t-*.sh; do
   counts=$(sed -n 's/^# nodes: *\([0-9 ]*\).*/\1/p' "$t" | head -n1); counts=${counts:-3}
   cpus=$(sed -n 's/^# cpus: *\([0-9]*\).*/\1/p' "$t" | head -n1)
   for n in $counts; do
-  name=$(basename "$t")
-  [ "$(wc -w <<< "$counts")" -gt 1 ] && name="$name[$n]"
+  base=$(basename "$t")
+  [ "$(wc -w <<< "$counts")" -gt 1 ] && base="$base[$n]"
+  runs_ok=0
+  for rep in $(seq "$REPEAT"); do
+  name=$base
+  [ "$REPEAT" -gt 1 ] && name="$base#$rep"
   echo "=== $name on $n nodes${cpus:+, $cpus CPU(s) each}"
   out=$(mktemp)
   "$ROOT/scripts/cluster" --nodes "$n" ${cpus:+--cpus "$cpus"} --run "$t" --add "$ROOT/tests/vm/lib.sh" 2>&1 | tee "$out"
@@ -36,11 +45,18 @@ for t in "$ROOT"/tests/vm/t-*.sh; do
   elif [ "${f:-0}" != 0 ]; then
     # A node reported failures in a boot whose exit status the rig could not see (killed).
     failed_runs+=("$name")
+  else
+    runs_ok=$((runs_ok + 1))
   fi
   while IFS= read -r l; do failures+=("${name%.sh}: $l"); done < <(grep -E 'FAIL|not ok' "$out")
   rm -f "$out"
   done
+  tally+=("${base%.sh}: $runs_ok of $REPEAT runs passed")
+  done
 done
+if [ "$REPEAT" -gt 1 ]; then
+  for l in "${tally[@]}"; do echo "vm: $l"; done
+fi
 # Repeat what failed at the end, where a CI log's tail shows it.
 for l in "${failures[@]}"; do echo "vm: $l"; done
 [ ${#failed_runs[@]} -gt 0 ] && echo "vm: failed runs: ${failed_runs[*]}"

@@ -56,6 +56,11 @@ fn body(a: Args) -> Result<i32, ToolError> {
                 if why.is_empty() { "busy".to_string() } else { why.join(", ") }
             )))
         }
+        Err(e) if e.raw_os_error() == Some(libc::EREMOTE) => Err(ToolError::failed(format!(
+            "process {} is a guest on this node: from here it can only go home (migrate {} home); \
+             move it on from its home node",
+            a.pid, a.pid
+        ))),
         Err(e) => Err(ToolError::io(&format!("migrating process {} to {}", a.pid, a.to), e)),
     }
 }
