@@ -1152,21 +1152,28 @@ out:
  * then a delete_module call is still held back: the threads hold module references, and
  * rmmod waits for them, see mosix_unload_fn()). Under mosix_watched_lock.
  */
-static void mosix_probe_maybe_off(void)
+static bool mosix_probe_maybe_off(void)
 {
 	if (mosix_probe_on && !atomic_read(&mosix_nr_watched) && !atomic_read(&mosix_nr_threads)) {
 		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
 		mosix_probe_on = false;
 		WRITE_ONCE(mosix_watched_hi, 0);
+		return true;
 	}
+	return false;
 }
 
 static void mosix_thread_ended(void)
 {
+	bool off;
+
 	mutex_lock(&mosix_watched_lock);
 	atomic_dec(&mosix_nr_threads);
-	mosix_probe_maybe_off();
+	off = mosix_probe_maybe_off();
 	mutex_unlock(&mosix_watched_lock);
+	/* No probe runs after this: the module reference this thread drops may be the last. */
+	if (off)
+		tracepoint_synchronize_unregister();
 }
 
 void mosix_watch_remove(u64 token)
