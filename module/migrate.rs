@@ -389,6 +389,9 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
     let nice = sys::set_nice(-20);
     let r = capture_and_send(&mut link, job.mode);
     sys::set_nice(nice);
+    if let (Err(e), Mode::Migrate { node }) = (&r, job.mode) {
+        pr_info!("process {}: its image did not reach node {} (error {})\n", sys::current_proc().0, node, e.to_errno());
+    }
     job.record(&r);
     // SAFETY: `w` is this job's live work (function contract).
     let work = unsafe { sys::WorkHandle::new(w) };

@@ -1475,10 +1475,14 @@ u64 mosix_now_ns(void)
 void mosix_sleep_ms(unsigned int ms)
 {
 	/*
-	 * Killable: a pending signal (or a task work's notification) must not turn a caller's
-	 * polling loop into a spin (kthread_stop() still wakes it).
+	 * Not interruptible: a pending signal (or a task work's notification) must not turn a
+	 * polling loop into a spin. A process waits killably; a kernel thread idly (not counted
+	 * in the load average; kthread_stop() still wakes it).
 	 */
-	schedule_timeout_killable(msecs_to_jiffies(ms));
+	if (current->flags & PF_KTHREAD)
+		schedule_timeout_idle(msecs_to_jiffies(ms));
+	else
+		schedule_timeout_killable(msecs_to_jiffies(ms));
 }
 
 void mosix_sock_set_rcvtimeo(struct socket *sock, unsigned int ms)
