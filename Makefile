@@ -3,8 +3,8 @@
 #   make test   every test: host unit tests, module lint (CLIPPY=1), VM tests
 #   make bench  benchmarks (programs that print figures): gossip and placement simulations,
 #               gossip propagation, migration and load balancing on real clusters
-#   make torture  the long migration torture run (thousands of moves; `make test` runs a
-#               short one): TORTURE_JOBS, TORTURE_DRIVERS, TORTURE_ROUNDS, TORTURE_RMMODS
+#   make torture  the long migration torture run (6000 moves; `make test` runs a short one):
+#               TORTURE_JOBS, _DRIVERS, _ROUNDS, _MOVES, _MAX_S, _RMMODS
 # Everything installs itself (scripts/setup-host.sh) and caches under ~/.cache/mosix.
 
 SHELL := /bin/bash
@@ -77,15 +77,18 @@ bench: images
 	@$(ROOT)/bench/balance-vm
 
 # The long torture run: 4 jobs moved by 2 loops on node 1, by expel on node 2, by rmmod on
-# node 3 and by the balancers, until each has done its rounds (about an hour under TCG).
+# node 3 and by the balancers, until they have made 6000 moves (an hour or two under TCG).
 TORTURE_JOBS ?= 4
 TORTURE_DRIVERS ?= 2
-TORTURE_ROUNDS ?= 200000
+TORTURE_ROUNDS ?= 20000
+TORTURE_MOVES ?= 6000
+TORTURE_MAX_S ?= 12000
 TORTURE_RMMODS ?= 20
 torture: images
 	@mkdir -p $(BUILD)/torture
-	@printf 'JOBS=%s\nDRIVERS=%s\nROUNDS=%s\nRMMODS=%s\n' $(TORTURE_JOBS) $(TORTURE_DRIVERS) \
-	  $(TORTURE_ROUNDS) $(TORTURE_RMMODS) > $(BUILD)/torture/torture.conf
+	@printf 'JOBS=%s\nDRIVERS=%s\nROUNDS=%s\nMOVES=%s\nMAX_S=%s\nRMMODS=%s\n' $(TORTURE_JOBS) \
+	  $(TORTURE_DRIVERS) $(TORTURE_ROUNDS) $(TORTURE_MOVES) $(TORTURE_MAX_S) $(TORTURE_RMMODS) \
+	  > $(BUILD)/torture/torture.conf
 	@$(ROOT)/scripts/cluster --nodes 3 --timeout 14400 --run $(ROOT)/tests/vm/t-torture.sh \
 	  --add $(ROOT)/tests/vm/lib.sh --add $(BUILD)/torture/torture.conf
 

@@ -13,8 +13,9 @@
 # with real-time signals sent at home just before many of the moves (in flight while the
 # process moves). Every job must end exactly as the unmigrated run: the same file, the same
 # exit status, every real-time signal received once, no inconsistency seen by the process.
-# /extra/torture.conf may set JOBS, DRIVERS (move loops on node 1, each over its share of the
-# jobs), ROUNDS (per job) and RMMODS (`make torture`: the long run).
+# The moves go on until every job has done its ROUNDS and they have made MOVES moves in all
+# (or MAX_S seconds have passed). /extra/torture.conf may set JOBS, DRIVERS (move loops on
+# node 1, each over its share of the jobs), ROUNDS, MOVES, MAX_S and RMMODS (`make torture`).
 . /extra/lib.sh
 N=$MOSIX_NODE
 A=/proc/mosix/admin
@@ -22,6 +23,8 @@ T=/opt/mosix-tests
 JOBS=3
 DRIVERS=1
 ROUNDS=8000
+MOVES=150
+MAX_S=330
 RMMODS=2
 [ -f /extra/torture.conf ] && . /extra/torture.conf
 RT=34        # SIGRTMIN of the static (glibc) torture program: counted
@@ -56,13 +59,30 @@ if [ "$N" = 1 ]; then
   all_rounds_done() {
     for _j in $(seq "$JOBS"); do grep -q "^$last" /tmp/j$_j.out || return 1; done
   }
+  # moves_so_far: the jobs' moves (nmigs) added up, in $_m (no fork).
+  moves_so_far() {
+    _m=0
+    for _j in $(seq "$JOBS"); do
+      eval "_p=\$pid$_j"; _n=0
+      read -r _n 2> /dev/null < /proc/mosix/pid/$_p/nmigs
+      _m=$((_m + ${_n:-0}))
+    done
+  }
+  # done_moving: every job has done its rounds and the jobs have made MOVES moves (they
+  # wait for the finish signal once their rounds are done: the moves go on), or MAX_S
+  # seconds have passed.
+  done_moving() {
+    uptime_s; [ "$_up" -ge "$stop_at" ] && return 0
+    all_rounds_done || return 1
+    moves_so_far; [ "$_m" -ge "$MOVES" ]
+  }
   # drive D: moves the jobs j with j % DRIVERS = D until every job has done its rounds;
   # counts in /tmp/{tries,refused,odd}.D, refusals in /tmp/refusals.D, the real-time
   # signals sent to job j as bytes of /tmp/sent.j.
   drive() {
     _d=$1; _seed=$((_seed + 7 * _d)); tries=0; refused=0; odd=0
     : > /tmp/refusals.$_d
-    until all_rounds_done; do
+    until done_moving; do
       rnd "$JOBS"; j=$((_r + 1))
       [ $((j % DRIVERS)) = "$_d" ] || continue
       eval "p=\$pid$j"
@@ -99,6 +119,7 @@ if [ "$N" = 1 ]; then
     echo "$tries $refused $odd" > /tmp/counts.$_d
   }
   t1=$(date +%s)
+  uptime_s; stop_at=$((_up + MAX_S))
   : > /tmp/odd
   d=0; drivers=""
   while [ $d -lt "$DRIVERS" ]; do drive $d & drivers="$drivers $!"; d=$((d + 1)); done
