@@ -586,6 +586,8 @@ fn watch_link(token: u64) {
     let Some((chan, pid)) = take_for_watch(token) else { return };
     let mut beat = 0i64;
     let mut home_alive = true;
+    // When a request to go home was first seen, and whether its delay was logged.
+    let (mut asked_at, mut slow_logged) = (0i64, false);
     loop {
         let seen = chan.ev.seq();
         if let Some(status) = posted_status(token) {
@@ -604,6 +606,15 @@ fn watch_link(token: u64) {
         let mut why = if calling { None } else { chan.pump().err() };
         // Going home, once no call is outstanding (the process itself may have asked).
         let asked = chan.asked.load(Acquire) || expel_asked(token);
+        // Diagnostic (issue 11: a go-home request once waited 120 s): say when one waits
+        // long behind an outstanding call.
+        if asked && asked_at == 0 {
+            asked_at = sys::now_ms();
+        }
+        if asked && !slow_logged && sys::now_ms() - asked_at > 5000 {
+            slow_logged = true;
+            pr_info!("migration: process {} was asked home {} ms ago; still waiting (call state {})\n", pid, sys::now_ms() - asked_at, chan.state.load(Acquire));
+        }
         let going = if asked && chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_ok() {
             true
         } else {
@@ -792,8 +803,14 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
         return Ok(i64::from(EIO.to_errno()));
     }
     let mut cancelled = false;
+    let (t0, mut slow_logged) = (sys::now_ms(), false);
     let ret = loop {
         let seen = chan.ev.seq();
+        if !slow_logged && sys::now_ms() - t0 > 5000 {
+            // Diagnostic (issue 11): a reply that takes long.
+            slow_logged = true;
+            pr_info!("migration: call {} of process {} has waited {} ms for its reply (cancelled: {})\n", nr, chan.pid, sys::now_ms() - t0, cancelled);
+        }
         // Read what has come (a frame is read whole: no signal may cut it short).
         let old = sys::set_blocked(!0);
         let pumped = chan.pump();
