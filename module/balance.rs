@@ -245,10 +245,8 @@ impl State {
                     self.learn(f.bytes, f.total_ns);
                     true
                 }
-                Err(e) => {
-                    pr_info!("balance: process {} did not move to node {} (error {})\n", m.pid, m.to, e.to_errno());
-                    false
-                }
+                // `migrate` logs why.
+                Err(_) => false,
             }
         };
         let done_ms = sys::now_ms();

@@ -845,7 +845,6 @@ int mosix_run_helper(u64 token)
 
 /* Migration threads alive (mosix_spawn() to mosix_thread_ending()). */
 static atomic_t mosix_nr_threads = ATOMIC_INIT(0);
-static void mosix_thread_ended(void);
 
 int mosix_spawn(int (*fn)(void *), void *data, const char *name)
 {
@@ -855,17 +854,13 @@ int mosix_spawn(int (*fn)(void *), void *data, const char *name)
 	atomic_inc(&mosix_nr_threads);
 	t = kthread_run(fn, data, "%s", name);
 	if (IS_ERR(t)) {
-		mosix_thread_ended();
+		mosix_thread_ending();
 		module_put(THIS_MODULE);
 		return PTR_ERR(t);
 	}
 	return 0;
 }
 
-void mosix_thread_ending(void)
-{
-	mosix_thread_ended();
-}
 
 int mosix_kill(s32 pid, int sig)
 {
@@ -1163,7 +1158,7 @@ static bool mosix_probe_maybe_off(void)
 	return false;
 }
 
-static void mosix_thread_ended(void)
+void mosix_thread_ending(void)
 {
 	bool off;
 
