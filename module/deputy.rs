@@ -441,15 +441,7 @@ fn serve(d: &Deputy) -> Outcome {
         if sys::fatal_signal() {
             return end(d, Outcome::Fatal);
         }
-        {
-            let mut t = d.task.lock();
-            if !t.asked_home && t.slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
-                // `migrate`/`bring`: the remote sends the process once no call is outstanding
-                // (requests until then are served).
-                t.asked_home = true;
-                let _ = d.send(kind::GO_HOME, &[]);
-            }
-        }
+        ask_home_if_requested(d);
         forward_signals(d);
         let mut inbox = d.inbox.lock();
         if let Some(rx) = inbox.image.take() {
@@ -480,6 +472,17 @@ fn serve(d: &Deputy) -> Outcome {
         }
         drop(inbox);
         d.ev.wait(seen, 200, false);
+    }
+}
+
+/// Passes on a request (from `migrate` or `bring`) to bring the process home, once: the remote
+/// sends the process when no call is outstanding, and stops one that blocks here (it is made
+/// again at home). Called by the deputy while it waits and by its watcher while a call runs.
+fn ask_home_if_requested(d: &Deputy) {
+    let mut t = d.task.lock();
+    if !t.asked_home && t.slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
+        t.asked_home = true;
+        let _ = d.send(kind::GO_HOME, &[]);
     }
 }
 
@@ -665,6 +668,9 @@ fn watch_link(d: &Deputy) {
         // While the deputy waits for a request it reads the link itself; the watcher reads
         // only while a call runs (and otherwise sleeps: no wake-up per frame).
         let native = d.native();
+        if native {
+            ask_home_if_requested(d);
+        }
         if let Err(e) = if native { d.pump() } else { Ok(()) } {
             if !d.done.load(Acquire) {
                 d.lose(true, e);

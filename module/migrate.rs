@@ -503,23 +503,29 @@ pub(crate) fn send_home(pid: i32, link: Link, token: u64) -> core::result::Resul
 
 /// `bring`: brings every process of this node that is away home; returns once they are (or
 /// after the capture timeout): how many went home, how many are still away.
+///
+/// The request is repeated until each is home: a process the balancer or `migrate` is moving
+/// on meanwhile (home, then to another node) gets a new deputy, which has not seen the first
+/// request (a deputy asked already ignores the repeats). Processes sent away after the call
+/// began are not waited for.
 pub(crate) fn bring_all() -> (usize, usize) {
-    let away = || {
-        procstat::with_table(|t| {
-            let mut v = KVec::new();
-            for e in t.iter().filter(|e| e.node != 0) {
-                let _ = v.push(e.pid, GFP_KERNEL);
-            }
-            v
-        })
-    };
-    let first = away();
-    for pid in first.iter() {
-        crate::deputy::request_home(*pid);
-    }
-    sys::poll_until(CAPTURE_TIMEOUT_MS, 50, || away().is_empty());
-    let left = away().len();
-    (first.len().saturating_sub(left), left)
+    let mut left = procstat::with_table(|t| {
+        let mut v = KVec::new();
+        for e in t.iter().filter(|e| e.node != 0) {
+            let _ = v.push((e.pid, e.start_ns), GFP_KERNEL);
+        }
+        v
+    });
+    let first = left.len();
+    sys::poll_until(CAPTURE_TIMEOUT_MS, 50, || {
+        // Home, or ended.
+        left.retain(|&mut (pid, start)| procstat::whereabouts(pid, start).0 != 0);
+        for &(pid, _) in left.iter() {
+            crate::deputy::request_home(pid);
+        }
+        left.is_empty()
+    });
+    (first - left.len(), left.len())
 }
 
 /// Brings process `pid` home; returns once it runs here again.

@@ -534,26 +534,24 @@ pub(crate) fn send_guest_home_wait(pid: i32) -> Result {
     }
 }
 
-/// Running migrants here.
-fn guests() -> usize {
-    PENDING.lock().iter().filter(|e| e.state > 0 && !e.gone_home).count()
-}
-
 /// `expel`: sends every guest home; returns once they are gone (or after two minutes): how
-/// many went, how many are still here.
+/// many went, how many are still here. Guests that arrive after the call began are not
+/// waited for (nor sent: `block` keeps them out).
 pub(crate) fn expel_all() -> (usize, usize) {
-    let first = {
-        let mut p = PENDING.lock();
-        let mut n = 0usize;
-        for e in p.iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
-            e.expel = true;
-            n += 1;
+    let mut left = KVec::new();
+    for e in PENDING.lock().iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
+        e.expel = true;
+        if left.push(e.token, GFP_KERNEL).is_err() {
+            break;
         }
-        n
-    };
-    sys::poll_until(120_000, 50, || guests() == 0);
-    let left = guests();
-    (first.saturating_sub(left), left)
+    }
+    let first = left.len();
+    sys::poll_until(120_000, 50, || {
+        let p = PENDING.lock();
+        left.retain(|t: &mut u64| p.iter().any(|e| e.token == *t && e.state > 0 && !e.gone_home));
+        left.is_empty()
+    });
+    (first - left.len(), left.len())
 }
 
 /// The migrant's wait status, once the remote thread has posted it (the entry then goes).
@@ -708,8 +706,15 @@ unsafe extern "C" fn mosix_migrant_syscall(nr: kernel::ffi::c_long, home_pid: i3
     }
 }
 
+const ERESTARTSYS: i64 = 512;
 const ERESTARTNOINTR: i64 = 513;
+const ERESTARTNOHAND: i64 = 514;
 const ERESTART_RESTARTBLOCK: i64 = 516;
+
+/// Whether `ret` says a call was stopped before it did anything (the kernel's restart codes).
+fn is_restart(ret: i64) -> bool {
+    [ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK].contains(&-ret)
+}
 
 /// The call work of a migrant (in its context): forwards call `nr` to the deputy and puts
 /// its result in place, or sends the process home to run it there.
@@ -725,7 +730,7 @@ pub(crate) fn forward(token: u64, nr: i64) {
     let mut args = sys::call_args();
     let call = classify(nr as u64, &args);
     let r = match call.place {
-        Place::Home => forward_call(&chan, nr, &call, &mut args),
+        Place::Home => forward_call(&chan, token, nr, &call, &mut args),
         _ => Err(EXDEV),
     };
     match r {
@@ -752,8 +757,11 @@ fn go_home(chan: &Chan, nr: i64) {
     }
 }
 
-/// Forwards one call; its result. `Err`: the call cannot travel (the process goes home).
-fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args: &mut [u64; 6]) -> Result<i64> {
+/// Forwards one call; its result. `Err`: the call is to be made at home (it cannot travel, or
+/// it was stopped for the move home). A signal here, or a request to go home, stops a call
+/// that blocks at home: the reply then says how it ended (a restart code if it had done
+/// nothing).
+fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls::Call, args: &mut [u64; 6]) -> Result<i64> {
     use crate::mcore::{
         forward::{plan, Dir, Reply, Request},
         syscalls::PATH_MAX,
@@ -802,7 +810,7 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
         chan.set_state(IDLE);
         return Ok(i64::from(EIO.to_errno()));
     }
-    let mut cancelled = false;
+    let (mut cancelled, mut for_home) = (false, false);
     let (t0, mut slow_logged) = (sys::now_ms(), false);
     let ret = loop {
         let seen = chan.ev.seq();
@@ -845,9 +853,11 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
         if chan.lost.load(Acquire) || sys::fatal_signal() {
             break i64::from(EINTR.to_errno());
         }
-        if !cancelled && sys::signal_pending() {
-            // A signal for the process: stop the call at home; its reply says how it ended.
+        if !cancelled && (sys::signal_pending() || chan.asked.load(Acquire) || expel_asked(token)) {
+            // A signal for the process, or it is to go home: stop the call at home; its reply
+            // says how it ended.
             cancelled = true;
+            for_home = !sys::signal_pending();
             let old = sys::set_blocked(!0);
             let _ = chan.send(kind::CANCEL, &[]);
             sys::set_blocked(old);
@@ -855,6 +865,12 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
         chan.ev.wait(seen, 1000, !cancelled);
     };
     chan.set_state(IDLE);
+    // Stopped at home only for the move home, before it did anything (a restart code, or
+    // `EINTR` from calls that give no restart code, with no signal here to explain it): the
+    // process makes the call again at home.
+    if for_home && !sys::signal_pending() && (is_restart(ret) || ret == i64::from(EINTR.to_errno())) {
+        return Err(EAGAIN);
+    }
     Ok(ret)
 }
 

@@ -6,7 +6,8 @@
 # home, node 3, node 2). Resource limits travel with it. A pipe joins a migrated process and a local shell loop. A migrated
 # process forks and execs: it goes home first and the child runs there. A read blocked at home
 # is restarted after its alarm ticks (SA_RESTART) and interrupted by a SIGTERM sent
-# at home (EINTR, its handler runs). A deputy killed at home takes its remote copy with it.
+# at home (EINTR, its handler runs); `mosctl bring` brings such a reader home at once (its read
+# is made again at home). A deputy killed at home takes its remote copy with it.
 . /extra/lib.sh
 N=$MOSIX_NODE
 A=/proc/mosix/admin
@@ -106,6 +107,25 @@ if [ "$N" = 1 ]; then
   wait $P; rc=$?
   expect_eq "SIGTERM from home interrupted the read at home (EINTR, handler ran: 3)" "$rc" 3
   expect_eq "and its alarm had ticked meanwhile, restarting the read" "$(body /tmp/b.out)" "tick
+ticks some
+read: EINTR"
+
+  # Brought home while its read blocks at home: the read is stopped there and made again at
+  # home (no EINTR the program could see), and `bring` does not wait for it to end.
+  IN=/tmp/ff start /tmp/h.out $T/fwdcheck blockread
+  check "a third blocked reader migrates to node 2" migrate $P 2
+  check "its alarm ticks" wait_until 10 "grep -q tick /tmp/h.out"
+  t0=$(date +%s)
+  check "mosctl bring returns" mosctl bring
+  expect_eq "within 20 s (not when the read ends)" "$(( $(date +%s) - t0 < 20 ))" 1
+  expect_eq "it is home" "$(cat /proc/mosix/pid/$P/where)" 0
+  expect_match "the log counts it" "$(dmesg | grep 'bring:' | tail -n 1)" 'bring: 1 process\(es\) brought home'
+  sleep 1
+  check "and still reads (its read was not cut short)" kill -0 $P
+  kill -TERM $P
+  wait $P; rc=$?
+  expect_eq "SIGTERM then interrupts the read, now made at home (3)" "$rc" 3
+  expect_eq "it printed what the first reader printed" "$(body /tmp/h.out)" "tick
 ticks some
 read: EINTR"
 
