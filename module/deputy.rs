@@ -59,6 +59,7 @@ use kernel::{
         atomic::{
             Acquire,
             Atomic,
+            Full,
             Relaxed,
             Release, //
         },
@@ -78,6 +79,9 @@ const NATIVE: u32 = 1;
 
 /// `syscall; mov %rax,%rdi; mov $MOSIX_REPLY,%eax; syscall; ud2`.
 const STUB: [u8; 14] = [0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x53, 0x4f, 0x4d, 0x00, 0x0f, 0x05, 0x0f, 0x0b];
+/// The reply to a call stopped before it began: it did nothing; the remote's kernel makes it
+/// again after the signal's handler (or the process makes it at home).
+const ERESTARTNOINTR: i64 = -513;
 const PROT_READ: u32 = 1;
 const PROT_WRITE: u32 = 2;
 const PROT_EXEC: u32 = 4;
@@ -273,12 +277,18 @@ impl Deputy {
         self.cancel();
     }
 
-    /// Asks the deputy to stop the call it runs (if it still runs the latest one).
+    /// Asks the deputy to stop the call it runs (if it still runs the latest one), or, if it
+    /// has not begun it yet, not to run it.
     fn cancel(&self) {
-        self.cancel_for.store(self.seq.load(Acquire), Release);
+        self.cancel_for.xchg(self.seq.load(Acquire), Full);
         if self.native() {
             let _ = sys::watch_queue(self.token, WorkKind::Cancel);
         }
+    }
+
+    /// Whether the latest request was cancelled.
+    fn cancelled(&self) -> bool {
+        self.cancel_for.load(Acquire) == self.seq.load(Acquire)
     }
 }
 
@@ -458,9 +468,21 @@ fn serve(d: &Deputy) -> Outcome {
         }
         if inbox.request {
             inbox.request = false;
+            if d.cancelled() {
+                // Stopped before it began (its `CANCEL` came with it): it did nothing.
+                drop(inbox);
+                d.reply(ERESTARTNOINTR, [0; 6], &[]);
+                continue;
+            }
             match start_call(d, &inbox.frame) {
                 Ok(()) => {
-                    d.state.store(NATIVE, Release);
+                    // A `CANCEL` read by the watcher from here on queues the cancel work; one
+                    // read before did not (it saw no call running): queue it now. Fully
+                    // ordered on both sides: one of them sees the other.
+                    d.state.xchg(NATIVE, Full);
+                    if d.cancelled() {
+                        let _ = sys::watch_queue(d.token, WorkKind::Cancel);
+                    }
                     return Outcome::Native;
                 }
                 Err(ret) => {
@@ -609,9 +631,15 @@ unsafe extern "C" fn mosix_watched_run(token: u64, kind: c_int, which: c_int, nr
             -1
         }
         Some(WorkKind::Cancel) => {
-            if d.native() && d.cancel_for.load(Acquire) == d.seq.load(Acquire) {
-                let nr = d.task.lock().nr;
-                sys::call_no_restart(nr);
+            if d.native() && d.cancelled() {
+                let (nr, stub) = {
+                    let t = d.task.lock();
+                    (t.nr, t.stub)
+                };
+                // On the way to the stub (the call not begun), or back from the call.
+                if !sys::call_skip_unstarted(stub) {
+                    sys::call_no_restart(nr);
+                }
             }
             -1
         }

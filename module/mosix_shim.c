@@ -1327,6 +1327,20 @@ bool mosix_call_no_restart(long nr)
 	return true;
 }
 
+bool mosix_call_skip_unstarted(u64 stub)
+{
+	struct pt_regs *regs = current_pt_regs();
+
+	if (regs->ip != stub)
+		return false;
+	/* After the stub's syscall instruction, as if the call had said -ERESTARTNOINTR; no
+	 * restart (orig_ax -1) that would take it back to the instruction. */
+	regs->ip = stub + 2;
+	regs->ax = -ERESTARTNOINTR;
+	regs->orig_ax = -1;
+	return true;
+}
+
 s64 mosix_map_any(u64 len, u32 prot)
 {
 	unsigned long addr = vm_mmap(NULL, 0, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),

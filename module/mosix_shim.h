@@ -207,6 +207,8 @@ void mosix_call_start(u64 ip, long nr, const u64 *args);
 long mosix_call_handed_back(void);
 /* If call nr just ended with a restart code, keeps the kernel from restarting it. */
 bool mosix_call_no_restart(long nr);
+/* Skips the deputy's call if its stub has not entered it yet (ip still at `stub`). */
+bool mosix_call_skip_unstarted(u64 stub);
 /* An anonymous private mapping anywhere in the current process: its address or -errno. */
 s64 mosix_map_any(u64 len, u32 prot);
 /* An event to wait for: a sequence number that mosix_event_signal() advances. Waits return 1

@@ -541,9 +541,8 @@ pub(crate) fn expel_all() -> (usize, usize) {
     let mut left = KVec::new();
     for e in PENDING.lock().iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
         e.expel = true;
-        if left.push(e.token, GFP_KERNEL).is_err() {
-            break;
-        }
+        // Without memory to note it, it is still sent (just not counted).
+        let _ = left.push(e.token, GFP_KERNEL);
     }
     let first = left.len();
     sys::poll_until(120_000, 50, || {
@@ -604,8 +603,8 @@ fn watch_link(token: u64) {
         let mut why = if calling { None } else { chan.pump().err() };
         // Going home, once no call is outstanding (the process itself may have asked).
         let asked = chan.asked.load(Acquire) || expel_asked(token);
-        // Diagnostic (issue 11: a go-home request once waited 120 s): say when one waits
-        // long behind an outstanding call.
+        // A request to go home is served within a second or so (a call that blocks at home
+        // is stopped for it): say when one waits long.
         if asked && asked_at == 0 {
             asked_at = sys::now_ms();
         }
@@ -706,15 +705,8 @@ unsafe extern "C" fn mosix_migrant_syscall(nr: kernel::ffi::c_long, home_pid: i3
     }
 }
 
-const ERESTARTSYS: i64 = 512;
 const ERESTARTNOINTR: i64 = 513;
-const ERESTARTNOHAND: i64 = 514;
 const ERESTART_RESTARTBLOCK: i64 = 516;
-
-/// Whether `ret` says a call was stopped before it did anything (the kernel's restart codes).
-fn is_restart(ret: i64) -> bool {
-    [ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK].contains(&-ret)
-}
 
 /// The call work of a migrant (in its context): forwards call `nr` to the deputy and puts
 /// its result in place, or sends the process home to run it there.
@@ -797,8 +789,9 @@ fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls:
             _ => {}
         }
     }
-    if chan.state.cmpxchg(IDLE, CALL, Acquire).is_err() {
-        // On its way home: the call is made there.
+    // Asked home (or on its way): the call is made there. A process that makes one call
+    // after another would otherwise keep its watcher from ever finding it idle.
+    if chan.asked.load(Acquire) || expel_asked(token) || chan.state.cmpxchg(IDLE, CALL, Acquire).is_err() {
         return Err(EXDEV);
     }
     let req = Request { nr: nr as u64, args: *args, lens: p.lens };
@@ -811,14 +804,8 @@ fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls:
         return Ok(i64::from(EIO.to_errno()));
     }
     let (mut cancelled, mut for_home) = (false, false);
-    let (t0, mut slow_logged) = (sys::now_ms(), false);
     let ret = loop {
         let seen = chan.ev.seq();
-        if !slow_logged && sys::now_ms() - t0 > 5000 {
-            // Diagnostic (issue 11): a reply that takes long.
-            slow_logged = true;
-            pr_info!("migration: call {} of process {} has waited {} ms for its reply (cancelled: {})\n", nr, chan.pid, sys::now_ms() - t0, cancelled);
-        }
         // Read what has come (a frame is read whole: no signal may cut it short).
         let old = sys::set_blocked(!0);
         let pumped = chan.pump();
@@ -853,7 +840,8 @@ fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls:
         if chan.lost.load(Acquire) || sys::fatal_signal() {
             break i64::from(EINTR.to_errno());
         }
-        if !cancelled && (sys::signal_pending() || chan.asked.load(Acquire) || expel_asked(token)) {
+        let homeward = || crate::mcore::syscalls::stops_for_move(nr as u64) && (chan.asked.load(Acquire) || expel_asked(token));
+        if !cancelled && (sys::signal_pending() || homeward()) {
             // A signal for the process, or it is to go home: stop the call at home; its reply
             // says how it ended.
             cancelled = true;
@@ -865,10 +853,9 @@ fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls:
         chan.ev.wait(seen, 1000, !cancelled);
     };
     chan.set_state(IDLE);
-    // Stopped at home only for the move home, before it did anything (a restart code, or
-    // `EINTR` from calls that give no restart code, with no signal here to explain it): the
-    // process makes the call again at home.
-    if for_home && !sys::signal_pending() && (is_restart(ret) || ret == i64::from(EINTR.to_errno())) {
+    // Stopped at home only for the move home, before it did anything, with no signal here to
+    // explain it: the process makes the call again at home.
+    if for_home && !sys::signal_pending() && crate::mcore::syscalls::remade_after_stop(nr as u64, ret) {
         return Err(EAGAIN);
     }
     Ok(ret)

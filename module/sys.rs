@@ -109,6 +109,7 @@ pub(crate) mod shim {
         pub(crate) fn mosix_call_start(ip: u64, nr: core::ffi::c_long, args: *const u64);
         pub(crate) fn mosix_call_handed_back() -> core::ffi::c_long;
         pub(crate) fn mosix_call_no_restart(nr: core::ffi::c_long) -> bool;
+        pub(crate) fn mosix_call_skip_unstarted(stub: u64) -> bool;
         pub(crate) fn mosix_map_any(len: u64, prot: u32) -> i64;
         pub(crate) fn mosix_event_new() -> *mut c_void;
         pub(crate) fn mosix_event_free(e: *mut c_void);
@@ -623,6 +624,13 @@ pub(crate) fn call_handed_back() -> i64 {
 pub(crate) fn call_no_restart(nr: i64) -> bool {
     // SAFETY: Acts on the current task's registers.
     unsafe { shim::mosix_call_no_restart(nr as core::ffi::c_long) }
+}
+
+/// If the deputy's stub at `stub` has not entered its call yet (a cancel work on the way
+/// to user mode), skips the call: the stub hands back `-ERESTARTNOINTR`.
+pub(crate) fn call_skip_unstarted(stub: u64) -> bool {
+    // SAFETY: Acts on the current task's registers.
+    unsafe { shim::mosix_call_skip_unstarted(stub) }
 }
 
 /// Maps `len` bytes of anonymous memory anywhere in the current process.

@@ -251,6 +251,26 @@ pub fn lookup(nr: u64) -> Call {
     u32::try_from(nr).ok().and_then(|nr| CALLS.binary_search_by_key(&nr, |c| c.nr).ok()).and_then(|i| CALLS.get(i)).copied().unwrap_or(miss)
 }
 
+/// Whether a `Home` call that blocks at home may be stopped so that the process can go home
+/// (and make it again there): the calls that wait without limit and, stopped, have done
+/// nothing: reads, `poll`, `wait4` and lock waits (`flock`, `fcntl`'s `F_SETLKW`). Not the
+/// writes (stopped after part of their data has gone to a full pipe or socket they return a
+/// short count, which without a signal the program never sees), nor `close` (it has closed
+/// before it says `EINTR`), nor `open` (on a network file system a stopped create may have
+/// been made): the move waits for them.
+pub fn stops_for_move(nr: u64) -> bool {
+    matches!(nr, 0 | 7 | 17 | 61 | 72 | 73 | 271)
+}
+
+/// Whether call `nr`, stopped at home for the move home, ended with `ret` before doing
+/// anything, so that it is made again at home: a restart code (the kernel itself would make
+/// such a call again after a signal), or `EINTR` from a read (a socket read with a receive
+/// timeout: it read nothing, or it would return the count).
+pub fn remade_after_stop(nr: u64, ret: i64) -> bool {
+    const EINTR: i64 = 4;
+    matches!(-ret, 512 | 513 | 514 | 516) || (ret == -EINTR && matches!(nr, 0 | 17))
+}
+
 /// A `Home` call's buffer lengths for these argument values: `(index, bytes)` of each pointer
 /// argument, or `None` if a length is out of bounds (the call then goes home). C strings
 /// are measured by the caller and reported as [`PATH_MAX`] here.
@@ -307,6 +327,30 @@ mod tests {
         assert_eq!(lookup(231).place, Place::Local, "exit_group");
         assert_eq!(lookup(9999).place, Place::GoHome, "unknown calls go home");
         assert_eq!(lookup(u64::MAX).place, Place::GoHome);
+    }
+
+    #[test]
+    fn what_a_move_home_stops() {
+        for nr in [0, 7, 17, 61, 72, 73, 271] {
+            assert!(stops_for_move(nr), "{}", lookup(nr).name);
+            assert_eq!(lookup(nr).place, Place::Home, "{}", lookup(nr).name);
+        }
+        assert!(!stops_for_move(1), "write");
+        assert!(!stops_for_move(18), "pwrite64");
+        assert!(!stops_for_move(3), "close");
+        assert!(!stops_for_move(2), "open");
+        // No forwarded call that sends a buffer of the caller's length out (a write) is stopped.
+        for c in CALLS.iter().filter(|c| c.args.iter().any(|a| matches!(a, Arg::In(Len::Arg(_))))) {
+            assert!(!stops_for_move(u64::from(c.nr)), "{}", c.name);
+        }
+        for code in [512, 513, 514, 516] {
+            assert!(remade_after_stop(61, -code));
+        }
+        assert!(remade_after_stop(0, -4), "a read that says EINTR read nothing");
+        assert!(!remade_after_stop(3, -4), "close says EINTR once it has closed");
+        assert!(!remade_after_stop(0, 5), "a read that read");
+        assert!(!remade_after_stop(0, 0));
+        assert!(!remade_after_stop(61, -10), "ECHILD is an answer");
     }
 
     #[test]

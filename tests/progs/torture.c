@@ -13,7 +13,8 @@
  * real-time signal (SIGRTMIN) sent by the test is counted, exactly (real-time signals queue:
  * none may be lost or doubled); SIGRTMIN+1 says "no more will come". None of the signals
  * changes the hash: the result is the same on every run, moved or not.
- * With "wait", after ROUNDS it waits (up to 20 minutes) for SIGRTMIN+1 before it ends.
+ * With "wait", after ROUNDS it goes on checking (registers, memory, pid, a read of its file;
+ * no more writes) until SIGRTMIN+1 comes.
  * Ends with "done HASH rt=N alarms=N errors=N" in OUTFILE and on stdout, and exit status
  * hash & 0x7f, or 99 on an inconsistency it saw itself. */
 #include <errno.h>
@@ -346,12 +347,33 @@ int main(int argc, char **argv)
 		}
 	}
 	if (wait_finish) {
-		struct timespec ts = { 0, 20000000 };
+		/* Check rounds until the finish signal (the moves go on meanwhile): the same
+		 * register, vector and x87 computation again and again must give the same value,
+		 * the memory the same sum, pid and parent the same answers (a forwarded call), and
+		 * the file its first line (a forwarded read); nothing is written. */
+		uint64_t want = x87_round(vec_round(gpr_round(h))), sum = 0, n = 0;
+		struct timespec ts = { 0, 1000000 };
+		char back[96];
 
-		for (int i = 0; i < 60000 && !finish; i++)
-			nanosleep(&ts, NULL);
-		if (!finish)
-			note_error("no finish signal", 0, 1);
+		for (uint64_t i = 0; i < MEM_WORDS; i++)
+			sum += mem[i] * (i | 1);
+		while (!finish) {
+			uint64_t got = x87_round(vec_round(gpr_round(h))), s2 = 0;
+
+			if (got != want)
+				note_error("check round", (long)got, (long)want);
+			for (uint64_t i = 0; i < MEM_WORDS; i++)
+				s2 += mem[i] * (i | 1);
+			if (s2 != sum)
+				note_error("memory", (long)s2, (long)sum);
+			if (getpid() != pid || getppid() != ppid)
+				note_error("pid or ppid", getpid(), getppid());
+			if (line_len > 0 && (pread(fd, back, line_len, 0) != line_len || memcmp(back, "round 000000 ", 13)))
+				note_error("read back first line", (long)n, 0);
+			/* A pause now and then: moves also find it asleep. */
+			if (++n % 16 == 0)
+				nanosleep(&ts, NULL);
+		}
 	}
 	{
 		struct itimerval off = { { 0, 0 }, { 0, 0 } };

@@ -7,7 +7,7 @@
 # process forks and execs: it goes home first and the child runs there. A read blocked at home
 # is restarted after its alarm ticks (SA_RESTART) and interrupted by a SIGTERM sent
 # at home (EINTR, its handler runs); `mosctl bring` brings such a reader home at once (its read
-# is made again at home). A deputy killed at home takes its remote copy with it.
+# is made again at home), and `migrate home` a process making one call after another. A deputy killed at home takes its remote copy with it.
 . /extra/lib.sh
 N=$MOSIX_NODE
 A=/proc/mosix/admin
@@ -128,6 +128,18 @@ read: EINTR"
   expect_eq "it printed what the first reader printed" "$(body /tmp/h.out)" "tick
 ticks some
 read: EINTR"
+
+  # A process that makes one forwarded call after another (getppid in a loop) is never
+  # idle between them for long: asked home, it makes its next call at home.
+  $T/callbench loop 10000000 > /dev/null & P=$!
+  check "a getppid loop is known to /proc/mosix" wait_until 10 "[ -d /proc/mosix/pid/$P ]"
+  check "it migrates to node 3" migrate $P 3
+  sleep 2
+  t0=$(date +%s)
+  check "migrate home returns" migrate $P home
+  expect_eq "within 20 s" "$(( $(date +%s) - t0 < 20 ))" 1
+  expect_eq "it is home" "$(cat /proc/mosix/pid/$P/where)" 0
+  kill $P; wait $P
 
   # A deputy killed at home while its call blocks: the process ends, on node 2 too.
   IN=/tmp/ff start /tmp/k.out $T/fwdcheck blockread

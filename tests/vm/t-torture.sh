@@ -104,7 +104,16 @@ if [ "$N" = 1 ]; then
       esac
       [ -n "$how" ] || continue
       tries=$((tries + 1))
-      if ! $how >> /tmp/refusals.$_d 2>&1; then
+      uptime_s; _t0=$_up
+      _ok=1; $how >> /tmp/refusals.$_d 2>&1 || _ok=0
+      # A move (or bring) is done within seconds; a long wait is a stall (a request lost
+      # on the way: `bring` once waited its full 120 s).
+      uptime_s
+      if [ $((_up - _t0)) -gt 60 ]; then
+        odd=$((odd + 1))
+        { echo "$how took $((_up - _t0)) s"; dmesg | tail -n 20; } >> /tmp/odd
+      fi
+      if [ $_ok = 0 ]; then
         refused=$((refused + 1))
         # Another mover (bring, the balancer, expel, rmmod) had it ("temporarily
         # unavailable": EAGAIN), or the target takes no processes now (expel's block,
@@ -141,7 +150,7 @@ if [ "$N" = 1 ]; then
   wait $ref; want=$?
   echo "torture: $JOBS jobs, $moves moves in $elapsed s ($tries requests, $refused refused: another mover had the process, or the target took none)" | indent
   sed 's/[0-9][0-9]*/N/g' /tmp/refusals | sort | uniq -c | indent
-  expect_eq "no move request failed for another reason than a concurrent move" "$odd" 0
+  expect_eq "no move request failed for another reason than a concurrent move, none stalled" "$odd" 0
   [ "$odd" = 0 ] || { indent < /tmp/refusals; indent < /tmp/odd; }
   echo "jobs: $pids; unmigrated run: $ref" | indent
   # Every job ends where it is, after its last signal.
@@ -170,7 +179,10 @@ else
     # Expel every few seconds; expel sets block: take guests again after it.
     until has_bit 1 $NOMFS; do
       rnd 30; pause "$(( _r / 10 + 1 )).$(( _r % 10 ))"
-      mosctl expel > /dev/null 2>&1 || echo "expel failed" | indent
+      # Every guest leaves (expel waits for them; it gives up after 120 s).
+      uptime_s; _t0=$_up
+      mosctl expel > /dev/null 2>&1 || bad "mosctl expel failed"
+      uptime_s; [ $((_up - _t0)) -le 60 ] || bad "mosctl expel took $((_up - _t0)) s"
       echo 0 > $A/block
     done
   else
