@@ -3,7 +3,7 @@
 #   make test   every test: host unit tests, module lint (CLIPPY=1), VM tests
 #   make bench  benchmarks (programs that print figures): gossip and placement simulations,
 #               gossip propagation, migration and load balancing on real clusters
-#   make torture  the long migration torture run (6000 moves; `make test` runs a short one):
+#   make torture  the long migration torture run (5000 moves; `make test` runs a short one):
 #               TORTURE_JOBS, _DRIVERS, _ROUNDS, _MOVES, _MAX_S, _RMMODS
 # Everything installs itself (scripts/setup-host.sh) and caches under ~/.cache/mosix.
 
@@ -77,11 +77,11 @@ bench: images
 	@$(ROOT)/bench/balance-vm
 
 # The long torture run: 4 jobs moved by 2 loops on node 1, by expel on node 2, by rmmod on
-# node 3 and by the balancers, until they have made 6000 moves (an hour or two under TCG).
+# node 3 and by the balancers, until they have made 5000 moves (about 1.5 h under TCG on 2 host cores).
 TORTURE_JOBS ?= 4
 TORTURE_DRIVERS ?= 2
 TORTURE_ROUNDS ?= 20000
-TORTURE_MOVES ?= 6000
+TORTURE_MOVES ?= 5000
 TORTURE_MAX_S ?= 12000
 TORTURE_RMMODS ?= 20
 torture: images
