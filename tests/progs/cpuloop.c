@@ -39,9 +39,18 @@ int main(int argc, char **argv)
 			mem[x % words] += x;
 		h = (h ^ x) * 0x100000001b3ULL;
 	}
-	for (i = 0; i < words; i++)
-		h = (h ^ mem[i]) * 0x100000001b3ULL;
-	h ^= (uint64_t)(a * 1e6) ^ (uint64_t)(b * 1e6) << 7 ^ (uint64_t)(c * 1e6) << 13;
-	printf("cpuloop %llu iterations: %016llx\n", (unsigned long long)iter, (unsigned long long)h);
+	{
+		uint64_t hl = h, hm = 0x9e3779b97f4a7c15ULL;
+
+		for (i = 0; i < words; i++)
+			h = (h ^ mem[i]) * 0x100000001b3ULL;
+		for (i = 0; i < words; i++)
+			hm = (hm ^ mem[i]) * 0x100000001b3ULL;
+		h ^= (uint64_t)(a * 1e6) ^ (uint64_t)(b * 1e6) << 7 ^ (uint64_t)(c * 1e6) << 13;
+		/* The parts too, so that a wrong result says which part is wrong. */
+		printf("cpuloop %llu iterations: %016llx (loop %016llx x %016llx mem %016llx a %a b %a c %a)\n",
+		       (unsigned long long)iter, (unsigned long long)h, (unsigned long long)hl,
+		       (unsigned long long)x, (unsigned long long)hm, a, b, c);
+	}
 	return (int)((h ^ h >> 8 ^ h >> 16 ^ h >> 24 ^ h >> 32) & 0xff);
 }

@@ -19,8 +19,8 @@ if [ "$N" = 1 ]; then
   # stay: the guest from node 2 (three jobs on two processors here) is not sent home by the
   # balancer before setpe -off does it.
   echo 1 > /proc/mosix/admin/stay
-  $T/cpuloop $ITER 1 > /dev/null < /dev/null & a=$!
-  $T/cpuloop $ITER 1 > /dev/null < /dev/null & b=$!
+  $T/cpuloop $ITER 1 > /tmp/a.out < /dev/null & a=$!
+  $T/cpuloop $ITER 1 > /tmp/b.out < /dev/null & b=$!
   wait_until 5 "seen $a && seen $b"
   check "one job to node 2" migrate $a 2
   check "one to node 3" migrate $b 3
@@ -32,8 +32,9 @@ if [ "$N" = 1 ]; then
   expect_eq "only our two jobs run here" "$(running)" 2
   wait $a; ra=$?
   wait $b; rb=$?
-  $T/cpuloop $ITER 1 > /dev/null; want=$?
+  $T/cpuloop $ITER 1 > /tmp/ref.out; want=$?
   expect_eq "both end as an unmigrated run does" "$ra $rb" "$want $want"
+  [ "$ra $rb" = "$want $want" ] || cat /tmp/a.out /tmp/b.out /tmp/ref.out | indent
 elif [ "$N" = 2 ]; then
   $T/cpuloop $ITER 1 > /dev/null < /dev/null & c=$!
   wait_until 5 "seen $c"
