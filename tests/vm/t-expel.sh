@@ -15,7 +15,7 @@ guests() { ps | grep -v grep | grep -c 'cpuloop'; }
 if [ "$N" = 1 ]; then
   # The jobs go where they are sent (no automatic balancing of local processes).
   echo 1 > $A/lstay
-  $T/cpuloop $ITER 4 > /dev/null; want=$?
+  $T/cpuloop $ITER 4 > /tmp/ref.out; want=$?
   $T/cpuloop $ITER 4 > /tmp/a.out & a=$!
   $T/cpuloop $ITER 4 > /tmp/b.out & b=$!
   wait_until 10 "[ -d /proc/mosix/pid/$a ] && [ -d /proc/mosix/pid/$b ]"
@@ -32,6 +32,7 @@ if [ "$N" = 1 ]; then
   wait $a; ra=$?
   wait $b; rb=$?
   expect_eq "both end as unmigrated runs do" "$ra $rb" "$want $want"
+  [ "$ra $rb" = "$want $want" ] || cat /tmp/a.out /tmp/b.out /tmp/ref.out | indent
   echo 1 > $A/nomfs
   check "the others are done (lstay)" wait_until 60 all_have $LSTAY
 else
