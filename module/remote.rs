@@ -94,8 +94,6 @@ pub(crate) struct Pending {
     watched: bool,
     /// The migrant went home: its end is nobody's business here.
     gone_home: bool,
-    /// `expel`: the watcher is to send the migrant home.
-    expel: bool,
     /// Once adopted: what the migrant and its watcher share.
     chan: Option<Arc<Chan>>,
 }
@@ -125,7 +123,7 @@ pub(crate) struct Chan {
     state: Atomic<u32>,
     /// Home is gone: no reply will come.
     lost: Atomic<bool>,
-    /// Home asked for the process (`GO_HOME`).
+    /// The process is to go home: home asked (`GO_HOME`), or `expel` or the balancer here.
     asked: Atomic<bool>,
     /// When home was last heard (ms).
     heard: Atomic<i64>,
@@ -244,6 +242,14 @@ fn put(e: KBox<Pending>) -> Result {
 pub(crate) type PutPages<'a> = dyn FnMut(&PageRun, &[u8], &[VmaDesc]) -> Result + 'a;
 
 impl Pending {
+    /// Asks the watcher to send the migrant home (`expel`, the balancer): as if home asked.
+    fn send_home(&self) {
+        if let Some(c) = &self.chan {
+            c.asked.store(true, Release);
+            c.ev.signal();
+        }
+    }
+
     /// Reads the pages that follow the head up to `END`, checking every run against the
     /// areas, and hands each run with data to `put` (with the areas). A frame out of order or
     /// a run outside the areas is `EPROTO`.
@@ -370,7 +376,6 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             status: None,
             watched: false,
             gone_home: false,
-            expel: false,
             chan: None,
         }, GFP_KERNEL)?)
 }
@@ -473,10 +478,6 @@ pub(crate) fn set_gone_home(token: u64) {
     }
 }
 
-/// Whether `expel` asked the watcher of `token` to send its migrant home.
-fn expel_asked(token: u64) -> bool {
-    PENDING.lock().iter().any(|e| e.token == token && e.expel)
-}
 
 /// A guest running here.
 pub(crate) struct Guest {
@@ -509,7 +510,7 @@ pub(crate) fn send_guest_home(pid: i32) -> bool {
     let mut p = PENDING.lock();
     match p.iter_mut().find(|e| e.state == pid && !e.gone_home) {
         Some(e) => {
-            e.expel = true;
+            e.send_home();
             true
         }
         None => false,
@@ -540,7 +541,7 @@ pub(crate) fn send_guest_home_wait(pid: i32) -> Result {
 pub(crate) fn expel_all() -> (usize, usize) {
     let mut left = KVec::new();
     for e in PENDING.lock().iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
-        e.expel = true;
+        e.send_home();
         // Without memory to note it, it is still sent (just not counted).
         let _ = left.push(e.token, GFP_KERNEL);
     }
@@ -602,7 +603,7 @@ fn watch_link(token: u64) {
         let calling = chan.state.load(Acquire) == CALL;
         let mut why = if calling { None } else { chan.pump().err() };
         // Going home, once no call is outstanding (the process itself may have asked).
-        let asked = chan.asked.load(Acquire) || expel_asked(token);
+        let asked = chan.asked.load(Acquire);
         // A request to go home is served within a second or so (a call that blocks at home
         // is stopped for it): say when one waits long.
         if asked && asked_at == 0 {
@@ -722,7 +723,7 @@ pub(crate) fn forward(token: u64, nr: i64) {
     let mut args = sys::call_args();
     let call = classify(nr as u64, &args);
     let r = match call.place {
-        Place::Home => forward_call(&chan, token, nr, &call, &mut args),
+        Place::Home => forward_call(&chan, nr, &call, &mut args),
         _ => Err(EXDEV),
     };
     match r {
@@ -753,7 +754,7 @@ fn go_home(chan: &Chan, nr: i64) {
 /// it was stopped for the move home). A signal here, or a request to go home, stops a call
 /// that blocks at home: the reply then says how it ended (a restart code if it had done
 /// nothing).
-fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls::Call, args: &mut [u64; 6]) -> Result<i64> {
+fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args: &mut [u64; 6]) -> Result<i64> {
     use crate::mcore::{
         forward::{plan, Dir, Reply, Request},
         syscalls::PATH_MAX,
@@ -791,7 +792,7 @@ fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls:
     }
     // Asked home (or on its way): the call is made there. A process that makes one call
     // after another would otherwise keep its watcher from ever finding it idle.
-    if chan.asked.load(Acquire) || expel_asked(token) || chan.state.cmpxchg(IDLE, CALL, Acquire).is_err() {
+    if chan.asked.load(Acquire) || chan.state.cmpxchg(IDLE, CALL, Acquire).is_err() {
         return Err(EXDEV);
     }
     let req = Request { nr: nr as u64, args: *args, lens: p.lens };
@@ -840,8 +841,8 @@ fn forward_call(chan: &Chan, token: u64, nr: i64, call: &crate::mcore::syscalls:
         if chan.lost.load(Acquire) || sys::fatal_signal() {
             break i64::from(EINTR.to_errno());
         }
-        let homeward = || crate::mcore::syscalls::stops_for_move(nr as u64) && (chan.asked.load(Acquire) || expel_asked(token));
-        if !cancelled && (sys::signal_pending() || homeward()) {
+        let homeward = crate::mcore::syscalls::stops_for_move(nr as u64) && chan.asked.load(Acquire);
+        if !cancelled && (sys::signal_pending() || homeward) {
             // A signal for the process, or it is to go home: stop the call at home; its reply
             // says how it ended.
             cancelled = true;
