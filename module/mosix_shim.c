@@ -26,6 +26,7 @@
 #include <linux/completion.h>
 #include <linux/refcount.h>
 #include <linux/module.h>
+#include <linux/delay.h>
 #include <asm/fpu/api.h>
 #include <asm/fsgsbase.h>
 #include <asm/msr.h>
@@ -759,22 +760,88 @@ int mosix_adopt_creds(const u32 *uids, const u32 *gids)
 	return commit_creds(new);
 }
 
+/*
+ * Test only (t-fpu): every FPU adoption first lets a context switch save the registers on
+ * one CPU, adopts on another and returns on the first, the order that once resumed a
+ * migrant with stale registers (see mosix_adopt_fpu()). Costs a few ms per adoption.
+ */
+static bool mosix_inject_fpu_hop;
+module_param_named(inject_fpu_hop, mosix_inject_fpu_hop, bool, 0600);
+MODULE_PARM_DESC(inject_fpu_hop, "Test only: move across CPUs around each FPU adoption");
+
+struct mosix_fpu_hop {
+	/* The CPU the hop returns to, or -1: no hop. */
+	int from;
+	cpumask_var_t saved;
+};
+
+static void mosix_fpu_hop_away(struct mosix_fpu_hop *h)
+{
+	unsigned int from, to;
+
+	h->from = -1;
+	if (!READ_ONCE(mosix_inject_fpu_hop) || !alloc_cpumask_var(&h->saved, GFP_KERNEL))
+		return;
+	cpumask_copy(h->saved, current->cpus_ptr);
+	/* Live registers are saved on the way out; last_cpu then names this CPU. */
+	msleep(2);
+	from = x86_task_fpu(current)->last_cpu;
+	to = from < nr_cpu_ids ? cpumask_any_but(cpu_online_mask, from) : nr_cpu_ids;
+	if (to >= nr_cpu_ids || set_cpus_allowed_ptr(current, cpumask_of(to))) {
+		free_cpumask_var(h->saved);
+		return;
+	}
+	h->from = from;
+	pr_info_once("mosix: inject_fpu_hop: CPU %u to %u and back around an FPU adoption (test switch)\n", from, to);
+}
+
+static void mosix_fpu_hop_back(struct mosix_fpu_hop *h)
+{
+	if (h->from < 0)
+		return;
+	if (cpu_online(h->from))
+		set_cpus_allowed_ptr(current, cpumask_of(h->from));
+	set_cpus_allowed_ptr(current, h->saved);
+	free_cpumask_var(h->saved);
+}
+
 int mosix_adopt_fpu(const void *buf, u32 size)
 {
-	struct fpstate *fps;
+	struct fpu *fpu = x86_task_fpu(current);
 	const struct xregs_state *in = buf;
+	struct mosix_fpu_hop hop;
+	struct fpstate *fps;
+	int r = -EINVAL;
 
+	mosix_fpu_hop_away(&hop);
+
+	/* The registers go to fpstate (TIF_NEED_FPU_LOAD set): from now on it is the state. */
 	kernel_fpu_begin();
 	kernel_fpu_end();
-	fps = x86_task_fpu(current)->fpstate;
-	if (fps->size != size || size < sizeof(struct xregs_state))
-		return -EINVAL;
-	/* The same features and (compacted) layout as this task's own state. */
-	if ((in->header.xfeatures & ~fps->xfeatures) ||
+	fps = fpu->fpstate;
+	/* The same size, features and (compacted) layout as this task's own state. */
+	if (fps->size != size || size < sizeof(struct xregs_state) ||
+	    (in->header.xfeatures & ~fps->xfeatures) ||
 	    in->header.xcomp_bv != fps->regs.xsave.header.xcomp_bv)
-		return -EINVAL;
+		goto out;
+	fpregs_lock();
 	memcpy(&fps->regs, buf, size);
-	return 0;
+	/*
+	 * The CPU this task last ran user code on, or was switched out from with live
+	 * registers, may still hold them and count them as this task's (its
+	 * fpu_fpregs_owner_ctx is this fpu, and last_cpu names it): kernel_fpu_begin() above
+	 * invalidated only the CPU it ran on. A return to user mode on that CPU would then skip
+	 * the restore and resume the migrant with the old registers (issue 11: the adopter
+	 * helper's, in a cpuloop's doubles). As __fpu_invalidate_fpregs_state() (not
+	 * exported): no CPU holds them now.
+	 */
+	fpu->last_cpu = -1;
+	set_thread_flag(TIF_NEED_FPU_LOAD);
+	fpregs_unlock();
+	r = 0;
+out:
+	mosix_fpu_hop_back(&hop);
+	return r;
 }
 
 void mosix_adopt_tls(u64 fs, u64 gs)
