@@ -37,6 +37,7 @@ use kernel::{
     prelude::*,
     sync::atomic::{
         Atomic,
+        Full,
         Relaxed, //
     },
 };
@@ -175,8 +176,10 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
             }
         }
         Param::Expel => {
-            // Take no new guests, then send the ones here home.
-            atomic(Param::Block).store(1, Relaxed);
+            // Take no new guests, then send the ones here home. Fully ordered: an arriving
+            // migrant is counted before the link thread reads `block` (see
+            // `remote::expel_all`), so it is refused or waited for.
+            atomic(Param::Block).xchg(1, Full);
             match crate::remote::expel_all() {
                 (0, 0) => pr_info!("expel: no guest is here; block set\n"),
                 (gone, 0) => pr_info!("expel: {} guest(s) sent home; block set\n", gone),

@@ -259,7 +259,7 @@ impl LinkRx {
 }
 
 /// Answers a `Hello` on a freshly accepted connection; the link if it is accepted.
-fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose)> {
+fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose, Option<crate::remote::Arriving>)> {
     let mut b = [0u8; HELLO_LEN];
     sock.recv_exact(&mut b, HANDSHAKE_MS)?;
     let claimed = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
@@ -276,6 +276,9 @@ fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose)> {
         return Err(EACCES);
     }
     let purpose = hello.purpose();
+    // A migrant is counted as arriving before `block` is read: `expel` sets `block` and then
+    // reads the count, so it either refuses this one or waits for it (both fully ordered).
+    let arriving = (purpose == Some(Purpose::Migrate)).then(crate::remote::Arriving::new);
     let status = if hello.to != v.mospe || v.mospe == 0 {
         Status::WrongNode
     } else if hello.cpu != cpu() {
@@ -295,7 +298,7 @@ fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose)> {
     };
     let (sealer, opener) = session(&key, Role::Server, &hello.nonce, &ns);
     cluster::count_link(|c| c.accepted += 1);
-    Ok((Link::new(sock, sealer, opener)?, purpose))
+    Ok((Link::new(sock, sealer, opener)?, purpose, arriving))
 }
 
 /// Echoes frames until the peer closes, goes idle, or sends a bad frame.
@@ -345,16 +348,16 @@ unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
         match state.listener.accept(ACCEPT_WAIT_MS) {
             Ok(Some((sock, peer))) => match handshake(sock, peer) {
                 // Ends when the peer closes or idles; either way the link is done.
-                Ok((mut link, Purpose::Echo)) => {
+                Ok((mut link, Purpose::Echo, _)) => {
                     let _ = echo(&mut link, &mut state.buf);
                 }
-                Ok((mut link, Purpose::ImageTest)) => {
+                Ok((mut link, Purpose::ImageTest, _)) => {
                     if let Err(e) = receive_image(&mut link, &mut state.buf) {
                         pr_info!("image test: link closed ({:?})\n", e);
                     }
                 }
-                Ok((link, Purpose::Migrate)) => {
-                    if let Err(e) = crate::remote::start(link) {
+                Ok((link, Purpose::Migrate, arriving)) => {
+                    if let Err(e) = crate::remote::start(link, arriving) {
                         pr_warn!("migration: cannot start a remote thread: error {}\n", e.to_errno());
                     }
                 }

@@ -912,13 +912,14 @@ int mosix_run_helper(u64 token)
 
 /* Migration threads alive (mosix_spawn() to mosix_thread_ending()). */
 static atomic_t mosix_nr_threads = ATOMIC_INIT(0);
+static void mosix_thread_starting(void);
 
 int mosix_spawn(int (*fn)(void *), void *data, const char *name)
 {
 	struct task_struct *t;
 
 	__module_get(THIS_MODULE);
-	atomic_inc(&mosix_nr_threads);
+	mosix_thread_starting();
 	t = kthread_run(fn, data, "%s", name);
 	if (IS_ERR(t)) {
 		mosix_thread_ending();
@@ -1165,6 +1166,22 @@ static int mosix_watched_find(u64 token)
 	return -1;
 }
 
+/* Registers the probe if it is not on. Under mosix_watched_lock. */
+static int mosix_probe_on_locked(void)
+{
+	int r;
+
+	if (mosix_probe_on)
+		return 0;
+	if (!mosix_tp_sys_enter)
+		for_each_kernel_tracepoint(mosix_find_sys_enter, &mosix_tp_sys_enter);
+	r = mosix_tp_sys_enter ? tracepoint_probe_register(mosix_tp_sys_enter,
+				(void *)mosix_sys_enter, NULL) : -ENOENT;
+	if (!r)
+		mosix_probe_on = true;
+	return r;
+}
+
 int mosix_watch_add(int kind, u64 token, s32 home_pid)
 {
 	struct mosix_watched *w = kzalloc(sizeof(*w), GFP_KERNEL);
@@ -1182,16 +1199,10 @@ int mosix_watch_add(int kind, u64 token, s32 home_pid)
 	init_task_work(&w->works[MOSIX_WORK_CANCEL], mosix_work_cancel_fn);
 	__module_get(THIS_MODULE);
 	mutex_lock(&mosix_watched_lock);
-	if (!mosix_probe_on) {
-		if (!mosix_tp_sys_enter)
-			for_each_kernel_tracepoint(mosix_find_sys_enter, &mosix_tp_sys_enter);
-		r = mosix_tp_sys_enter ? tracepoint_probe_register(mosix_tp_sys_enter,
-					(void *)mosix_sys_enter, NULL) : -ENOENT;
-		if (r)
-			goto out;
-		mosix_probe_on = true;
-		r = -ENOSPC;
-	}
+	r = mosix_probe_on_locked();
+	if (r)
+		goto out;
+	r = -ENOSPC;
 	for (i = 0; i < MOSIX_MAX_WATCHED; i++) {
 		if (!mosix_watched[i]) {
 			WRITE_ONCE(mosix_watched[i], w);
@@ -1223,6 +1234,21 @@ static bool mosix_probe_maybe_off(void)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * A migration thread starts: the probe goes on, so that a delete_module call while the thread
+ * runs is held back for the evacuation (mosix_unload_fn()) instead of refused for the
+ * thread's module reference. Before, it went on only when a task was first watched: an rmmod
+ * while a guest was still being adopted (nothing watched yet) failed with EAGAIN (issue 11).
+ * Without the probe (it cannot be registered) such an rmmod still fails that way.
+ */
+static void mosix_thread_starting(void)
+{
+	mutex_lock(&mosix_watched_lock);
+	atomic_inc(&mosix_nr_threads);
+	mosix_probe_on_locked();
+	mutex_unlock(&mosix_watched_lock);
 }
 
 void mosix_thread_ending(void)

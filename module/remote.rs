@@ -58,6 +58,7 @@ use kernel::{
         atomic::{
             Acquire,
             Atomic,
+            Full,
             Relaxed,
             Release, //
         },
@@ -96,6 +97,31 @@ pub(crate) struct Pending {
     gone_home: bool,
     /// Once adopted: what the migrant and its watcher share.
     chan: Option<Arc<Chan>>,
+    /// Counts the arrival in [`ARRIVING`] until the adoption is done or failed (`None` for
+    /// an image coming home).
+    arriving: Option<Arriving>,
+}
+
+/// Migrants on their way in here and not yet adopted (the image arriving, the helper not yet
+/// done): `expel` waits for them and sends them home too, so that `rmmod`'s evacuation finds
+/// every guest. Before, a guest in that window was missed and `rmmod` failed with `EAGAIN`
+/// (issue 11, t-torture).
+static ARRIVING: Atomic<u32> = Atomic::new(0);
+
+/// One arrival, counted in [`ARRIVING`] until dropped: exactly once on every path.
+pub(crate) struct Arriving(());
+
+impl Arriving {
+    pub(crate) fn new() -> Self {
+        ARRIVING.fetch_add(1, Full);
+        Arriving(())
+    }
+}
+
+impl Drop for Arriving {
+    fn drop(&mut self) {
+        ARRIVING.fetch_sub(1, Full);
+    }
 }
 
 /// `Chan::state`: no call outstanding.
@@ -377,6 +403,7 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             watched: false,
             gone_home: false,
             chan: None,
+            arriving: None,
         }, GFP_KERNEL)?)
 }
 
@@ -391,14 +418,15 @@ fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
 ///
 /// # Safety
 ///
-/// `data` is a `KBox<Link>` given up by [`start`]; the thread owns it.
+/// `data` is a `KBox<(Link, Option<Arriving>)>` given up by [`start`]; the thread owns it.
 unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
     // SAFETY: See the function's safety section.
-    let mut link = unsafe { KBox::from_raw(data.cast::<Link>()) };
+    let (mut link, arriving) = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) });
     match receive_head(&mut link) {
         Ok(mut p) => {
             let token = p.token;
-            p.link = Some(KBox::into_inner(link));
+            p.link = Some(link);
+            p.arriving = arriving;
             if put(p).is_ok() {
                 let status = sys::run_helper(token);
                 if let Some(mut p) = take(token) {
@@ -536,22 +564,28 @@ pub(crate) fn send_guest_home_wait(pid: i32) -> Result {
 }
 
 /// `expel`: sends every guest home; returns once they are gone (or after two minutes): how
-/// many went, how many are still here. Guests that arrive after the call began are not
-/// waited for (nor sent: `block` keeps them out).
+/// many went, how many are still here. `block` (set by the caller) keeps new guests out; a
+/// migrant already on its way in when the call began is waited for and sent home once
+/// adopted (`rmmod` must find every guest).
 pub(crate) fn expel_all() -> (usize, usize) {
-    let mut left = KVec::new();
-    for e in PENDING.lock().iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
-        e.send_home();
-        // Without memory to note it, it is still sent (just not counted).
-        let _ = left.push(e.token, GFP_KERNEL);
-    }
-    let first = left.len();
+    let mut sent = KVec::new();
+    let mut left = 0;
     sys::poll_until(120_000, 50, || {
-        let p = PENDING.lock();
-        left.retain(|t: &mut u64| p.iter().any(|e| e.token == *t && e.state > 0 && !e.gone_home));
-        left.is_empty()
+        // The count first: an arrival leaves it only after its entry is in the list.
+        let arriving = ARRIVING.load(Acquire);
+        let mut p = PENDING.lock();
+        for e in p.iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
+            if !sent.contains(&e.token) {
+                e.send_home();
+                // Without memory to note it, it is sent again next time (and not counted).
+                let _ = sent.push(e.token, GFP_KERNEL);
+            }
+        }
+        left = p.iter().filter(|e| e.state > 0 && !e.gone_home).count();
+        left == 0 && arriving == 0
     });
-    (first - left.len(), left.len())
+    left += ARRIVING.load(Acquire) as usize;
+    (sent.len().saturating_sub(left), left)
 }
 
 /// The migrant's wait status, once the remote thread has posted it (the entry then goes).
@@ -882,10 +916,10 @@ fn finish(link: &mut Link, state: i32, status: Result<i32>) {
     }
 }
 
-/// Starts the remote thread for a `Migrate` link.
-pub(crate) fn start(link: Link) -> Result {
-    let data = KBox::into_raw(KBox::new(link, GFP_KERNEL)?);
-    // SAFETY: The thread owns `data` (a `KBox<Link>`).
+/// Starts the remote thread for a `Migrate` link (`arriving` counts it until it is adopted).
+pub(crate) fn start(link: Link, arriving: Option<Arriving>) -> Result {
+    let data = KBox::into_raw(KBox::new((link, arriving), GFP_KERNEL)?);
+    // SAFETY: The thread owns `data` (a `KBox<(Link, Option<Arriving>)>`).
     let r = unsafe { sys::spawn(c"mosix-remote", remote, data.cast()) };
     if r.is_err() {
         // SAFETY: The thread did not start: we own `data` again.
@@ -941,8 +975,12 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     } else {
         p.link = Some(link);
     }
+    // Adopted (or failed): a guest `expel` finds from now on, or none. Counted until the
+    // entry is back (`expel` reads the count first, then the entries).
+    let arriving = p.arriving.take();
     // The remote thread takes the entry back when the helper ends.
     let _ = put(p);
+    drop(arriving);
     match (r, ack) {
         (Ok(ax), Ok(())) => {
             // From now on the watcher holds the link (unless the migrant ends first and the
