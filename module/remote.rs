@@ -421,7 +421,16 @@ fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
 /// `data` is a `KBox<(Link, Option<Arriving>)>` given up by [`start`]; the thread owns it.
 unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
     // SAFETY: See the function's safety section.
-    let (mut link, arriving) = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) });
+    let (link, arriving) = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) });
+    receive_and_run(link, arriving);
+    sys::thread_exit()
+}
+
+/// The remote thread's work: receives the image, runs the adopter and answers home when the
+/// migrant ends. Everything it holds is dropped when it returns (`thread_exit` does not
+/// return: whatever is still in scope there is never dropped; a refused image once kept its
+/// link and its place in [`ARRIVING`] for good, and `expel` then waited two minutes).
+fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
     match receive_head(&mut link) {
         Ok(mut p) => {
             let token = p.token;
@@ -456,7 +465,6 @@ unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
             let _ = answer(&mut link, e.to_errno(), 0);
         }
     }
-    sys::thread_exit()
 }
 
 fn start_watcher(token: u64) {
@@ -969,8 +977,12 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
         // From now on the migrant and its watcher share the link.
         match Chan::new(link, pid, p.header.settings) {
             Ok(c) => p.chan = Some(c),
-            // Without the channel home gets nothing: the migrant cannot run.
-            Err(_) => sys::exit(9),
+            // Without the channel home gets nothing: the migrant cannot run. (`exit` does
+            // not return: the entry, and its arrival count, go first.)
+            Err(_) => {
+                drop(p);
+                sys::exit(9)
+            }
         }
     } else {
         p.link = Some(link);
