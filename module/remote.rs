@@ -268,6 +268,11 @@ fn put(e: KBox<Pending>) -> Result {
 pub(crate) type PutPages<'a> = dyn FnMut(&PageRun, &[u8], &[VmaDesc]) -> Result + 'a;
 
 impl Pending {
+    /// A guest running here: adopted, not gone home.
+    fn is_guest(&self) -> bool {
+        self.state > 0 && !self.gone_home
+    }
+
     /// Asks the watcher to send the migrant home (`expel`, the balancer): as if home asked.
     fn send_home(&self) {
         if let Some(c) = &self.chan {
@@ -421,7 +426,8 @@ fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
 /// `data` is a `KBox<(Link, Option<Arriving>)>` given up by [`start`]; the thread owns it.
 unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
     // SAFETY: See the function's safety section.
-    let (link, arriving) = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) });
+    let (link, arriving) =
+        KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) });
     receive_and_run(link, arriving);
     sys::thread_exit()
 }
@@ -530,7 +536,7 @@ pub(crate) struct Guest {
 /// The guests running here, at most `max`.
 pub(crate) fn guest_list(max: usize) -> KVec<Guest> {
     let mut v = KVec::new();
-    for e in PENDING.lock().iter().filter(|e| e.state > 0 && !e.gone_home).take(max) {
+    for e in PENDING.lock().iter().filter(|e| e.is_guest()).take(max) {
         let settings = e.chan.as_ref().map_or(e.header.settings, |c| c.settings.load(Relaxed));
         let g = Guest { pid: e.state, home: e.header.home, carried: Carried::decode(settings), arrived_ns: e.arrived_ns };
         if v.push(g, GFP_KERNEL).is_err() {
@@ -582,14 +588,14 @@ pub(crate) fn expel_all() -> (usize, usize) {
         // The count first: an arrival leaves it only after its entry is in the list.
         let arriving = ARRIVING.load(Acquire);
         let mut p = PENDING.lock();
-        for e in p.iter_mut().filter(|e| e.state > 0 && !e.gone_home) {
+        for e in p.iter_mut().filter(|e| e.is_guest()) {
             if !sent.contains(&e.token) {
                 e.send_home();
                 // Without memory to note it, it is sent again next time (and not counted).
                 let _ = sent.push(e.token, GFP_KERNEL);
             }
         }
-        left = p.iter().filter(|e| e.state > 0 && !e.gone_home).count();
+        left = p.iter().filter(|e| e.is_guest()).count();
         left == 0 && arriving == 0
     });
     left += ARRIVING.load(Acquire) as usize;
