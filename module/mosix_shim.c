@@ -761,6 +761,36 @@ int mosix_adopt_creds(const u32 *uids, const u32 *gids)
 }
 
 /*
+ * Test only (t-arrival): a migrant's image, once received, waits this many ms (at most 10 s)
+ * before its adopter starts, the window in which an unload must refuse or wait for an
+ * arriving process (see remote::ARRIVING).
+ */
+static unsigned int mosix_inject_arrival_delay_ms;
+
+static int mosix_arrival_delay_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, 10000);
+}
+
+static const struct kernel_param_ops mosix_arrival_delay_ops = {
+	.set = mosix_arrival_delay_set,
+	.get = param_get_uint,
+};
+module_param_cb(inject_arrival_delay_ms, &mosix_arrival_delay_ops, &mosix_inject_arrival_delay_ms, 0600);
+MODULE_PARM_DESC(inject_arrival_delay_ms, "Test only: delay each arriving process this many ms (0-10000)");
+
+void mosix_test_arrival_delay(s32 pid)
+{
+	unsigned int ms = READ_ONCE(mosix_inject_arrival_delay_ms);
+
+	if (!ms)
+		return;
+	pr_info("mosix: inject_arrival_delay_ms: process %d waits %u ms before its adoption (test switch)\n",
+		pid, ms);
+	msleep(ms);
+}
+
+/*
  * Test only (t-fpu): every FPU adoption first lets a context switch save the registers on
  * one CPU, adopts on another and returns on the first, the order that once resumed a
  * migrant with stale registers (see mosix_adopt_fpu()). Costs a few ms per adoption.

@@ -440,6 +440,7 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
     match receive_head(&mut link) {
         Ok(mut p) => {
             let token = p.token;
+            sys::test_arrival_delay(p.header.pid);
             p.link = Some(link);
             p.arriving = arriving;
             if put(p).is_ok() {

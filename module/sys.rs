@@ -73,6 +73,7 @@ pub(crate) mod shim {
         pub(crate) fn mosix_adopt_rseq(ptr: u64, len: u32, sig: u32);
         pub(crate) fn mosix_capture_fpu(out: *mut u8, max: u32) -> u32;
         pub(crate) fn mosix_current_gone() -> bool;
+        pub(crate) fn mosix_test_arrival_delay(pid: i32);
         pub(crate) fn mosix_work_complete(w: *mut c_void);
         pub(crate) fn mosix_work_release(w: *mut c_void);
         pub(crate) fn mosix_unmap_all() -> core::ffi::c_int;
@@ -889,6 +890,13 @@ pub(crate) fn capture_fpu(out: &mut [u8]) -> usize {
 pub(crate) fn current_gone() -> bool {
     // SAFETY: No preconditions.
     unsafe { shim::mosix_current_gone() }
+}
+
+/// Test only: waits as long as the `inject_arrival_delay_ms` module parameter says (0: not
+/// at all), logging it, before an arriving process `pid` is adopted.
+pub(crate) fn test_arrival_delay(pid: i32) {
+    // SAFETY: No preconditions (it may sleep: called from a migration thread).
+    unsafe { shim::mosix_test_arrival_delay(pid) }
 }
 
 /// Monotonic time in ns (the clock of process start times).

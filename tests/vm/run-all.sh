@@ -48,7 +48,11 @@ for t in "$ROOT"/tests/vm/t-*.sh; do
   else
     runs_ok=$((runs_ok + 1))
   fi
-  while IFS= read -r l; do failures+=("${name%.sh}: $l"); done < <(grep -E 'FAIL|not ok' "$out")
+  # Each failure with up to 30 of its detail lines ("| ..."), which say why.
+  while IFS= read -r l; do failures+=("${name%.sh}: $l"); done < <(awk '
+    /FAIL|not ok/ { print; d = 0; inf = 1; next }
+    inf && /^(\[n[0-9]+\] )? +\| / { if (d++ < 30) print; next }
+    { inf = 0 }' "$out")
   rm -f "$out"
   done
   tally+=("${base%.sh}: $runs_ok of $REPEAT runs passed")

@@ -52,6 +52,12 @@ if [ "$N" = 1 ]; then
   for j in $(seq "$JOBS"); do
     check "job $j is ready" wait_until 30 "grep -q ready /tmp/j$j.log"
   done
+  # /proc/mosix/pid/<pid>/ follows the process table within a second of a start (`goto`
+  # below writes there; `migrate` needs no directory).
+  for j in $(seq "$JOBS"); do
+    eval "p=\$pid$j"
+    check "job $j has its /proc/mosix/pid directory within 3 s" wait_until 3 "[ -e /proc/mosix/pid/$p/goto ]"
+  done
   last=$(printf 'round %06d ' $((ROUNDS - 1)))
   # goto PID NODE: the move through /proc/mosix/pid/PID/goto.
   goto() { echo "$2" > "/proc/mosix/pid/$1/goto"; }
@@ -121,7 +127,7 @@ if [ "$N" = 1 ]; then
         # within 2 s: "Connection timed out"). Anything else is a failure.
         if ! tail -n 1 /tmp/refusals.$_d | grep -qE 'temporarily unavailable|Connection refused|Connection timed out'; then
           odd=$((odd + 1))
-          { echo "after: $how"; ls /proc/mosix/pid; ps; dmesg | tail -n 20; } >> /tmp/odd
+          { echo "$how failed: $(tail -n 1 /tmp/refusals.$_d)"; dmesg | tail -n 20; ls /proc/mosix/pid; ps; } >> /tmp/odd
         fi
       fi
     done
@@ -151,7 +157,7 @@ if [ "$N" = 1 ]; then
   echo "torture: $JOBS jobs, $moves moves in $elapsed s ($tries requests, $refused refused: another mover had the process, or the target took none)" | indent
   sed 's/[0-9][0-9]*/N/g' /tmp/refusals | sort | uniq -c | indent
   expect_eq "no move request failed for another reason than a concurrent move, none stalled" "$odd" 0
-  [ "$odd" = 0 ] || { indent < /tmp/refusals; indent < /tmp/odd; }
+  [ "$odd" = 0 ] || { indent < /tmp/odd; indent < /tmp/refusals; }
   echo "jobs: $pids; unmigrated run: $ref" | indent
   # Every job ends where it is, after its last signal.
   for j in $(seq "$JOBS"); do
