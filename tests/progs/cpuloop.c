@@ -3,8 +3,11 @@
  * checks its memory and ends with exit status = a hash of everything (0-255), the same on
  * every run: a migration that lost a register, an FPU bit or a page changes it. Prints
  * "ready PID" at the start and the full result at the end (stdout may be gone when it
- * runs away from home, so the exit status is the result that counts). */
+ * runs away from home, so the exit status is the result that counts). With "wait", it then
+ * waits for SIGUSR1 before it ends (a test can look at it while it is sure to exist). */
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,10 +18,18 @@ int main(int argc, char **argv)
 	double a = 1.0, b = 0.5, c = 0.25;
 	uint64_t *mem;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: cpuloop ITER MIB\n");
+	sigset_t usr1;
+	int sig, wait = argc == 4 && strcmp(argv[3], "wait") == 0;
+
+	if (argc != 3 && !wait) {
+		fprintf(stderr, "usage: cpuloop ITER MIB [wait]\n");
 		return 2;
 	}
+	/* Blocked from the start: a SIGUSR1 sent early is taken by the sigwait at the end. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (wait && sigprocmask(SIG_BLOCK, &usr1, NULL))
+		return 2;
 	iter = strtoull(argv[1], NULL, 10);
 	words = strtoull(argv[2], NULL, 10) * 1024 * 1024 / 8;
 	mem = calloc(words + 1, 8);
@@ -51,6 +62,12 @@ int main(int argc, char **argv)
 		printf("cpuloop %llu iterations: %016llx (loop %016llx x %016llx mem %016llx a %a b %a c %a)\n",
 		       (unsigned long long)iter, (unsigned long long)h, (unsigned long long)hl,
 		       (unsigned long long)x, (unsigned long long)hm, a, b, c);
+	}
+	if (wait) {
+		printf("done\n");
+		fflush(stdout);
+		if (sigwait(&usr1, &sig))
+			return 2;
 	}
 	return (int)((h ^ h >> 8 ^ h >> 16 ^ h >> 24 ^ h >> 32) & 0xff);
 }

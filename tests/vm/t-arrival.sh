@@ -18,13 +18,15 @@ echo 1 > $A/lstay
 
 if [ "$N" = 1 ]; then
   nomig $T/cpuloop $ITER 1 > /tmp/ref.out & ref=$!
-  $T/cpuloop $ITER 1 > /tmp/p.out < /dev/null & p=$!
+  # "wait": it ends only on SIGUSR1, so it is surely there for the checks below.
+  $T/cpuloop $ITER 1 wait > /tmp/p.out < /dev/null & p=$!
   wait_until 10 "grep -q ready /tmp/p.out"
   check "it moves to node 2 (held back there 4 s)" migrate $p 2
   # node 2 unloads meanwhile: it sends the process home.
   check "it is home again within 60 s" wait_until 60 "[ \"\$(cat /proc/mosix/pid/$p/where)\" = 0 ]"
   expect_eq "it moved twice (out and home)" "$(cat /proc/mosix/pid/$p/nmigs)" 2
   check "node 2 has left" wait_until 60 "! has_bit 2 $UP"
+  kill -USR1 $p
   wait $p; got=$?
   wait $ref; want=$?
   expect_eq "it ends as an unmigrated run does" "$got" "$want"

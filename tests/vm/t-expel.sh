@@ -16,8 +16,10 @@ if [ "$N" = 1 ]; then
   # The jobs go where they are sent (no automatic balancing of local processes).
   echo 1 > $A/lstay
   $T/cpuloop $ITER 4 > /tmp/ref.out; want=$?
-  $T/cpuloop $ITER 4 > /tmp/a.out & a=$!
-  $T/cpuloop $ITER 4 > /tmp/b.out & b=$!
+  # "wait": each ends only on SIGUSR1, so that it is surely there to be looked at (a job
+  # that ended before a check once took its /proc/mosix/pid directory with it).
+  $T/cpuloop $ITER 4 wait > /tmp/a.out & a=$!
+  $T/cpuloop $ITER 4 wait > /tmp/b.out & b=$!
   wait_until 10 "[ -d /proc/mosix/pid/$a ] && [ -d /proc/mosix/pid/$b ]"
   check "one job to node 2" migrate $a 2
   check "one to node 3" migrate $b 3
@@ -29,6 +31,7 @@ if [ "$N" = 1 ]; then
   check "node 2 expelled its guests (stay)" wait_until 120 has_bit 2 $STAY
   expect_eq "both are home again" "$(cat /proc/mosix/pid/$a/where) $(cat /proc/mosix/pid/$b/where)" "0 0"
   expect_eq "each moved four times" "$(cat /proc/mosix/pid/$a/nmigs) $(cat /proc/mosix/pid/$b/nmigs)" "4 4"
+  kill -USR1 $a $b
   wait $a; ra=$?
   wait $b; rb=$?
   expect_eq "both end as unmigrated runs do" "$ra $rb" "$want $want"
