@@ -8,10 +8,14 @@
  *                          the parent's pid, the host name and the working directory.
  *   pipe ITER              reads lines from stdin, answers each on stdout with a value
  *                          computed from it in ITER steps; at the end prints a checksum.
- *   forkexec ITER          computes, forks a child that execs "/bin/echo child says hi",
+ *   forkexec ITER [GATE]   computes, forks a child that execs "/bin/echo child says hi",
  *                          waits for it, prints its status, computes again, prints a checksum.
- *   limits ITER            sets its address-space limit to 64 MiB (before "ready"), computes
- *                          ITER steps, then maps 128 MiB (well within a guest's memory):
+ *                          With GATE it forks only once the file GATE exists (checked every
+ *                          10 ms, at home while it is away), so a test can be sure the fork
+ *                          comes after a migration.
+ *   limits ITER [GATE]     sets its address-space limit to 64 MiB (before "ready"), computes
+ *                          ITER steps, waits for GATE as forkexec does, then maps 128 MiB
+ *                          (well within a guest's memory):
  *                          prints whether the limit held (the
  *                          limit travels with the process; the mapping is made where it runs).
  *   blockread              SIGTERM handler (no SA_RESTART), SIGALRM handler (SA_RESTART,
@@ -31,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint64_t mix(uint64_t x, long iter)
@@ -115,12 +120,22 @@ static int pipe_mode(long iter)
 	return 0;
 }
 
-static int forkexec(long iter)
+/* Returns once the file GATE exists (at once without one). */
+static void wait_gate(const char *gate)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	while (gate && access(gate, F_OK) != 0)
+		nanosleep(&tick, NULL);
+}
+
+static int forkexec(long iter, const char *gate)
 {
 	uint64_t v = mix(1, iter);
 	int status;
 	pid_t c;
 
+	wait_gate(gate);
 	fflush(stdout);
 	c = fork();
 	if (c < 0) {
@@ -180,10 +195,13 @@ static int blockread(void)
 	return 1;
 }
 
-static int limits(long iter)
+static int limits(long iter, const char *gate)
 {
 	uint64_t v = mix(1, iter);
-	void *p = mmap(NULL, 128UL << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p;
+
+	wait_gate(gate);
+	p = mmap(NULL, 128UL << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	printf("value %016llx 128 MiB map %s\n", (unsigned long long)v,
 	       p == MAP_FAILED ? "refused: the 64 MiB limit holds" : "made: no limit");
@@ -203,10 +221,10 @@ int main(int argc, char **argv)
 		return files(argv[2], atol(argv[3]), atol(argv[4]));
 	if (!strcmp(argv[1], "pipe") && argc == 3)
 		return pipe_mode(atol(argv[2]));
-	if (!strcmp(argv[1], "forkexec") && argc == 3)
-		return forkexec(atol(argv[2]));
-	if (!strcmp(argv[1], "limits") && argc == 3)
-		return limits(atol(argv[2]));
+	if (!strcmp(argv[1], "forkexec") && (argc == 3 || argc == 4))
+		return forkexec(atol(argv[2]), argc == 4 ? argv[3] : NULL);
+	if (!strcmp(argv[1], "limits") && (argc == 3 || argc == 4))
+		return limits(atol(argv[2]), argc == 4 ? argv[3] : NULL);
 	if (!strcmp(argv[1], "blockread"))
 		return blockread();
 	return 2;

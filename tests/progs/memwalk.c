@@ -1,8 +1,8 @@
-/* memwalk MIB SECONDS: fills MIB MiB with a pattern, then walks it (reading and updating
- * every page) for SECONDS seconds (or, written pN, for N passes: the same output every run),
- * and prints "memwalk MIB MiB: checksum X passes N"; exits
- * 0 if the memory still holds what it wrote. A process with a known resident size for
- * migration tests and benchmarks. "ready PID" is printed once the memory is filled. */
+/* memwalk MIB SECONDS [GATE]: fills MIB MiB with a pattern, then walks it (reading and
+ * updating every page) for SECONDS seconds (or, written pN, for N passes: the same output
+ * every run), waits until the file GATE exists if one is named (checked every 10 ms), and
+ * prints "memwalk MIB MiB: checksum X passes N"; exits 0 if the memory still holds what it
+ * wrote. A process with a known resident size for migration tests and benchmarks. "ready PID" is printed once the memory is filled. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +23,8 @@ int main(int argc, char **argv)
 	uint64_t *mem, sum = 0, passes = 0, want_passes = 0;
 	double secs, end;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: memwalk MIB SECONDS\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: memwalk MIB SECONDS [GATE]\n");
 		return 2;
 	}
 	mib = strtoul(argv[1], NULL, 10);
@@ -47,6 +47,11 @@ int main(int argc, char **argv)
 		for (i = 0; i < words; i += 512)
 			mem[i] += 1;
 		passes++;
+	}
+	while (argc == 4 && access(argv[3], F_OK) != 0) {
+		struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&tick, NULL);
 	}
 	for (i = 0; i < words; i++) {
 		uint64_t want = i * 0x9e3779b97f4a7c15ULL + (i % 512 == 0 ? passes : 0);

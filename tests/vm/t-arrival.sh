@@ -14,9 +14,11 @@ ITER=200000000
 P=/sys/module/mosix/parameters/inject_arrival_delay_ms
 /etc/rc.local || { echo "rc.local failed"; exit 1; }
 check "the other node is up within 10 s" wait_until 10 all_up_now
-echo 1 > $A/lstay
 
 if [ "$N" = 1 ]; then
+  echo 1 > $A/lstay
+  # Node 2 sets lstay once its test switch is on: only then may the process go.
+  check "node 2 has armed its test switch (lstay)" wait_until 60 has_bit 2 $LSTAY
   nomig $T/cpuloop $ITER 1 > /tmp/ref.out & ref=$!
   # "wait": it ends only on SIGUSR1, so it is surely there for the checks below.
   $T/cpuloop $ITER 1 wait > /tmp/p.out < /dev/null & p=$!
@@ -34,6 +36,7 @@ if [ "$N" = 1 ]; then
 else
   check_fails "the test switch refuses more than 10 s" sh -c "echo 10001 > $P"
   check "the test switch is set (4 s)" sh -c "echo 4000 > $P"
+  echo 1 > $A/lstay
   check "a process arrives and is held back" wait_until 120 "dmesg | grep -q 'inject_arrival_delay_ms: process'"
   check "rmmod while it arrives: it waits for it, sends it home and unloads" rmmod mosix
   log=$(dmesg)

@@ -54,13 +54,17 @@ if [ "$N" = 1 ]; then
 
   # A 64 MiB memory walker, migrated mid-run, brought home and sent out again: the same
   # checksum and pass count as unmigrated (its memory checked word by word).
+  # It checks its memory only once /tmp/mgate exists, made after the last move (its walk
+  # takes about 3 s here, as long as the three moves).
+  rm -f /tmp/mgate; touch /tmp/mgate0
   t0=$(date +%s)
-  $T/memwalk 64 p1500 > /tmp/mref.out; want=$?
+  $T/memwalk 64 p1500 /tmp/mgate0 > /tmp/mref.out; want=$?
   echo "unmigrated 64 MiB walk: $(( $(date +%s) - t0 )) s" | indent
-  start /tmp/m.out $T/memwalk 64 p1500
+  start /tmp/m.out $T/memwalk 64 p1500 /tmp/mgate
   check "the 64 MiB walker migrates to node 2" migrate $P 2
   check "comes home" migrate $P home
   check "and goes to node 3" migrate $P 3
+  touch /tmp/mgate
   wait $P; got=$?
   expect_eq "it prints and exits as unmigrated" "$got $(body /tmp/m.out)" "$want $(body /tmp/mref.out)"
 
@@ -77,10 +81,15 @@ if [ "$N" = 1 ]; then
   expect_eq "the piped run printed what the unmigrated one printed (50 lines)" "$(body /tmp/prun.out)" "$(body /tmp/pref.out)"
   expect_match "and its last line counts them" "$(tail -n 1 /tmp/prun.out)" '^lines 50 sum '
 
-  # fork and exec: the process goes home first, and the child runs there.
-  $T/fwdcheck forkexec 600000000 > /tmp/fref.out; want=$?
-  start /tmp/fx.out $T/fwdcheck forkexec 600000000
+  # fork and exec: the process goes home first, and the child runs there. It forks only once
+  # /tmp/fgate exists, made once it is on node 2 (CI once saw a fork that came before the
+  # move: the process then rightly ended on node 2, and never came home).
+  rm -f /tmp/fgate; touch /tmp/fgate0
+  $T/fwdcheck forkexec 100000000 /tmp/fgate0 > /tmp/fref.out; want=$?
+  start /tmp/fx.out $T/fwdcheck forkexec 100000000 /tmp/fgate
   check "the forking process migrates to node 2" migrate $P 2
+  expect_eq "it waits on node 2 (where 2) before it forks" "$(cat /proc/mosix/pid/$P/where)" 2
+  touch /tmp/fgate
   check "it comes home to fork (where 0, two moves)" wait_until 60 "[ \"\$(cat /proc/mosix/pid/$P/where 2>/dev/null) \$(cat /proc/mosix/pid/$P/nmigs 2>/dev/null)\" = '0 2' ] || ! [ -d /proc/$P ]"
   wait $P; got=$?
   expect_eq "fork+exec from a migrated process: same output and status as unmigrated" "$got $(body /tmp/fx.out)" "$want $(body /tmp/fref.out)"
@@ -88,9 +97,13 @@ if [ "$N" = 1 ]; then
 
   # Resource limits travel with the process: its 64 MiB address-space limit holds on node 3
   # (a 128 MiB map is refused there; without the limit a guest would make it).
-  $T/fwdcheck limits 600000000 > /tmp/lref.out; want=$?
-  start /tmp/l.out $T/fwdcheck limits 600000000
+  # It maps only once /tmp/lgate exists, made once it is on node 3.
+  rm -f /tmp/lgate; touch /tmp/lgate0
+  $T/fwdcheck limits 100000000 /tmp/lgate0 > /tmp/lref.out; want=$?
+  start /tmp/l.out $T/fwdcheck limits 100000000 /tmp/lgate
   check "a process with a 64 MiB address-space limit migrates to node 3" migrate $P 3
+  expect_eq "it waits on node 3 (where 3) before it maps" "$(cat /proc/mosix/pid/$P/where)" 3
+  touch /tmp/lgate
   wait $P; got=$?
   expect_eq "on node 3 its limit holds, as unmigrated (a 128 MiB map is refused)" "$got $(body /tmp/l.out)" "$want $(body /tmp/lref.out)"
   expect_eq "(and unmigrated it was refused too)" "$want" 0
@@ -98,7 +111,7 @@ if [ "$N" = 1 ]; then
 
   # A read blocked at home: alarms on node 2 restart it, SIGTERM from home interrupts it.
   mkfifo /tmp/ff
-  sleep 60 > /tmp/ff & w=$!
+  sleep 3600 > /tmp/ff & w=$!
   IN=/tmp/ff start /tmp/b.out $T/fwdcheck blockread
   check "the blocked reader migrates to node 2" migrate $P 2
   check "its alarm ticks (and the read goes on)" wait_until 10 "grep -q tick /tmp/b.out"

@@ -33,12 +33,16 @@ if [ "$N" = 1 ]; then
       sleep 0.5
     done
   }
+  # cpuloop (6-8 s here, about as long as its trips) ends only on SIGUSR1 (wait), sent once
+  # it is home; vecloop takes about 25 s.
   for prog in "cpuloop 150000000 1" "vecloop 150000000"; do
     name=${prog%% *}
+    more=; [ $name = cpuloop ] && more=wait
     nomig $T/$prog > /tmp/ref.out; want=$?
-    $T/$prog > /tmp/p.out < /dev/null & p=$!
+    $T/$prog $more > /tmp/p.out < /dev/null & p=$!
     wait_until 10 "grep -q ready /tmp/p.out"
     check "$name goes out and comes home three times" trips $p
+    [ -n "$more" ] && kill -USR1 $p
     wait $p; got=$?
     expect_eq "$name ends as an unmigrated run does" "$got" "$want"
     [ "$got" = "$want" ] || cat /tmp/p.out /tmp/ref.out | indent
