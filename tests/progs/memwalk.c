@@ -2,7 +2,8 @@
  * updating every page) for SECONDS seconds (or, written pN, for N passes: the same output
  * every run), waits until the file GATE exists if one is named (checked every 10 ms), and
  * prints "memwalk MIB MiB: checksum X passes N"; exits 0 if the memory still holds what it
- * wrote. A process with a known resident size for migration tests and benchmarks. "ready PID" is printed once the memory is filled. */
+ * wrote. A process with a known resident size for migration tests and benchmarks. "ready PID"
+ * is printed once the memory is filled. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
