@@ -53,6 +53,8 @@ pub(crate) const PORT: u16 = 5428;
 const HANDSHAKE_MS: u32 = 2000;
 /// A link idle this long is closed.
 pub(crate) const IDLE_MS: u32 = 5000;
+/// How long a link's last frame waits for the peer to close (see [`LinkTx::send_last`]).
+const FINISH_MS: u32 = 2000;
 /// Longest wait in `accept` before the thread looks at its stop flag.
 const ACCEPT_WAIT_MS: u32 = 200;
 
@@ -179,6 +181,11 @@ impl Link {
         self.tx.send(kind, parts, timeout_ms)
     }
 
+    /// Sends the link's last frame (see [`LinkTx::send_last`]).
+    pub(crate) fn send_last(&mut self, kind: u8, parts: &[&[u8]]) -> Result {
+        self.tx.send_last(kind, parts)
+    }
+
     /// Receives one frame into `buf` (which must hold its payload): its header; the payload
     /// is `buf[..len]`. A frame that does not verify closes the link (`EKEYREJECTED`,
     /// `EPROTO`).
@@ -223,6 +230,15 @@ impl LinkTx {
     /// Closes the stream both ways (the reader here wakes, the peer sees it closed).
     pub(crate) fn shutdown(&self) {
         self.sock.shutdown();
+    }
+
+    /// Sends the link's last frame (a migrant's exit status, a refusal) and ends this side
+    /// so that the frame arrives (see `TcpSocket::finish`); waits up to [`FINISH_MS`] for
+    /// the peer to close. Nothing may be sent, or received, on the link after this.
+    pub(crate) fn send_last(&mut self, kind: u8, parts: &[&[u8]]) -> Result {
+        self.send(kind, parts, IDLE_MS)?;
+        self.sock.finish(FINISH_MS);
+        Ok(())
     }
 
     /// The link's arrival event.

@@ -163,14 +163,17 @@ fn capture_and_send(link: &mut Link, mode: Mode) -> Result<Figures> {
     // carries it (`PENDING`).
     let old = sys::set_blocked(!0);
     let home = matches!(mode, Mode::SendHome { .. });
-    let r = if home { await_home_ready(link) } else { Ok(()) }.and_then(|()| capture_and_send_masked(link, old, home));
+    let r = if home { go_home(link) } else { Ok(()) }.and_then(|()| capture_and_send_masked(link, old, home));
     sys::set_blocked(old);
     r
 }
 
-/// Going home: reads the link up to home's `HOME_READY` (its answer to our `GO_HOME`),
-/// making the signals home sent before it pending here, so that the image carries them.
-fn await_home_ready(link: &mut Link) -> Result {
+/// Going home: tells home the image follows (`GO_HOME`: said here, in the process's own
+/// context, where it cannot end meanwhile), then reads the link up to home's answer,
+/// `HOME_READY`, making the signals home sent before it pending here, so that the image
+/// carries them.
+fn go_home(link: &mut Link) -> Result {
+    link.send(kind::GO_HOME, &[], IDLE_MS)?;
     let me = sys::current_proc().0;
     let mut buf = [0u8; 8];
     loop {
@@ -379,9 +382,28 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
         drop(link);
         if let Mode::SendHome { token } = job.mode {
             crate::remote::set_gone_home(token);
-            // SAFETY: `w` is this job's live work (function contract).
-            unsafe { sys::WorkHandle::new(w) }.release_and_exit(9);
+            // A task that is exiting already (the job runs in its exit) is not ended again.
+            if !sys::current_gone() {
+                // SAFETY: `w` is this job's live work (function contract).
+                unsafe { sys::WorkHandle::new(w) }.release_and_exit(9);
+            }
         }
+        return;
+    }
+    // A guest that began to end here just after its job was queued runs the job in its exit
+    // (`exit_task_work`): it does not go home, its wait status does. Nothing has been said
+    // to home yet (`GO_HOME` comes from the capture below), so home takes it as it takes
+    // any end here; the remote thread then stays silent. Before, the job failed, home was
+    // left waiting for an image and ended the process with SIGKILL (issue 11: a job of
+    // t-balance's that had computed its result ended with another status).
+    if let (Mode::SendHome { token }, true) = (job.mode, sys::current_gone()) {
+        let status = sys::current_exit_status();
+        match link.send_last(kind::EXIT, &[&status.to_le_bytes()]) {
+            Ok(()) => pr_info!("migration: process {} ended as it was to go home: its status went home\n", sys::current_proc().0),
+            Err(e) => pr_warn!("migration: process {} ended as it was to go home; its status did not reach home (error {})\n", sys::current_proc().0, e.to_errno()),
+        }
+        crate::remote::set_gone_home(token);
+        job.record(&Err(ESRCH));
         return;
     }
     // On a busy node the process would stream its image in one time slice of many: it runs

@@ -437,6 +437,13 @@ bool mosix_current_gone(void)
 	return (current->flags & PF_EXITING) || !current->mm;
 }
 
+int mosix_current_exit_status(void)
+{
+	/* As wait() will report it (wait_task_zombie()); do_exit() set it before the task works. */
+	return (current->signal->flags & SIGNAL_GROUP_EXIT) ? current->signal->group_exit_code :
+							       current->exit_code;
+}
+
 long mosix_capture_vmas(struct mosix_vma *out, size_t max)
 {
 	struct mm_struct *mm = current->mm;
@@ -761,32 +768,42 @@ int mosix_adopt_creds(const u32 *uids, const u32 *gids)
 }
 
 /*
- * Test only (t-arrival): a migrant's image, once received, waits this many ms (at most 10 s)
- * before its adopter starts, the window in which an unload must refuse or wait for an
- * arriving process (see remote::ARRIVING).
+ * Test only: delays (in ms, at most 10 s) that hold a step of a migration back, to open a
+ * window a test must hit every time.
+ * - inject_arrival_delay_ms (t-arrival): a migrant's image, once received, waits before its
+ *   adopter starts: an unload must refuse or wait for an arriving process (remote::ARRIVING).
+ * - inject_watch_delay_ms (t-endrace): a migrant's watcher waits before it takes the link: a
+ *   migrant that ends meanwhile must still have its status sent home.
  */
-static unsigned int mosix_inject_arrival_delay_ms;
+static unsigned int mosix_inject_delay_ms[2];
 
-static int mosix_arrival_delay_set(const char *val, const struct kernel_param *kp)
+static int mosix_delay_set(const char *val, const struct kernel_param *kp)
 {
 	return param_set_uint_minmax(val, kp, 0, 10000);
 }
 
-static const struct kernel_param_ops mosix_arrival_delay_ops = {
-	.set = mosix_arrival_delay_set,
+static const struct kernel_param_ops mosix_delay_ops = {
+	.set = mosix_delay_set,
 	.get = param_get_uint,
 };
-module_param_cb(inject_arrival_delay_ms, &mosix_arrival_delay_ops, &mosix_inject_arrival_delay_ms, 0600);
+module_param_cb(inject_arrival_delay_ms, &mosix_delay_ops, &mosix_inject_delay_ms[MOSIX_DELAY_ARRIVAL], 0600);
 MODULE_PARM_DESC(inject_arrival_delay_ms, "Test only: delay each arriving process this many ms (0-10000)");
+module_param_cb(inject_watch_delay_ms, &mosix_delay_ops, &mosix_inject_delay_ms[MOSIX_DELAY_WATCH], 0600);
+MODULE_PARM_DESC(inject_watch_delay_ms, "Test only: delay each migrant's watcher this many ms (0-10000)");
 
-void mosix_test_arrival_delay(s32 pid)
+void mosix_test_delay(int which, s32 pid)
 {
-	unsigned int ms = READ_ONCE(mosix_inject_arrival_delay_ms);
+	static const char *const what[] = { "inject_arrival_delay_ms", "inject_watch_delay_ms" };
+	static const char *const before[] = { "its adoption", "its watcher takes the link" };
+	unsigned int ms;
 
+	if (which < 0 || which >= ARRAY_SIZE(mosix_inject_delay_ms))
+		return;
+	ms = READ_ONCE(mosix_inject_delay_ms[which]);
 	if (!ms)
 		return;
-	pr_info("mosix: inject_arrival_delay_ms: process %d waits %u ms before its adoption (test switch)\n",
-		pid, ms);
+	pr_info("mosix: %s: process %d waits %u ms before %s (test switch)\n", what[which], pid, ms,
+		before[which]);
 	msleep(ms);
 }
 

@@ -155,8 +155,10 @@ void mosix_capture_regs(void *out);
 u32 mosix_capture_fpu(void *out, u32 max);
 /* Whether the current task is exiting or has no user memory. */
 bool mosix_current_gone(void);
-/* Test only: waits the inject_arrival_delay_ms module parameter's time (0: none). */
-void mosix_test_arrival_delay(s32 pid);
+int mosix_current_exit_status(void);
+/* Test only: waits the time of the inject_..._delay_ms module parameter `which` (0: none). */
+enum { MOSIX_DELAY_ARRIVAL = 0, MOSIX_DELAY_WATCH = 1 };
+void mosix_test_delay(int which, s32 pid);
 
 /*
  * Watched tasks (migrants hosted here, deputies of processes that are away), for the

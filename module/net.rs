@@ -339,6 +339,35 @@ impl TcpSocket {
         // SAFETY: `sock` is live.
         unsafe { bindings::kernel_sock_shutdown(self.sock.as_ptr(), bindings::sock_shutdown_cmd_SHUT_RDWR) };
     }
+
+    /// Ends this side after its last message, so that the message arrives: sends the end of
+    /// the stream after everything queued, then reads (and drops) what the peer still sends
+    /// until it closes too, or `timeout_ms` have passed. A stream released with unread data
+    /// in it is reset at once (`TCPAbortOnClose`), and what was still queued to send, the
+    /// last message perhaps, is thrown away (issue 11: a migrant's exit status was lost so).
+    pub(crate) fn finish(&self, timeout_ms: u32) {
+        // SAFETY: `sock` is live.
+        unsafe { bindings::kernel_sock_shutdown(self.sock.as_ptr(), bindings::sock_shutdown_cmd_SHUT_WR) };
+        let end = crate::sys::now_ms() + i64::from(timeout_ms);
+        let mut b = [0u8; 512];
+        loop {
+            let left = end - crate::sys::now_ms();
+            if left <= 0 {
+                return;
+            }
+            // SAFETY: `sock` is live.
+            unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), left as u32) };
+            let mut msg = empty_msghdr();
+            let mut iov = bindings::kvec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
+            // SAFETY: `sock` is live; `iov` describes `b`, which the call may write, for its
+            // duration.
+            let r = unsafe { bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, b.len(), 0) };
+            // The peer's end (0), a timeout, a signal or a reset: done.
+            if r <= 0 {
+                return;
+            }
+        }
+    }
 }
 
 impl Drop for TcpSocket {

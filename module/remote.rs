@@ -195,6 +195,14 @@ impl Chan {
         }
     }
 
+    /// Sends the link's last frame, the migrant's exit status (see `LinkTx::send_last`).
+    fn send_last(&self, kind: u8, parts: &[&[u8]]) -> Result {
+        match (*self.tx.lock()).as_mut() {
+            Some(tx) => tx.send_last(kind, parts),
+            None => Err(ENOTCONN),
+        }
+    }
+
     fn set_state(&self, s: u32) {
         self.state.store(s, Release);
         self.ev.signal();
@@ -413,10 +421,19 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
 }
 
 fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
+    link.send(kind::ACK, &[&ack_payload(status, pid)], IDLE_MS)
+}
+
+/// An answer that ends the link (a refusal): it is made sure to arrive.
+fn answer_last(link: &mut Link, status: i32, pid: i32) -> Result {
+    link.send_last(kind::ACK, &[&ack_payload(status, pid)])
+}
+
+fn ack_payload(status: i32, pid: i32) -> [u8; 8] {
     let mut b = [0u8; 8];
     b[..4].copy_from_slice(&status.to_le_bytes());
     b[4..].copy_from_slice(&pid.to_le_bytes());
-    link.send(kind::ACK, &[&b], IDLE_MS)
+    b
 }
 
 /// The `mosix-remote` thread of one migrant.
@@ -440,7 +457,7 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
     match receive_head(&mut link) {
         Ok(mut p) => {
             let token = p.token;
-            sys::test_arrival_delay(p.header.pid);
+            sys::test_delay(sys::TestDelay::Arrival, p.header.pid);
             p.link = Some(link);
             p.arriving = arriving;
             if put(p).is_ok() {
@@ -462,14 +479,22 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
                                 c.ev.signal();
                             }
                         }
-                        // Gone home, or nobody left to tell.
+                        // Ended before its watcher took the link (the entry is out of the
+                        // list: none will now): the status goes home from here. Before,
+                        // nobody sent it and home ended the process with SIGKILL.
+                        None if !gone_home => {
+                            if let Some(c) = p.chan.as_ref() {
+                                let _ = c.send_last(kind::EXIT, &[&status.unwrap_or(9).to_le_bytes()]);
+                            }
+                        }
+                        // Gone home: home has the process.
                         None => {}
                     }
                 }
             }
         }
         Err(e) => {
-            let _ = answer(&mut link, e.to_errno(), 0);
+            let _ = answer_last(&mut link, e.to_errno(), 0);
         }
     }
 }
@@ -497,18 +522,6 @@ fn take_for_watch(token: u64) -> Option<(Arc<Chan>, i32)> {
 /// The channel of migrant `token`.
 fn chan_of(token: u64) -> Option<Arc<Chan>> {
     PENDING.lock().iter().find(|e| e.token == token).and_then(|e| e.chan.clone())
-}
-
-/// Has the migrant send itself home over `link` (its capture job then owns the link). The
-/// link comes back if that cannot be done.
-fn hand_home(pid: i32, link: Link, token: u64, why: &str) -> Option<Link> {
-    match crate::migrate::send_home(pid, link, token) {
-        Ok(()) => None,
-        Err((e, l)) => {
-            pr_warn!("{}: cannot send process {} home (error {})\n", why, pid, e.to_errno());
-            l
-        }
-    }
 }
 
 /// Marks the migrant of `token` as gone home (or its watcher as gone): the remote thread
@@ -629,17 +642,23 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
 }
 
 fn watch_link(token: u64) {
+    // (The list's lock is let go before the delay.)
+    let pid = PENDING.lock().iter().find(|e| e.token == token).map(|e| e.state);
+    if let Some(pid) = pid {
+        sys::test_delay(sys::TestDelay::Watch, pid);
+    }
     // Started once the migrant runs: it is there, or already gone.
     let Some((chan, pid)) = take_for_watch(token) else { return };
     let mut beat = 0i64;
     let mut home_alive = true;
-    // When a request to go home was first seen, and whether its delay was logged.
-    let (mut asked_at, mut slow_logged) = (0i64, false);
+    // When a request to go home was first seen, and whether its delay, or a refusal to
+    // take the capture job, was logged.
+    let (mut asked_at, mut slow_logged, mut refused_logged) = (0i64, false, false);
     loop {
         let seen = chan.ev.seq();
         if let Some(status) = posted_status(token) {
             if home_alive {
-                let _ = chan.send(kind::EXIT, &[&status.to_le_bytes()]);
+                let _ = chan.send_last(kind::EXIT, &[&status.to_le_bytes()]);
             }
             return;
         }
@@ -668,23 +687,38 @@ fn watch_link(token: u64) {
             chan.state.load(Acquire) == HOMEWARD
         };
         if going && why.is_none() {
-            // Tell home the image follows, then send it over the whole link.
+            // The capture job takes the whole link: it tells home the image follows, then
+            // sends it. A process that cannot take the job now (it is ending, or stopped)
+            // gives the link back, with nothing said to home: the next round tries again,
+            // or finds its wait status (an ending process: home gets it as from any end).
+            // Before, home was told first and, when the process ended instead, waited for
+            // an image that never came and ended the process with SIGKILL.
             let tx = chan.tx.lock().take();
             let rx = chan.rx.lock().take();
-            if let (Some(mut tx), Some((rx, _))) = (tx, rx) {
-                if tx.send(kind::GO_HOME, &[], IDLE_MS).is_ok() {
-                    match hand_home(pid, Link::join(tx, rx), token, "migration") {
-                        None => {
-                            chan.set_state(HANDED);
-                            return;
-                        }
-                        Some(_) => why = Some(EAGAIN),
+            match (tx, rx) {
+                (Some(tx), Some((rx, buf))) => match crate::migrate::send_home(pid, Link::join(tx, rx), token) {
+                    Ok(()) => {
+                        chan.set_state(HANDED);
+                        return;
                     }
-                } else {
-                    why = Some(ECONNRESET);
+                    Err((e, Some(link))) => {
+                        let (tx, rx) = link.split();
+                        *chan.tx.lock() = Some(tx);
+                        *chan.rx.lock() = Some((rx, buf));
+                        // Still on its way home (HOMEWARD): no call starts meanwhile.
+                        if !refused_logged {
+                            refused_logged = true;
+                            pr_info!("migration: process {} cannot go home now (error {}): ending, stopped or short of memory; trying again\n", pid, e.to_errno());
+                        }
+                    }
+                    Err((e, None)) => why = Some(e),
+                },
+                (tx, rx) => {
+                    // Only the watcher takes the halves, and always both.
+                    *chan.tx.lock() = tx;
+                    *chan.rx.lock() = rx;
+                    why = Some(ENOTCONN);
                 }
-            } else {
-                why = Some(ENOTCONN);
             }
         }
         let now = sys::now_ms();
@@ -915,18 +949,18 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
 fn finish(link: &mut Link, state: i32, status: Result<i32>) {
     match (state, status) {
         (pid, Ok(status)) if pid > 0 => {
-            let _ = link.send(kind::EXIT, &[&status.to_le_bytes()], IDLE_MS);
+            let _ = link.send_last(kind::EXIT, &[&status.to_le_bytes()]);
         }
         (err, _) if err < 0 => {
-            let _ = answer(link, err, 0);
+            let _ = answer_last(link, err, 0);
         }
         (_, Err(e)) => {
             pr_warn!("migration: cannot run the adopter helper mosix-adopt (error {}): is it installed in /sbin or /bin?\n", e.to_errno());
-            let _ = answer(link, e.to_errno(), 0);
+            let _ = answer_last(link, e.to_errno(), 0);
         }
         (_, Ok(status)) => {
             pr_warn!("migration: the adopter helper ended (status {:#x}) before adopting\n", status);
-            let _ = answer(link, ECHILD.to_errno(), 0);
+            let _ = answer_last(link, ECHILD.to_errno(), 0);
         }
     }
 }
@@ -1002,8 +1036,8 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
     drop(arriving);
     match (r, ack) {
         (Ok(ax), Ok(())) => {
-            // From now on the watcher holds the link (unless the migrant ends first and the
-            // remote thread answers home itself).
+            // From now on the watcher holds the link (unless the migrant ends before it takes
+            // it: the remote thread then sends the status home itself).
             start_watcher(token);
             if let Err(e) = sys::watch_add(sys::Watched::Migrant, token, home_pid) {
                 pr_warn!("migration: system calls of process {} are not watched (error {})\n", pid, e.to_errno());

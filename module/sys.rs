@@ -73,7 +73,8 @@ pub(crate) mod shim {
         pub(crate) fn mosix_adopt_rseq(ptr: u64, len: u32, sig: u32);
         pub(crate) fn mosix_capture_fpu(out: *mut u8, max: u32) -> u32;
         pub(crate) fn mosix_current_gone() -> bool;
-        pub(crate) fn mosix_test_arrival_delay(pid: i32);
+        pub(crate) fn mosix_current_exit_status() -> core::ffi::c_int;
+        pub(crate) fn mosix_test_delay(which: core::ffi::c_int, pid: i32);
         pub(crate) fn mosix_work_complete(w: *mut c_void);
         pub(crate) fn mosix_work_release(w: *mut c_void);
         pub(crate) fn mosix_unmap_all() -> core::ffi::c_int;
@@ -892,11 +893,27 @@ pub(crate) fn current_gone() -> bool {
     unsafe { shim::mosix_current_gone() }
 }
 
-/// Test only: waits as long as the `inject_arrival_delay_ms` module parameter says (0: not
-/// at all), logging it, before an arriving process `pid` is adopted.
-pub(crate) fn test_arrival_delay(pid: i32) {
+/// The wait status the current process is exiting with (meaningful once [`current_gone`]:
+/// in a task work run by its exit).
+pub(crate) fn current_exit_status() -> i32 {
+    // SAFETY: No preconditions (reads the current task's own fields).
+    unsafe { shim::mosix_current_exit_status() }
+}
+
+/// A step of a migration a test may hold back (`MOSIX_DELAY_*` in the shim's header).
+#[derive(Clone, Copy)]
+pub(crate) enum TestDelay {
+    /// `inject_arrival_delay_ms`: before an arrived process is adopted.
+    Arrival = 0,
+    /// `inject_watch_delay_ms`: before a migrant's watcher takes the link.
+    Watch = 1,
+}
+
+/// Test only: waits as long as the delay's module parameter says (0: not at all), logging
+/// it, for process `pid`.
+pub(crate) fn test_delay(which: TestDelay, pid: i32) {
     // SAFETY: No preconditions (it may sleep: called from a migration thread).
-    unsafe { shim::mosix_test_arrival_delay(pid) }
+    unsafe { shim::mosix_test_delay(which as core::ffi::c_int, pid) }
 }
 
 /// Monotonic time in ns (the clock of process start times).

@@ -22,6 +22,10 @@
  *                          one alarm after 2 s, prints "tick"); blocks reading stdin; the tick
  *                          restarts the read, SIGTERM interrupts it: prints "ticks some",
  *                          "read: EINTR" and exits 3.
+ *   endopen FIFO GATE      waits for GATE, opens FIFO for writing (away, the open blocks at
+ *                          home until a reader comes) and ends at once with status 42: a
+ *                          test asks it home while it waits, and its end then races the
+ *                          move home.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +41,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "gate.h"
 
 static uint64_t mix(uint64_t x, long iter)
 {
@@ -118,15 +124,6 @@ static int pipe_mode(long iter)
 	}
 	printf("lines %ld sum %016llx\n", count, (unsigned long long)sum);
 	return 0;
-}
-
-/* Returns once the file GATE exists (at once without one). */
-static void wait_gate(const char *gate)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-
-	while (gate && access(gate, F_OK) != 0)
-		nanosleep(&tick, NULL);
 }
 
 static int forkexec(long iter, const char *gate)
@@ -227,5 +224,11 @@ int main(int argc, char **argv)
 		return limits(atol(argv[2]), argc == 4 ? argv[3] : NULL);
 	if (!strcmp(argv[1], "blockread"))
 		return blockread();
+	if (!strcmp(argv[1], "endopen") && argc == 4) {
+		wait_gate(argv[3]);
+		if (open(argv[2], O_WRONLY) < 0)
+			return 1;
+		_exit(42);
+	}
 	return 2;
 }
