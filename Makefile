@@ -77,7 +77,7 @@ bench: images
 	@$(ROOT)/bench/balance-vm
 
 # The long torture run: 4 jobs moved by 2 loops on node 1, by expel on node 2, by rmmod on
-# node 3 and by the balancers, until they have made 5000 moves (about 1.5 h under TCG on 2 host cores).
+# node 3 and by the balancers, until they have made 5000 moves (about 2 h under TCG on 2 host cores).
 TORTURE_JOBS ?= 4
 TORTURE_DRIVERS ?= 2
 TORTURE_ROUNDS ?= 20000

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gate.h"
+
 static double now(void)
 {
 	struct timespec t;
@@ -49,11 +51,7 @@ int main(int argc, char **argv)
 			mem[i] += 1;
 		passes++;
 	}
-	while (argc == 4 && access(argv[3], F_OK) != 0) {
-		struct timespec tick = { 0, 10 * 1000 * 1000 };
-
-		nanosleep(&tick, NULL);
-	}
+	wait_gate(argc == 4 ? argv[3] : NULL);
 	for (i = 0; i < words; i++) {
 		uint64_t want = i * 0x9e3779b97f4a7c15ULL + (i % 512 == 0 ? passes : 0);
 

@@ -33,6 +33,8 @@ finish() {
 # (under TCG each fork costs milliseconds of CPU), so these helpers fork nothing.
 # uptime_s: seconds since boot, in $_up (no fork).
 uptime_s() { read -r _up _ < /proc/uptime; _up=${_up%.*}; }
+# now_cs: centiseconds since boot, in $_cs (no fork).
+now_cs() { read -r _cs _ < /proc/uptime; _f=${_cs#*.}; _cs=$(( ${_cs%.*} * 100 + ${_f#0} )); }
 # pause SECS: sleeps (fractions allowed) by a timed read of a fifo that nobody writes,
 # opened read-write only for the read (no fork after the first call, no fd left open).
 pause() {
@@ -40,12 +42,14 @@ pause() {
   read -r -t "$1" _ 2> /dev/null <> /tmp/.pause
   return 0
 }
-# wait_until SECS 'SHELL CONDITION': polls every 0.2 s; succeeds once the condition holds.
+# wait_until SECS 'SHELL CONDITION': polls every 0.2 s; succeeds once the condition holds,
+# fails after SECS whole seconds (counted in hundredths: a wait of 2 s lasts 2 s, not
+# anything from 1 to 2 as whole seconds of uptime made it).
 wait_until() {
-  uptime_s; _end=$((_up + $1)); shift
+  now_cs; _end=$((_cs + $1 * 100)); shift
   while :; do
     if eval "$*"; then return 0; fi
-    uptime_s; [ "$_up" -ge "$_end" ] && return 1
+    now_cs; [ "$_cs" -ge "$_end" ] && return 1
     pause 0.2
   done
 }

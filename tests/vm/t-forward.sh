@@ -56,9 +56,9 @@ if [ "$N" = 1 ]; then
   # checksum and pass count as unmigrated (its memory checked word by word).
   # It checks its memory only once /tmp/mgate exists, made after the last move (its walk
   # takes about 3 s here, as long as the three moves).
-  rm -f /tmp/mgate; touch /tmp/mgate0
+  rm -f /tmp/mgate
   t0=$(date +%s)
-  $T/memwalk 64 p1500 /tmp/mgate0 > /tmp/mref.out; want=$?
+  $T/memwalk 64 p1500 > /tmp/mref.out; want=$?
   echo "unmigrated 64 MiB walk: $(( $(date +%s) - t0 )) s" | indent
   start /tmp/m.out $T/memwalk 64 p1500 /tmp/mgate
   check "the 64 MiB walker migrates to node 2" migrate $P 2
@@ -84,8 +84,8 @@ if [ "$N" = 1 ]; then
   # fork and exec: the process goes home first, and the child runs there. It forks only once
   # /tmp/fgate exists, made once it is on node 2 (CI once saw a fork that came before the
   # move: the process then rightly ended on node 2, and never came home).
-  rm -f /tmp/fgate; touch /tmp/fgate0
-  $T/fwdcheck forkexec 100000000 /tmp/fgate0 > /tmp/fref.out; want=$?
+  rm -f /tmp/fgate
+  $T/fwdcheck forkexec 100000000 > /tmp/fref.out; want=$?
   start /tmp/fx.out $T/fwdcheck forkexec 100000000 /tmp/fgate
   check "the forking process migrates to node 2" migrate $P 2
   expect_eq "it waits on node 2 (where 2) before it forks" "$(cat /proc/mosix/pid/$P/where)" 2
@@ -98,8 +98,8 @@ if [ "$N" = 1 ]; then
   # Resource limits travel with the process: its 64 MiB address-space limit holds on node 3
   # (a 128 MiB map is refused there; without the limit a guest would make it).
   # It maps only once /tmp/lgate exists, made once it is on node 3.
-  rm -f /tmp/lgate; touch /tmp/lgate0
-  $T/fwdcheck limits 100000000 /tmp/lgate0 > /tmp/lref.out; want=$?
+  rm -f /tmp/lgate
+  $T/fwdcheck limits 100000000 > /tmp/lref.out; want=$?
   start /tmp/l.out $T/fwdcheck limits 100000000 /tmp/lgate
   check "a process with a 64 MiB address-space limit migrates to node 3" migrate $P 3
   expect_eq "it waits on node 3 (where 3) before it maps" "$(cat /proc/mosix/pid/$P/where)" 3

@@ -10,7 +10,7 @@
 L=/proc/mosix/nodes/$MOSIX_NODE/load
 # median5: five readings 200 ms apart, median.
 median5() {
-  a=; for i in 1 2 3 4 5; do read -r v < $L; a="$a $v"; sleep 0.2; done
+  a=; for i in 1 2 3 4 5; do read -r v < $L; a="$a $v"; pause 0.2; done
   echo $a | tr ' ' '\n' | sort -n | sed -n 3p
 }
 sleep 3
