@@ -163,25 +163,30 @@ fn capture_and_send(link: &mut Link, mode: Mode) -> Result<Figures> {
     // carries it (`PENDING`).
     let old = sys::set_blocked(!0);
     let home = matches!(mode, Mode::SendHome { .. });
-    let r = if home { go_home(link) } else { Ok(()) }.and_then(|()| capture_and_send_masked(link, old, home));
+    // Going home, the signals it takes with it (`PENDING`).
+    let mut carried = KVVec::new();
+    let r = if home { go_home(link, &mut carried) } else { Ok(()) }.and_then(|()| capture_and_send_masked(link, old, home, carried));
     sys::set_blocked(old);
     r
 }
 
 /// Going home: tells home the image follows (`GO_HOME`: said here, in the process's own
-/// context, where it cannot end meanwhile), then reads the link up to home's answer,
-/// `HOME_READY`, making the signals home sent before it pending here, so that the image
-/// carries them.
-fn go_home(link: &mut Link) -> Result {
+/// context, once it is not ending), then reads the link up to home's answer, `HOME_READY`,
+/// adding the signals home sent before it to `carried`, so that the image carries them. (They
+/// are not raised here: a stop signal, which no mask blocks, would cut the link's socket
+/// calls short, and a fatal one would end the process here instead of at home.)
+fn go_home(link: &mut Link, carried: &mut KVVec<u8>) -> Result {
     link.send(kind::GO_HOME, &[], IDLE_MS)?;
-    let me = sys::current_proc().0;
     let mut buf = [0u8; 8];
     loop {
         let h = link.recv(&mut buf, IDLE_MS)?;
         match h.kind {
             kind::HOME_READY => return Ok(()),
             kind::SIGNAL if h.len == 4 => {
-                let _ = sys::kill(me, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                let sig = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+                // The rebuild at home raises each again (a number out of range is refused
+                // there, as anything from the wire is).
+                carry(carried, sig as u32)?;
             }
             // Heartbeats, and home's own request to come home (crossed with ours).
             kind::HEARTBEAT | kind::GO_HOME => {}
@@ -190,26 +195,37 @@ fn go_home(link: &mut Link) -> Result {
     }
 }
 
-/// The signals pending for the current process, taken off it, as a `PENDING` payload.
-fn take_pending() -> Result<KVVec<u8>> {
-    let mut out = KVVec::new();
+/// Adds signal `sig` to a `PENDING` payload.
+fn carry(out: &mut KVVec<u8>, sig: u32) -> Result {
+    if out.len() / 4 >= MAX_PENDING {
+        pr_warn!("migration: process {} has more than {} pending signals: not moved\n", sys::current_proc().0, MAX_PENDING);
+        return Err(E2BIG);
+    }
+    out.extend_from_slice(&sig.to_le_bytes(), GFP_KERNEL)?;
+    Ok(())
+}
+
+/// Takes the signals pending for the current process off it into a `PENDING` payload.
+fn take_pending(out: &mut KVVec<u8>) -> Result {
     loop {
         let sig = sys::take_signal();
         if sig <= 0 {
-            return Ok(out);
+            return Ok(());
         }
-        if out.len() / 4 >= MAX_PENDING {
-            pr_warn!("migration: process {} has more than {} pending signals: not moved\n", sys::current_proc().0, MAX_PENDING);
-            return Err(E2BIG);
-        }
-        out.extend_from_slice(&(sig as u32).to_le_bytes(), GFP_KERNEL)?;
+        carry(out, sig as u32)?;
     }
 }
 
-fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool) -> Result<Figures> {
+fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool, mut pending: KVVec<u8>) -> Result<Figures> {
     let t0 = sys::now_ns();
     if sys::current_gone() {
         return Err(ESRCH);
+    }
+    // Going home, the signals pending here go too: those pending now first (a pending
+    // `SIGSTOP`, which no mask blocks, would cut the socket calls below short), then those
+    // that come while the image streams.
+    if home {
+        take_pending(&mut pending)?;
     }
     let mut f = Figures::default();
     // The memory areas first (they size the header).
@@ -302,9 +318,10 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool) -> Result<
             addr += n as u64 * PAGE;
         }
     }
-    // Going home, the signals pending here go too (taken last: the process is about to end
-    // here). Going out, they stay pending here and the deputy sends them on.
-    let pending = if home { take_pending()? } else { KVVec::new() };
+    // Going out, signals stay pending here and the deputy sends them on.
+    if home {
+        take_pending(&mut pending)?;
+    }
     send(link, kind::PENDING, &[&pending], &mut f)?;
     send(link, kind::END, &[&(f.pages + f.zero_pages).to_le_bytes()], &mut f)?;
     f.capture_ns = sys::now_ns().saturating_sub(t0);
@@ -380,23 +397,22 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
         pr_warn!("migration: process {} is a deputy or a guest here: not captured\n", sys::current_proc().0);
         job.record(&Err(EBUSY));
         drop(link);
+        // A send-home job is queued on the migrant's own task (by its watch entry, not its
+        // pid), so this task is not the migrant: it is not ended. The link is gone with the
+        // job: home ends the process.
         if let Mode::SendHome { token } = job.mode {
             crate::remote::set_gone_home(token);
-            // A task that is exiting already (the job runs in its exit) is not ended again.
-            if !sys::current_gone() {
-                // SAFETY: `w` is this job's live work (function contract).
-                unsafe { sys::WorkHandle::new(w) }.release_and_exit(9);
-            }
         }
         return;
     }
     // A guest that began to end here just after its job was queued runs the job in its exit
-    // (`exit_task_work`): it does not go home, its wait status does. Nothing has been said
-    // to home yet (`GO_HOME` comes from the capture below), so home takes it as it takes
-    // any end here; the remote thread then stays silent. Before, the job failed, home was
-    // left waiting for an image and ended the process with SIGKILL (issue 11: a job of
+    // (`exit_task_work`), or with a fatal signal on its way (a `SIGTERM` from home, just
+    // delivered): it does not go home, its wait status does. Nothing has been said to home
+    // yet (`GO_HOME` comes from the capture below), so home takes it as it takes any end
+    // here; the remote thread then stays silent. Before, the job failed, home was left
+    // waiting for an image and ended the process with SIGKILL (issue 11: a job of
     // t-balance's that had computed its result ended with another status).
-    if let (Mode::SendHome { token }, true) = (job.mode, sys::current_gone()) {
+    if let (Mode::SendHome { token }, true) = (job.mode, sys::current_ending()) {
         let status = sys::current_exit_status();
         match link.send_last(kind::EXIT, &[&status.to_le_bytes()]) {
             Ok(()) => pr_info!("migration: process {} ended as it was to go home: its status went home\n", sys::current_proc().0),
@@ -501,15 +517,16 @@ pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
     run_job(pid, Mode::ImageTest, link)
 }
 
-/// On the target: sends migrant `pid` home over `link` (its job captures it and ends it
-/// here). Gives the link back if the job cannot be queued.
-pub(crate) fn send_home(pid: i32, link: Link, token: u64) -> core::result::Result<(), (Error, Option<Link>)> {
+/// On the target: sends migrant `token` home over `link` (its job captures it and ends it
+/// here). Gives the link back if the job cannot be queued (the migrant is ending, stopped, or
+/// no longer watched).
+pub(crate) fn send_home(link: Link, token: u64) -> core::result::Result<(), (Error, Option<Link>)> {
     let Ok(b) = KBox::<Job>::new_uninit(GFP_KERNEL) else {
         return Err((ENOMEM, Some(link)));
     };
     let job = KBox::into_raw(KBox::write(b, Job::new(Mode::SendHome { token }, link)));
     // SAFETY: `job` is a live `Job` for the shim, which frees it through `mosix_job_free`.
-    match unsafe { sys::Work::queue(pid, job.cast()) } {
+    match unsafe { sys::Work::queue_watched(token, job.cast()) } {
         // Nobody waits for it: drop our reference, the job goes on.
         Ok(w) => {
             drop(w);

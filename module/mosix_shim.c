@@ -375,9 +375,9 @@ static void mosix_work_fn(struct callback_head *head)
 	module_put(THIS_MODULE);
 }
 
-struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err)
+/* Queues a job on task p (whose reference it takes over). */
+static struct mosix_work *mosix_work_queue_task(struct task_struct *p, void *job, int *err)
 {
-	struct task_struct *p = mosix_get_proc(pid);
 	struct mosix_work *w;
 	int r;
 
@@ -413,6 +413,11 @@ struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err)
 	return w;
 }
 
+struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err)
+{
+	return mosix_work_queue_task(mosix_get_proc(pid), job, err);
+}
+
 int mosix_work_wait(struct mosix_work *w, unsigned int ms)
 {
 	/*
@@ -437,11 +442,24 @@ bool mosix_current_gone(void)
 	return (current->flags & PF_EXITING) || !current->mm;
 }
 
+bool mosix_current_ending(void)
+{
+	return mosix_current_gone() || fatal_signal_pending(current) ||
+	       (current->signal->flags & SIGNAL_GROUP_EXIT);
+}
+
 int mosix_current_exit_status(void)
 {
-	/* As wait() will report it (wait_task_zombie()); do_exit() set it before the task works. */
-	return (current->signal->flags & SIGNAL_GROUP_EXIT) ? current->signal->group_exit_code :
-							       current->exit_code;
+	/*
+	 * As wait() will report it (wait_task_zombie()): a group exit's code (a fatal signal's
+	 * delivery sets it, do_group_exit() uses it), else the task's own (do_exit() set it
+	 * before the task works run). A fatal signal with neither: SIGKILL.
+	 */
+	if (current->signal->flags & SIGNAL_GROUP_EXIT)
+		return current->signal->group_exit_code;
+	if (current->flags & PF_EXITING)
+		return current->exit_code;
+	return SIGKILL;
 }
 
 long mosix_capture_vmas(struct mosix_vma *out, size_t max)
@@ -1335,6 +1353,23 @@ void mosix_watch_remove(u64 token)
  * What the current task is watched as: MOSIX_W_MIGRANT or MOSIX_W_DEPUTY (its token in
  * *token), or 0 if it is neither.
  */
+struct mosix_work *mosix_work_queue_watched(u64 token, void *job, int *err)
+{
+	struct task_struct *p = NULL;
+	int i;
+
+	/*
+	 * The watched task itself, not whatever has its pid now: a migrant that has ended and
+	 * been reaped keeps its entry (and this reference) until the remote thread removes it.
+	 */
+	mutex_lock(&mosix_watched_lock);
+	i = mosix_watched_find(token);
+	if (i >= 0 && mosix_watched[i]->kind == MOSIX_W_MIGRANT)
+		p = get_task_struct(mosix_watched[i]->task);
+	mutex_unlock(&mosix_watched_lock);
+	return mosix_work_queue_task(p, job, err);
+}
+
 int mosix_current_watch(u64 *token)
 {
 	int i, kind = 0;
@@ -1626,10 +1661,13 @@ void mosix_sleep_ms(unsigned int ms)
 	/*
 	 * Not interruptible: a pending signal (or a task work's notification) must not turn a
 	 * polling loop into a spin. A process waits killably; a kernel thread idly (not counted
-	 * in the load average; kthread_stop() still wakes it).
+	 * in the load average; kthread_stop() still wakes it). A process already killed (its
+	 * last message still to send) sleeps for real: a killable sleep would return at once.
 	 */
 	if (current->flags & PF_KTHREAD)
 		schedule_timeout_idle(msecs_to_jiffies(ms));
+	else if (fatal_signal_pending(current))
+		msleep(ms);
 	else
 		schedule_timeout_killable(msecs_to_jiffies(ms));
 }

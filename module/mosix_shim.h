@@ -71,6 +71,8 @@ int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns);
  */
 struct mosix_work;
 struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err);
+/* As mosix_work_queue(), on the task of migrant `token` (whatever now has its pid is not it). */
+struct mosix_work *mosix_work_queue_watched(u64 token, void *job, int *err);
 /* 0 once the job has run, -ERESTARTSYS if a fatal signal came first, -ETIMEDOUT (a
  * killable wait: a long transfer must not look like a hung task). */
 int mosix_work_wait(struct mosix_work *w, unsigned int ms);
@@ -155,6 +157,7 @@ void mosix_capture_regs(void *out);
 u32 mosix_capture_fpu(void *out, u32 max);
 /* Whether the current task is exiting or has no user memory. */
 bool mosix_current_gone(void);
+bool mosix_current_ending(void);
 int mosix_current_exit_status(void);
 /* Test only: waits the time of the inject_..._delay_ms module parameter `which` (0: none). */
 enum { MOSIX_DELAY_ARRIVAL = 0, MOSIX_DELAY_WATCH = 1 };

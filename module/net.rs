@@ -345,26 +345,28 @@ impl TcpSocket {
     /// until it closes too, or `timeout_ms` have passed. A stream released with unread data
     /// in it is reset at once (`TCPAbortOnClose`), and what was still queued to send, the
     /// last message perhaps, is thrown away (issue 11: a migrant's exit status was lost so).
+    /// It polls (a read that does not wait, then 10 ms of sleep): a process with a fatal
+    /// signal on its way sends its last message too, and a waiting read would end at once.
     pub(crate) fn finish(&self, timeout_ms: u32) {
         // SAFETY: `sock` is live.
         unsafe { bindings::kernel_sock_shutdown(self.sock.as_ptr(), bindings::sock_shutdown_cmd_SHUT_WR) };
         let end = crate::sys::now_ms() + i64::from(timeout_ms);
         let mut b = [0u8; 512];
-        loop {
-            let left = end - crate::sys::now_ms();
-            if left <= 0 {
-                return;
-            }
-            // SAFETY: `sock` is live.
-            unsafe { shim::mosix_sock_set_rcvtimeo(self.sock.as_ptr().cast(), left as u32) };
+        while crate::sys::now_ms() < end {
             let mut msg = empty_msghdr();
             let mut iov = bindings::kvec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
             // SAFETY: `sock` is live; `iov` describes `b`, which the call may write, for its
             // duration.
-            let r = unsafe { bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, b.len(), 0) };
-            // The peer's end (0), a timeout, a signal or a reset: done.
-            if r <= 0 {
-                return;
+            let r = unsafe {
+                bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, b.len(), bindings::MSG_DONTWAIT as c_int)
+            };
+            match errno(r) {
+                // Dropped; more may follow.
+                Ok(n) if n > 0 => {}
+                // Nothing yet: the peer has not closed.
+                Err(e) if e == EAGAIN => crate::sys::sleep_ms(10),
+                // The peer's end, or a reset: done.
+                _ => return,
             }
         }
     }

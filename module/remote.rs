@@ -696,7 +696,7 @@ fn watch_link(token: u64) {
             let tx = chan.tx.lock().take();
             let rx = chan.rx.lock().take();
             match (tx, rx) {
-                (Some(tx), Some((rx, buf))) => match crate::migrate::send_home(pid, Link::join(tx, rx), token) {
+                (Some(tx), Some((rx, buf))) => match crate::migrate::send_home(Link::join(tx, rx), token) {
                     Ok(()) => {
                         chan.set_state(HANDED);
                         return;

@@ -50,6 +50,7 @@ pub(crate) mod shim {
         pub(crate) fn mosix_current_proc(pid: *mut i32, ppid: *mut i32, start_ns: *mut u64);
         pub(crate) fn mosix_now_ns() -> u64;
         pub(crate) fn mosix_work_queue(pid: i32, job: *mut c_void, err: *mut core::ffi::c_int) -> *mut c_void;
+        pub(crate) fn mosix_work_queue_watched(token: u64, job: *mut c_void, err: *mut core::ffi::c_int) -> *mut c_void;
         pub(crate) fn mosix_work_wait(w: *mut c_void, ms: c_uint) -> core::ffi::c_int;
         pub(crate) fn mosix_work_put(w: *mut c_void);
         pub(crate) fn mosix_capture_vmas(out: *mut crate::mcore::image::VmaDesc, max: usize) -> core::ffi::c_long;
@@ -73,6 +74,7 @@ pub(crate) mod shim {
         pub(crate) fn mosix_adopt_rseq(ptr: u64, len: u32, sig: u32);
         pub(crate) fn mosix_capture_fpu(out: *mut u8, max: u32) -> u32;
         pub(crate) fn mosix_current_gone() -> bool;
+        pub(crate) fn mosix_current_ending() -> bool;
         pub(crate) fn mosix_current_exit_status() -> core::ffi::c_int;
         pub(crate) fn mosix_test_delay(which: core::ffi::c_int, pid: i32);
         pub(crate) fn mosix_work_complete(w: *mut c_void);
@@ -347,6 +349,23 @@ impl Work {
         let mut err = 0;
         // SAFETY: `err` is valid for writes; `job` per the function's contract.
         let w = unsafe { shim::mosix_work_queue(pid, job, &mut err) };
+        Self::queued(w, err)
+    }
+
+    /// Queues `mosix_job_run(job)` on the task of the migrant watched as `token` (not on
+    /// whatever has its pid by now: a pid is free again once the migrant is reaped).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Work::queue`].
+    pub(crate) unsafe fn queue_watched(token: u64, job: *mut c_void) -> Result<Work> {
+        let mut err = 0;
+        // SAFETY: `err` is valid for writes; `job` per the function's contract.
+        let w = unsafe { shim::mosix_work_queue_watched(token, job, &mut err) };
+        Self::queued(w, err)
+    }
+
+    fn queued(w: *mut c_void, err: core::ffi::c_int) -> Result<Work> {
         match core::ptr::NonNull::new(w) {
             // INVARIANT: The shim returns the work with the caller's reference.
             Some(w) => Ok(Work { w }),
@@ -893,8 +912,14 @@ pub(crate) fn current_gone() -> bool {
     unsafe { shim::mosix_current_gone() }
 }
 
-/// The wait status the current process is exiting with (meaningful once [`current_gone`]:
-/// in a task work run by its exit).
+/// Whether the current process is ending: exiting ([`current_gone`]), or a fatal signal is
+/// on its way (it ends at its next return to user mode).
+pub(crate) fn current_ending() -> bool {
+    // SAFETY: No preconditions.
+    unsafe { shim::mosix_current_ending() }
+}
+
+/// The wait status the current process is ending with (meaningful once [`current_ending`]).
 pub(crate) fn current_exit_status() -> i32 {
     // SAFETY: No preconditions (reads the current task's own fields).
     unsafe { shim::mosix_current_exit_status() }

@@ -9,6 +9,10 @@
 #    is not stopped for a move), is asked home (`migrate PID home`), and the FIFO's reader
 #    comes: it ends at once, while node 2's watcher sends it home. Twenty times: each must end
 #    with its own status (42), never with SIGKILL's.
+# 3. It is killed as it is asked home: `migrate PID home` and `kill -TERM PID` at once, both
+#    passed on by its deputy in one round (the signal may reach node 2 with the request, and
+#    the job that sends it home then runs with the fatal signal on its way). Twenty times:
+#    each must end killed by SIGTERM (143), never by SIGKILL.
 . /extra/lib.sh
 N=$MOSIX_NODE
 A=/proc/mosix/admin
@@ -56,6 +60,21 @@ if [ "$N" = 1 ]; then
     r=$((r + 1))
   done
   expect_eq "$ROUNDS processes asked home as they ended: each ends with its own status" "$(echo $rcs | tr ' ' '\n' | sort | uniq -c | tr -s ' ')" " $ROUNDS 42"
+  # 3.
+  rcs=""; r=1
+  while [ $r -le $ROUNDS ]; do
+    $T/cpuloop 2000000000 1 > /tmp/c.out < /dev/null & p=$!
+    wait_until 10 "grep -q ready /tmp/c.out && [ -d /proc/mosix/pid/$p ]"
+    migrate $p 2 || bad "round $r: migrate $p 2 failed"
+    pause 0.$(( r % 5 * 2 + 1 ))
+    migrate $p home > /dev/null 2>&1 & m=$!
+    kill -TERM $p
+    # (Its shell's "Terminated" goes nowhere.)
+    wait $p 2> /dev/null; rcs="$rcs $?"
+    wait $m
+    r=$((r + 1))
+  done
+  expect_eq "$ROUNDS processes killed as they were asked home: each ends by SIGTERM" "$(echo $rcs | tr ' ' '\n' | sort | uniq -c | tr -s ' ')" " $ROUNDS 143"
   dmesg | grep -E "mosix: process [0-9]+: link to node|lost|silent" | tail -n 5 | indent
   echo 1 > $A/stay
   check "node 2 is done (stay)" wait_until 60 has_bit 2 $STAY
