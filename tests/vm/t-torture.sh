@@ -135,7 +135,7 @@ if [ "$N" = 1 ]; then
   }
   # This shell locks itself now that the jobs are started: the drivers and every tool they
   # start inherit the lock, so the balancer moves the jobs, not the harness (it had moved
-  # `migrate` processes and such away more than a hundred times in an hour, and each had to
+  # `migrate` processes and such away 107 times in 26 minutes, and each had to
   # come home, which slowed the long run to a third of its early pace).
   echo 1 > /proc/mosix/pid/$$/lock
   t1=$(date +%s)
