@@ -1349,10 +1349,6 @@ void mosix_watch_remove(u64 token)
 		mosix_watched_put(gone);
 }
 
-/*
- * What the current task is watched as: MOSIX_W_MIGRANT or MOSIX_W_DEPUTY (its token in
- * *token), or 0 if it is neither.
- */
 struct mosix_work *mosix_work_queue_watched(u64 token, void *job, int *err)
 {
 	struct task_struct *p = NULL;
@@ -1370,6 +1366,10 @@ struct mosix_work *mosix_work_queue_watched(u64 token, void *job, int *err)
 	return mosix_work_queue_task(p, job, err);
 }
 
+/*
+ * What the current task is watched as: MOSIX_W_MIGRANT or MOSIX_W_DEPUTY (its token in
+ * *token), or 0 if it is neither.
+ */
 int mosix_current_watch(u64 *token)
 {
 	int i, kind = 0;

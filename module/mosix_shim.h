@@ -157,7 +157,9 @@ void mosix_capture_regs(void *out);
 u32 mosix_capture_fpu(void *out, u32 max);
 /* Whether the current task is exiting or has no user memory. */
 bool mosix_current_gone(void);
+/* Whether it is exiting or a fatal signal is on its way (it ends at its next return to user). */
 bool mosix_current_ending(void);
+/* The wait status it is ending with, as wait() will report it. */
 int mosix_current_exit_status(void);
 /* Test only: waits the time of the inject_..._delay_ms module parameter `which` (0: none). */
 enum { MOSIX_DELAY_ARRIVAL = 0, MOSIX_DELAY_WATCH = 1 };

@@ -524,6 +524,46 @@ fn chan_of(token: u64) -> Option<Arc<Chan>> {
     PENDING.lock().iter().find(|e| e.token == token).and_then(|e| e.chan.clone())
 }
 
+/// What became of a try to send a migrant home (see [`hand_home`]).
+enum Handing {
+    /// Its capture job has the link.
+    Handed,
+    /// It cannot take the job now: the link is back in its `Chan`, nothing said to home.
+    Later(Error),
+    /// The link is gone.
+    Lost(Error),
+}
+
+/// Hands the whole link of migrant `token` to a capture job queued on it, which tells home
+/// the image follows and sends it. A process that cannot take the job now (it is ending, or
+/// stopped) gives the link back, with nothing said to home: the watcher tries again, or
+/// finds its wait status (an ending process: home gets it as from any end). Before, home was
+/// told first and, when the process ended instead, waited for an image that never came and
+/// ended the process with SIGKILL.
+fn hand_home(chan: &Chan, token: u64) -> Handing {
+    let tx = chan.tx.lock().take();
+    let rx = chan.rx.lock().take();
+    let (tx, (rx, buf)) = match (tx, rx) {
+        (Some(tx), Some(rx)) => (tx, rx),
+        (tx, rx) => {
+            // Only the watcher takes the halves, and always both.
+            *chan.tx.lock() = tx;
+            *chan.rx.lock() = rx;
+            return Handing::Lost(ENOTCONN);
+        }
+    };
+    match crate::migrate::send_home(Link::join(tx, rx), token) {
+        Ok(()) => Handing::Handed,
+        Err((e, Some(link))) => {
+            let (tx, rx) = link.split();
+            *chan.tx.lock() = Some(tx);
+            *chan.rx.lock() = Some((rx, buf));
+            Handing::Later(e)
+        }
+        Err((e, None)) => Handing::Lost(e),
+    }
+}
+
 /// Marks the migrant of `token` as gone home (or its watcher as gone): the remote thread
 /// then drops its entry silently when the process ends.
 pub(crate) fn set_gone_home(token: u64) {
@@ -687,38 +727,24 @@ fn watch_link(token: u64) {
             chan.state.load(Acquire) == HOMEWARD
         };
         if going && why.is_none() {
-            // The capture job takes the whole link: it tells home the image follows, then
-            // sends it. A process that cannot take the job now (it is ending, or stopped)
-            // gives the link back, with nothing said to home: the next round tries again,
-            // or finds its wait status (an ending process: home gets it as from any end).
-            // Before, home was told first and, when the process ended instead, waited for
-            // an image that never came and ended the process with SIGKILL.
-            let tx = chan.tx.lock().take();
-            let rx = chan.rx.lock().take();
-            match (tx, rx) {
-                (Some(tx), Some((rx, buf))) => match crate::migrate::send_home(Link::join(tx, rx), token) {
-                    Ok(()) => {
-                        chan.set_state(HANDED);
-                        return;
-                    }
-                    Err((e, Some(link))) => {
-                        let (tx, rx) = link.split();
-                        *chan.tx.lock() = Some(tx);
-                        *chan.rx.lock() = Some((rx, buf));
-                        // Still on its way home (HOMEWARD): no call starts meanwhile.
-                        if !refused_logged {
-                            refused_logged = true;
-                            pr_info!("migration: process {} cannot go home now (error {}): ending, stopped or short of memory; trying again\n", pid, e.to_errno());
-                        }
-                    }
-                    Err((e, None)) => why = Some(e),
-                },
-                (tx, rx) => {
-                    // Only the watcher takes the halves, and always both.
-                    *chan.tx.lock() = tx;
-                    *chan.rx.lock() = rx;
-                    why = Some(ENOTCONN);
+            match hand_home(&chan, token) {
+                Handing::Handed => {
+                    chan.set_state(HANDED);
+                    return;
                 }
+                // Still on its way home (HOMEWARD): no call starts meanwhile.
+                Handing::Later(e) => {
+                    if !refused_logged {
+                        refused_logged = true;
+                        pr_info!(
+                            "migration: process {} cannot go home now (error {}): \
+                             ending, stopped or short of memory; trying again\n",
+                            pid,
+                            e.to_errno()
+                        );
+                    }
+                }
+                Handing::Lost(e) => why = Some(e),
             }
         }
         let now = sys::now_ms();
