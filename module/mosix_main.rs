@@ -80,7 +80,8 @@ module! {
 ///
 /// Fields drop in declaration order: the balancer goes first (after the move it is making),
 /// then `/proc/mosix` (waiting for its callbacks), then the link thread and its listener, the gossip thread and its socket, the load sampler, the process statistics it kept,
-/// and `/dev/mosix` (open files hold a module reference, so none is open by then).
+/// and `/dev/mosix` (open files hold a module reference, so none is open by then); last the
+/// system-call probe, which nothing can turn on any more (see [`sys::Probe`]).
 struct Mosix {
     _balance: balance::Balancer,
     _proc: procfs::Registration,
@@ -89,6 +90,7 @@ struct Mosix {
     _load: load::Sampler,
     _procs: procstat::Registration,
     _dev: Pin<KBox<MiscDeviceRegistration<dev::MosixDev>>>,
+    _probe: sys::Probe,
 }
 
 impl kernel::Module for Mosix {
@@ -110,7 +112,7 @@ impl kernel::Module for Mosix {
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _balance: balance, _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev })
+        Ok(Mosix { _balance: balance, _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev, _probe: sys::Probe })
     }
 }
 

@@ -792,8 +792,10 @@ int mosix_adopt_creds(const u32 *uids, const u32 *gids)
  *   adopter starts: an unload must refuse or wait for an arriving process (remote::ARRIVING).
  * - inject_watch_delay_ms (t-endrace): a migrant's watcher waits before it takes the link: a
  *   migrant that ends meanwhile must still have its status sent home.
+ * - inject_thread_end_delay_ms (t-arrival): a migration thread, done, waits before it drops
+ *   its module reference: an unload meanwhile must wait for it, not fail with EAGAIN.
  */
-static unsigned int mosix_inject_delay_ms[2];
+static unsigned int mosix_inject_delay_ms[3];
 
 static int mosix_delay_set(const char *val, const struct kernel_param *kp)
 {
@@ -808,11 +810,16 @@ module_param_cb(inject_arrival_delay_ms, &mosix_delay_ops, &mosix_inject_delay_m
 MODULE_PARM_DESC(inject_arrival_delay_ms, "Test only: delay each arriving process this many ms (0-10000)");
 module_param_cb(inject_watch_delay_ms, &mosix_delay_ops, &mosix_inject_delay_ms[MOSIX_DELAY_WATCH], 0600);
 MODULE_PARM_DESC(inject_watch_delay_ms, "Test only: delay each migrant's watcher this many ms (0-10000)");
+module_param_cb(inject_thread_end_delay_ms, &mosix_delay_ops, &mosix_inject_delay_ms[MOSIX_DELAY_THREAD_END], 0600);
+MODULE_PARM_DESC(inject_thread_end_delay_ms, "Test only: delay each migration thread's end this many ms (0-10000)");
 
+/* pid: the process the step is for (0: the step is the current thread's). */
 void mosix_test_delay(int which, s32 pid)
 {
-	static const char *const what[] = { "inject_arrival_delay_ms", "inject_watch_delay_ms" };
-	static const char *const before[] = { "its adoption", "its watcher takes the link" };
+	static const char *const what[] = { "inject_arrival_delay_ms", "inject_watch_delay_ms",
+					    "inject_thread_end_delay_ms" };
+	static const char *const before[] = { "its adoption", "its watcher takes the link",
+					      "it drops its module reference" };
 	unsigned int ms;
 
 	if (which < 0 || which >= ARRAY_SIZE(mosix_inject_delay_ms))
@@ -820,8 +827,12 @@ void mosix_test_delay(int which, s32 pid)
 	ms = READ_ONCE(mosix_inject_delay_ms[which]);
 	if (!ms)
 		return;
-	pr_info("mosix: %s: process %d waits %u ms before %s (test switch)\n", what[which], pid, ms,
-		before[which]);
+	if (pid)
+		pr_info("mosix: %s: process %d waits %u ms before %s (test switch)\n", what[which],
+			pid, ms, before[which]);
+	else
+		pr_info("mosix: %s: thread %s waits %u ms before %s (test switch)\n", what[which],
+			current->comm, ms, before[which]);
 	msleep(ms);
 }
 
@@ -975,19 +986,18 @@ int mosix_run_helper(u64 token)
 	return r;
 }
 
-/* Migration threads alive (mosix_spawn() to mosix_thread_ending()). */
-static atomic_t mosix_nr_threads = ATOMIC_INIT(0);
 static void mosix_thread_starting(void);
 
 int mosix_spawn(int (*fn)(void *), void *data, const char *name)
 {
 	struct task_struct *t;
 
-	__module_get(THIS_MODULE);
+	/* Not once an unload has begun: the thread would outlive the module's code. */
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
 	mosix_thread_starting();
 	t = kthread_run(fn, data, "%s", name);
 	if (IS_ERR(t)) {
-		mosix_thread_ending();
 		module_put(THIS_MODULE);
 		return PTR_ERR(t);
 	}
@@ -1151,11 +1161,15 @@ static void mosix_unload_intercept(struct pt_regs *regs)
 		WRITE_ONCE(mosix_unload_pass, NULL);
 		return;
 	}
-	h = kmalloc(sizeof(*h), GFP_NOWAIT);
-	if (!h)
+	/* Once an unload has begun (a second rmmod meanwhile), let the call fail by itself. */
+	if (!try_module_get(THIS_MODULE))
 		return;
+	h = kmalloc(sizeof(*h), GFP_NOWAIT);
+	if (!h) {
+		module_put(THIS_MODULE);
+		return;
+	}
 	init_task_work(h, mosix_unload_fn);
-	__module_get(THIS_MODULE);
 	if (task_work_add(current, h, TWA_SIGNAL)) {
 		module_put(THIS_MODULE);
 		kfree(h);
@@ -1243,7 +1257,7 @@ static int mosix_probe_on_locked(void)
 	r = mosix_tp_sys_enter ? tracepoint_probe_register(mosix_tp_sys_enter,
 				(void *)mosix_sys_enter, NULL) : -ENOENT;
 	if (!r)
-		mosix_probe_on = true;
+		WRITE_ONCE(mosix_probe_on, true);
 	return r;
 }
 
@@ -1286,19 +1300,53 @@ out:
 }
 
 /*
- * Unregisters the probe once nothing is watched and no migration thread is left (until
- * then a delete_module call is still held back: the threads hold module references, and
- * rmmod waits for them, see mosix_unload_fn()). Under mosix_watched_lock.
+ * Unregisters the probe once no module reference is held, called about every 100 ms by the
+ * load sampler (which holds none). Every migration thread, watched entry, queued job and
+ * held-back unload holds one, and takes it before it makes sure the probe is on (under
+ * mosix_watched_lock), so a probe unregistered here is never missed by one of them. While a
+ * reference is held the probe stays on: a delete_module call then is held back and waits for
+ * the reference to go (mosix_unload_fn()). Before, the last thread or entry turned the probe
+ * off itself and dropped its reference only after tracepoint_synchronize_unregister(): an
+ * rmmod in that moment went straight to delete_module and failed with EAGAIN (issue 11,
+ * t-torture's rmmod right after its guest had gone home, 1 of 20). An open /dev/mosix holds
+ * a reference too (its owner is this module), so the probe waits for a tool's close as well.
  */
-static bool mosix_probe_maybe_off(void)
+void mosix_probe_idle(void)
 {
-	if (mosix_probe_on && !atomic_read(&mosix_nr_watched) && !atomic_read(&mosix_nr_threads)) {
+	bool off = false;
+
+	if (!READ_ONCE(mosix_probe_on))
+		return;
+	mutex_lock(&mosix_watched_lock);
+	if (mosix_probe_on && !module_refcount(THIS_MODULE)) {
 		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
-		mosix_probe_on = false;
+		WRITE_ONCE(mosix_probe_on, false);
 		WRITE_ONCE(mosix_watched_hi, 0);
-		return true;
+		off = true;
 	}
-	return false;
+	mutex_unlock(&mosix_watched_lock);
+	if (off)
+		tracepoint_synchronize_unregister();
+}
+
+/*
+ * At unload, once nothing can turn the probe on (no thread, entry or job is left: they hold
+ * module references, and new threads are refused once the unload has begun): unregisters it
+ * if the sampler has not yet.
+ */
+void mosix_probe_unload(void)
+{
+	bool off;
+
+	mutex_lock(&mosix_watched_lock);
+	off = mosix_probe_on;
+	if (off) {
+		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
+		WRITE_ONCE(mosix_probe_on, false);
+	}
+	mutex_unlock(&mosix_watched_lock);
+	if (off)
+		tracepoint_synchronize_unregister();
 }
 
 /*
@@ -1311,22 +1359,8 @@ static bool mosix_probe_maybe_off(void)
 static void mosix_thread_starting(void)
 {
 	mutex_lock(&mosix_watched_lock);
-	atomic_inc(&mosix_nr_threads);
 	mosix_probe_on_locked();
 	mutex_unlock(&mosix_watched_lock);
-}
-
-void mosix_thread_ending(void)
-{
-	bool off;
-
-	mutex_lock(&mosix_watched_lock);
-	atomic_dec(&mosix_nr_threads);
-	off = mosix_probe_maybe_off();
-	mutex_unlock(&mosix_watched_lock);
-	/* No probe runs after this: the module reference this thread drops may be the last. */
-	if (off)
-		tracepoint_synchronize_unregister();
 }
 
 void mosix_watch_remove(u64 token)
@@ -1341,7 +1375,6 @@ void mosix_watch_remove(u64 token)
 		WRITE_ONCE(mosix_watched[i], NULL);
 		atomic_dec(&mosix_nr_watched);
 	}
-	mosix_probe_maybe_off();
 	mutex_unlock(&mosix_watched_lock);
 	/* No probe runs on the removed entry after this (probes are tasks-trace RCU readers). */
 	tracepoint_synchronize_unregister();

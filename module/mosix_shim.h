@@ -123,7 +123,7 @@ u64 mosix_current_vdso(void);
  * ends: its wait status, or -errno (-ENOENT: no helper found). */
 int mosix_run_helper(u64 token);
 /* Starts a kernel thread that holds a module reference and must end with
- * __module_put_and_kthread_exit(); -errno. */
+ * __module_put_and_kthread_exit(); -errno (-ENODEV once an unload has begun). */
 int mosix_spawn(int (*fn)(void *), void *data, const char *name);
 /* Sends signal sig to process pid (global id); -ESRCH if there is none. */
 int mosix_kill(s32 pid, int sig);
@@ -162,12 +162,12 @@ bool mosix_current_ending(void);
 /* The wait status it is ending with, as wait() will report it. */
 int mosix_current_exit_status(void);
 /* Test only: waits the time of the inject_..._delay_ms module parameter `which` (0: none). */
-enum { MOSIX_DELAY_ARRIVAL = 0, MOSIX_DELAY_WATCH = 1 };
+enum { MOSIX_DELAY_ARRIVAL = 0, MOSIX_DELAY_WATCH = 1, MOSIX_DELAY_THREAD_END = 2 };
 void mosix_test_delay(int which, s32 pid);
 
 /*
  * Watched tasks (migrants hosted here, deputies of processes that are away), for the
- * sys_enter probe, registered only while there is one. mosix_watch_add() records the
+ * sys_enter probe, registered while there is one (or a module reference is held). mosix_watch_add() records the
  * current task under a token. For a migrant the probe asks Rust (mosix_migrant_syscall) what
  * to do with each call: 0 run it, 1 skip it with *ret as its result, 2 skip it and run the
  * CALL work (TWA_SIGNAL) with the call's number. For a deputy the probe skips the reserved
@@ -191,8 +191,10 @@ void mosix_watch_remove(u64 token);
 int mosix_watch_queue(u64 token, int which);
 /* What the current task is watched as (MOSIX_W_*, its token in *token), or 0. */
 int mosix_current_watch(u64 *token);
-/* Called by a thread from mosix_spawn() just before it exits (it may turn the probe off). */
-void mosix_thread_ending(void);
+/* Unregisters the probe once no module reference is held (the load sampler's tick). */
+void mosix_probe_idle(void);
+/* Unregisters the probe at unload (nothing can register it any more). */
+void mosix_probe_unload(void);
 /* Makes signal sig (1-64) pending for the current task. */
 void mosix_raise(int sig);
 /* MOSIX_WS_* bits of the task of token (signals: pending ones other than SIGKILL), -ESRCH. */

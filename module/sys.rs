@@ -105,7 +105,8 @@ pub(crate) mod shim {
         pub(crate) fn mosix_watch_queue(token: u64, which: core::ffi::c_int) -> core::ffi::c_int;
         pub(crate) fn mosix_current_watch(token: *mut u64) -> core::ffi::c_int;
         pub(crate) fn mosix_raise(sig: core::ffi::c_int);
-        pub(crate) fn mosix_thread_ending();
+        pub(crate) fn mosix_probe_idle();
+        pub(crate) fn mosix_probe_unload();
         pub(crate) fn mosix_watch_state(token: u64) -> core::ffi::c_int;
         pub(crate) fn mosix_call_args(args: *mut u64);
         pub(crate) fn mosix_set_ax_on_return(ax: u64) -> core::ffi::c_int;
@@ -573,7 +574,7 @@ pub(crate) fn watch_add(kind: Watched, token: u64, home_pid: i32) -> Result {
     errno_result(unsafe { shim::mosix_watch_add(kind as core::ffi::c_int, token, home_pid) })
 }
 
-/// Forgets the task watched under `token` (unregisters the probe after the last one).
+/// Forgets the task watched under `token` (the probe goes off later: [`probe_idle`]).
 pub(crate) fn watch_remove(token: u64) {
     // SAFETY: Process context (it may sleep for the tracepoint grace period).
     unsafe { shim::mosix_watch_remove(token) }
@@ -793,11 +794,30 @@ pub(crate) unsafe fn spawn(name: &CStr, f: unsafe extern "C" fn(*mut c_void) -> 
     errno_result(unsafe { shim::mosix_spawn(f, data, name.as_char_ptr()) })
 }
 
+/// Unregisters the system-call probe once nothing holds a module reference (see the shim's
+/// `mosix_probe_idle`); the load sampler calls it on each tick.
+pub(crate) fn probe_idle() {
+    // SAFETY: Process context (the sampler kthread); it may sleep.
+    unsafe { shim::mosix_probe_idle() }
+}
+
+/// The system-call probe's owner at unload: the probe goes on with the first migration
+/// thread or watched task and off on the load sampler's tick once nothing holds a module
+/// reference ([`probe_idle`]); dropped last at unload, when nothing can turn it on any more,
+/// this turns it off if the sampler has not yet.
+pub(crate) struct Probe;
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        // SAFETY: Process context (module exit); it may sleep.
+        unsafe { shim::mosix_probe_unload() }
+    }
+}
+
 /// Ends a thread started by [`spawn`], dropping its module reference.
 pub(crate) fn thread_exit() -> ! {
     use kernel::ModuleMetadata;
-    // SAFETY: Process context (a thread from `spawn`, at its end).
-    unsafe { shim::mosix_thread_ending() };
+    test_delay(TestDelay::ThreadEnd, 0);
     let this = <crate::LocalModule as ModuleMetadata>::THIS_MODULE;
     // SAFETY: Called at the end of a thread from `spawn` (its contract), which took the
     // module reference this drops; the call does not return (objtool knows it).
@@ -932,10 +952,12 @@ pub(crate) enum TestDelay {
     Arrival = 0,
     /// `inject_watch_delay_ms`: before a migrant's watcher takes the link.
     Watch = 1,
+    /// `inject_thread_end_delay_ms`: before a migration thread drops its module reference.
+    ThreadEnd = 2,
 }
 
 /// Test only: waits as long as the delay's module parameter says (0: not at all), logging
-/// it, for process `pid`.
+/// it, for process `pid` (0: for the current thread).
 pub(crate) fn test_delay(which: TestDelay, pid: i32) {
     // SAFETY: No preconditions (it may sleep: called from a migration thread).
     unsafe { shim::mosix_test_delay(which as core::ffi::c_int, pid) }
