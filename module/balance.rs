@@ -14,7 +14,7 @@
 //!
 //! The thread owns its state. It takes `procstat::PROCS`, `cluster::CONFIG` and the remote
 //! registry one at a time, never nested, and holds a module reference (`sys::ModuleHold`)
-//! while a move runs, so `rmmod` cannot begin under it.
+//! while a move runs, so an `rmmod` meanwhile is held back until the move is done.
 
 use crate::{
     cluster,

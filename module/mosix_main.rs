@@ -96,6 +96,8 @@ struct Mosix {
 impl kernel::Module for Mosix {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         sys::check_layouts()?;
+        // First, so that a failed init turns the probe off after whatever turned it on.
+        let probe = sys::Probe;
         // SAFETY: Called once, here, before anything uses the global state.
         unsafe { cluster::init() };
         let dev = KBox::pin_init(
@@ -112,7 +114,7 @@ impl kernel::Module for Mosix {
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _balance: balance, _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev, _probe: sys::Probe })
+        Ok(Mosix { _balance: balance, _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev, _probe: probe })
     }
 }
 

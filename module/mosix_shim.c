@@ -310,10 +310,12 @@ int mosix_set_nice(int nice)
 	return old;
 }
 
-/* A module reference, unless the module is going away. */
+static bool mosix_module_get_probed(void);
+
+/* A module reference, unless the module is going away (the probe goes on with it). */
 bool mosix_module_hold(void)
 {
-	return try_module_get(THIS_MODULE);
+	return mosix_module_get_probed();
 }
 
 void mosix_module_release(void)
@@ -397,11 +399,17 @@ static struct mosix_work *mosix_work_queue_task(struct task_struct *p, void *job
 		*err = -ENOMEM;
 		return NULL;
 	}
+	/* Not once an unload has begun (a /proc/mosix write may still be running then). */
+	if (!mosix_module_get_probed()) {
+		put_task_struct(p);
+		kfree(w);
+		*err = -ENODEV;
+		return NULL;
+	}
 	init_task_work(&w->head, mosix_work_fn);
 	init_completion(&w->done);
 	refcount_set(&w->refs, 2);
 	w->job = job;
-	__module_get(THIS_MODULE);
 	r = task_work_add(p, &w->head, TWA_SIGNAL);
 	put_task_struct(p);
 	if (r) {
@@ -986,16 +994,13 @@ int mosix_run_helper(u64 token)
 	return r;
 }
 
-static void mosix_thread_starting(void);
-
 int mosix_spawn(int (*fn)(void *), void *data, const char *name)
 {
 	struct task_struct *t;
 
 	/* Not once an unload has begun: the thread would outlive the module's code. */
-	if (!try_module_get(THIS_MODULE))
+	if (!mosix_module_get_probed())
 		return -ENODEV;
-	mosix_thread_starting();
 	t = kthread_run(fn, data, "%s", name);
 	if (IS_ERR(t)) {
 		module_put(THIS_MODULE);
@@ -1186,8 +1191,8 @@ static void mosix_sys_enter(void *data, struct pt_regs *regs, long id)
 	int i, r, hi;
 
 	/*
-	 * Every task of the node comes here while a task is watched (or a migration thread
-	 * winds down): one load when none.
+	 * Every task of the node comes here while the probe is on (a task is watched, or a
+	 * module reference is held): one load when no task is watched.
 	 */
 	if (likely(!atomic_read(&mosix_nr_watched))) {
 		if (unlikely(id == __NR_delete_module))
@@ -1300,16 +1305,21 @@ out:
 }
 
 /*
- * Unregisters the probe once no module reference is held, called about every 100 ms by the
- * load sampler (which holds none). Every migration thread, watched entry, queued job and
- * held-back unload holds one, and takes it before it makes sure the probe is on (under
- * mosix_watched_lock), so a probe unregistered here is never missed by one of them. While a
- * reference is held the probe stays on: a delete_module call then is held back and waits for
- * the reference to go (mosix_unload_fn()). Before, the last thread or entry turned the probe
- * off itself and dropped its reference only after tracepoint_synchronize_unregister(): an
- * rmmod in that moment went straight to delete_module and failed with EAGAIN (issue 11,
- * t-torture's rmmod right after its guest had gone home, 1 of 20). An open /dev/mosix holds
- * a reference too (its owner is this module), so the probe waits for a tool's close as well.
+ * Unregisters the probe once no task is watched and no module reference is held, called
+ * about every 100 ms by the load sampler (which holds none). Every migration thread, queued
+ * job and move (mosix_module_get_probed()), watched entry (mosix_watch_add()) and held-back
+ * unload holds one, taken before it makes sure the probe is on (under mosix_watched_lock), so
+ * a probe unregistered here is never missed by one of them. While a reference is held the
+ * probe stays on: a delete_module call then is held back and waits for the reference to go
+ * (mosix_unload_fn()). Before, the last thread or entry turned the probe off itself and
+ * dropped its reference only after tracepoint_synchronize_unregister(): an rmmod in that
+ * moment went straight to delete_module and failed with EAGAIN (issue 11, t-torture's rmmod
+ * right after its guest had gone home, 1 of 20). An open /dev/mosix holds a reference too
+ * (its owner is this module): the probe, if on, stays on until a tool closes it, but a tool's
+ * open does not turn it on (an rmmod then fails with EAGAIN, as for any module in use).
+ * The watched count is checked too: the reference count reads one low for a moment while a
+ * delete_module call that was let through tries to stop the module (try_release_module_ref()),
+ * and the probe must never go while a task needs it.
  */
 void mosix_probe_idle(void)
 {
@@ -1318,10 +1328,12 @@ void mosix_probe_idle(void)
 	if (!READ_ONCE(mosix_probe_on))
 		return;
 	mutex_lock(&mosix_watched_lock);
-	if (mosix_probe_on && !module_refcount(THIS_MODULE)) {
+	if (mosix_probe_on && !atomic_read(&mosix_nr_watched) && !module_refcount(THIS_MODULE)) {
 		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
 		WRITE_ONCE(mosix_probe_on, false);
 		WRITE_ONCE(mosix_watched_hi, 0);
+		/* A pass no restarted call used (the probe went first) must not let a later one by. */
+		WRITE_ONCE(mosix_unload_pass, NULL);
 		off = true;
 	}
 	mutex_unlock(&mosix_watched_lock);
@@ -1350,17 +1362,21 @@ void mosix_probe_unload(void)
 }
 
 /*
- * A migration thread starts: the probe goes on, so that a delete_module call while the thread
- * runs is held back for the evacuation (mosix_unload_fn()) instead of refused for the
- * thread's module reference. Before, it went on only when a task was first watched: an rmmod
- * while a guest was still being adopted (nothing watched yet) failed with EAGAIN (issue 11).
- * Without the probe (it cannot be registered) such an rmmod still fails that way.
+ * A module reference for a thread, a job or a move, unless an unload has begun; the probe goes
+ * on with it, so that a delete_module call while it is held is held back for the evacuation
+ * (mosix_unload_fn()) instead of refused for the reference. Before, the probe went on only
+ * when a task was first watched: an rmmod while a guest was still being adopted (its remote
+ * thread holding a reference, nothing watched yet) failed with EAGAIN (issue 11). Without
+ * the probe (it cannot be registered) such an rmmod still fails that way.
  */
-static void mosix_thread_starting(void)
+static bool mosix_module_get_probed(void)
 {
+	if (!try_module_get(THIS_MODULE))
+		return false;
 	mutex_lock(&mosix_watched_lock);
 	mosix_probe_on_locked();
 	mutex_unlock(&mosix_watched_lock);
+	return true;
 }
 
 void mosix_watch_remove(u64 token)
