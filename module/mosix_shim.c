@@ -1305,6 +1305,22 @@ out:
 }
 
 /*
+ * Unregisters the probe if it is on (the caller then waits tracepoint_synchronize_unregister()
+ * outside the lock); whether it was. Under mosix_watched_lock.
+ */
+static bool mosix_probe_off_locked(void)
+{
+	if (!mosix_probe_on)
+		return false;
+	tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
+	WRITE_ONCE(mosix_probe_on, false);
+	WRITE_ONCE(mosix_watched_hi, 0);
+	/* A pass no restarted call used (the probe went first) must not let a later one by. */
+	WRITE_ONCE(mosix_unload_pass, NULL);
+	return true;
+}
+
+/*
  * Unregisters the probe once no task is watched and no module reference is held, called
  * about every 100 ms by the load sampler (which holds none). Every migration thread, queued
  * job and move (mosix_module_get_probed()), watched entry (mosix_watch_add()) and held-back
@@ -1328,14 +1344,8 @@ void mosix_probe_idle(void)
 	if (!READ_ONCE(mosix_probe_on))
 		return;
 	mutex_lock(&mosix_watched_lock);
-	if (mosix_probe_on && !atomic_read(&mosix_nr_watched) && !module_refcount(THIS_MODULE)) {
-		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
-		WRITE_ONCE(mosix_probe_on, false);
-		WRITE_ONCE(mosix_watched_hi, 0);
-		/* A pass no restarted call used (the probe went first) must not let a later one by. */
-		WRITE_ONCE(mosix_unload_pass, NULL);
-		off = true;
-	}
+	if (mosix_probe_on && !atomic_read(&mosix_nr_watched) && !module_refcount(THIS_MODULE))
+		off = mosix_probe_off_locked();
 	mutex_unlock(&mosix_watched_lock);
 	if (off)
 		tracepoint_synchronize_unregister();
@@ -1351,11 +1361,7 @@ void mosix_probe_unload(void)
 	bool off;
 
 	mutex_lock(&mosix_watched_lock);
-	off = mosix_probe_on;
-	if (off) {
-		tracepoint_probe_unregister(mosix_tp_sys_enter, (void *)mosix_sys_enter, NULL);
-		WRITE_ONCE(mosix_probe_on, false);
-	}
+	off = mosix_probe_off_locked();
 	mutex_unlock(&mosix_watched_lock);
 	if (off)
 		tracepoint_synchronize_unregister();
