@@ -5,7 +5,10 @@
 #               gossip propagation, migration and load balancing on real clusters
 #   make torture  the long migration torture run (5000 moves; `make test` runs a short one):
 #               TORTURE_JOBS, _DRIVERS, _ROUNDS, _MOVES, _MAX_S, _RMMODS
+#   make deb    Debian 13 packages (build/deb): mosix-tools, mosix-modules-RELEASE
+#   make install  install here or under DESTDIR (MOSIX_STOCK_RELEASE: which stock kernel)
 # Everything installs itself (scripts/setup-host.sh) and caches under ~/.cache/mosix.
+# Guests run Debian 13's stock kernel (build/stock) unless MOSIX_KERNEL=debug (build/debug).
 
 SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -17,25 +20,37 @@ TOOL_BINS := $(addprefix $(ROOT)/target/release/,$(TOOLS))
 STATIC_TOOLS := migrate mosix-adopt
 
 PROGS_DIR := $(BUILD)/progs
+STOCK := $(BUILD)/stock
+DEBUG := $(BUILD)/debug
 
-.PHONY: all setup kernel module tools progs images demo test test-host test-lint test-vm bench torture clean help
+.PHONY: all setup kernel stock-kernel stock-module module docs install install-tools install-module deb tools progs images demo test test-host test-lint test-vm test-deb bench torture clean help
 
 all: images
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,12p' Makefile
 
 setup:
 	@$(ROOT)/scripts/setup-host.sh
 
-# The kernel build directory (cached); build/kdir points at it.
+# Two kernels, one module source (README: "Two kernels"):
+#   build/stock/  Debian 13's stock kernel (vmlinuz, the virtio-net modules a guest loads),
+#                 mosix.ko built in a Debian 13 root with Debian's own toolchain, the image
+#   build/debug/  the project's debug kernel (kdir: its build directory), mosix.ko, the image
+# The debug kernel, built here (cached).
 kernel: setup
-	@mkdir -p $(BUILD)
-	@kb=$$($(ROOT)/scripts/build-kernel.sh) && ln -sfn "$$kb" $(BUILD)/kdir && \
-	  ln -sfn "$$kb/arch/x86/boot/bzImage" $(BUILD)/bzImage
+	@mkdir -p $(DEBUG)
+	@kb=$$($(ROOT)/scripts/build-kernel.sh) && ln -sfn "$$kb" $(DEBUG)/kdir && \
+	  ln -sfn "$$kb/arch/x86/boot/bzImage" $(DEBUG)/vmlinuz
 
-module: kernel
-	@$(ROOT)/scripts/make-module.sh
+# The stock kernel: its Debian 13 build root and prepared tree, and the guest's kernel image.
+stock-kernel: setup
+	@$(ROOT)/scripts/debian13.sh kernel > /dev/null
+	@g=$$($(ROOT)/scripts/debian13.sh guest) && mkdir -p $(STOCK) && \
+	  ln -sfn "$$g/vmlinuz" $(STOCK)/vmlinuz && ln -sfn "$$g/kmods" $(STOCK)/kmods
+
+module: kernel stock-module
+	@$(ROOT)/scripts/make-module.sh && install -m 644 $(ROOT)/module/mosix.ko $(DEBUG)/mosix.ko
 
 tools: setup
 	@$(CARGO) build --release --locked -p mosix-tools
@@ -48,24 +63,55 @@ progs: setup
 	@$(CARGO) build --release --locked -p mosix-bench --bin gossip-forge
 	@install -m 755 $(ROOT)/target/release/gossip-forge $(PROGS_DIR)/
 
+IMAGE_ARGS = $(addprefix --bin ,$(TOOL_BINS)) $(foreach w,$(MOSRUN_WRAPPERS),--alias $(w)=mosrun) --progs $(PROGS_DIR)
 images: module tools progs
-	@$(ROOT)/scripts/mkimage --out $(BUILD)/initramfs.cpio.gz --module $(ROOT)/module/mosix.ko \
-	  $(addprefix --bin ,$(TOOL_BINS)) $(foreach w,$(MOSRUN_WRAPPERS),--alias $(w)=mosrun) --progs $(PROGS_DIR)
+	@$(ROOT)/scripts/mkimage --out $(STOCK)/initramfs.cpio.gz --module $(STOCK)/mosix.ko $(IMAGE_ARGS) \
+	  $$(sed 's|^|--kmod $(STOCK)/kmods/|' $(STOCK)/kmods/order)
+	@$(ROOT)/scripts/mkimage --out $(DEBUG)/initramfs.cpio.gz --module $(DEBUG)/mosix.ko $(IMAGE_ARGS)
 
+# Man pages and shell completions, generated from the tools' own clap definitions.
+docs: tools
+	@$(CARGO) build --release --locked -p mosix-tools --bin mosix-docs
+	@rm -rf $(BUILD)/docs && SOURCE_DATE_EPOCH=$$(git -C $(ROOT) log -1 --format=%ct 2> /dev/null || date +%s) \
+	  $(ROOT)/target/release/mosix-docs --out $(BUILD)/docs > /dev/null
+
+# Install on this machine (or under DESTDIR): tools, man pages, completions, mosix.service,
+# and mosix.ko for the stock kernel MOSIX_STOCK_RELEASE (scripts/install.sh says where).
+install: install-tools install-module
+install-tools: tools docs
+	@$(ROOT)/scripts/install.sh tools
+install-module: stock-module
+	@$(ROOT)/scripts/install.sh module
+stock-module: stock-kernel
+	@$(ROOT)/scripts/debian13.sh module $(STOCK)/mosix.ko
+
+# Debian 13 packages in build/deb: mosix-tools and mosix-modules-RELEASE (scripts/mkdeb.sh).
+deb: tools docs stock-module
+	@$(ROOT)/scripts/mkdeb.sh $(BUILD)/deb
+
+# Ends with a verdict line; exits non-zero if any step on any node failed.
 demo: images
-	@$(ROOT)/scripts/cluster --nodes 4 --cpus 1 --grouped --run $(ROOT)/scripts/demo.sh --add $(ROOT)/tests/vm/lib.sh
+	@if $(ROOT)/scripts/cluster --nodes 4 --cpus 1 --grouped --run $(ROOT)/scripts/demo.sh --add $(ROOT)/tests/vm/lib.sh; \
+	then echo "demo: PASS (jobs spread by the balancer, right results, forwarded file writes, clean unload)"; \
+	else echo "demo: FAIL (the failed steps are marked FAIL above)"; exit 1; fi
 
-test: test-host test-lint test-vm
+test: test-host test-lint test-vm test-deb
 
 test-host: setup
 	@$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	@$(CARGO) test --locked --workspace
 
-test-lint: kernel
+# The lint gate holds on both kernels (their rustc and clippy differ: 1.85 for stock).
+test-lint: kernel stock-kernel
 	@$(ROOT)/scripts/make-module.sh --clippy
+	@$(ROOT)/scripts/debian13.sh module --clippy $(STOCK)/mosix.ko
 
 test-vm: images
 	@$(ROOT)/tests/vm/run-all.sh
+
+# The packages on two Debian 13 nodes (systemd as init, stock kernel): tests/deb/run.sh.
+test-deb: deb stock-kernel progs
+	@$(ROOT)/tests/deb/run.sh
 
 # Benchmarks print figures; they are not pass/fail tests.
 bench: images
@@ -94,6 +140,6 @@ torture: images
 	  --add $(ROOT)/tests/vm/lib.sh --add $(BUILD)/torture/torture.conf
 
 clean:
-	@if [ -d $(BUILD)/kdir ]; then $(MAKE) -C $(BUILD)/kdir M=$(ROOT) clean; fi
+	@if [ -d $(DEBUG)/kdir ]; then $(MAKE) -C $(DEBUG)/kdir M=$(ROOT) clean; fi
 	@$(CARGO) clean
 	@rm -rf $(BUILD)

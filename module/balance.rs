@@ -186,7 +186,7 @@ impl State {
         if !short {
             // Only CPU users (and CPU jobs) matter for load; the busiest first.
             here.retain(|e| e.2 > 0 || e.3 == Hint::Cpu);
-            here.sort_unstable_by_key(|e| core::cmp::Reverse(e.2));
+            crate::mcore::sort::sort_by_key(&mut here, |e| core::cmp::Reverse(e.2));
         }
         let mut procs = KVec::with_capacity(here.len().min(MAX_PROCS * 4), GFP_KERNEL)?;
         for &(pid, start, cpu, hint) in here.iter().take(MAX_PROCS * 4) {
@@ -210,7 +210,7 @@ impl State {
             )?;
         }
         if short {
-            procs.sort_unstable_by_key(|p| core::cmp::Reverse(p.size));
+            crate::mcore::sort::sort_by_key(&mut procs, |p| core::cmp::Reverse(p.size));
             procs.truncate(MAX_PROCS);
         }
         Ok(procs)

@@ -33,6 +33,7 @@ pub mod mcore {
     pub mod params;
     pub mod placement;
     pub mod procstat;
+    pub mod sort;
     pub mod stay;
     pub mod syscalls;
     pub mod text;

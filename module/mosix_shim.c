@@ -638,15 +638,28 @@ void mosix_capture_regs(void *out)
 	memcpy(out, current_pt_regs(), sizeof(struct pt_regs));
 }
 
+/*
+ * The FPU context of a user task. x86_task_fpu() is an out-of-line, unexported function when
+ * CONFIG_X86_DEBUG_FPU=y (Debian's stock kernel); with or without it the context lies right
+ * after the task_struct (arch_task_struct_size), which is what both variants compute. Callers
+ * pass current, a user task (never a kernel thread, which has no user FPU context).
+ */
+static struct fpu *mosix_task_fpu(struct task_struct *t)
+{
+	return (struct fpu *)((void *)t + sizeof(*t));
+}
+
 u32 mosix_capture_fpu(void *out, u32 max)
 {
 	struct fpstate *fps;
 	u32 size;
 
+	if (current->flags & PF_KTHREAD)
+		return 0;
 	/* Saves the live user registers into the task's fpstate (TIF_NEED_FPU_LOAD set). */
 	kernel_fpu_begin();
 	kernel_fpu_end();
-	fps = x86_task_fpu(current)->fpstate;
+	fps = mosix_task_fpu(current)->fpstate;
 	size = fps->size;
 	if (size > max)
 		return 0;
@@ -869,7 +882,7 @@ static void mosix_fpu_hop_away(struct mosix_fpu_hop *h)
 	cpumask_copy(h->saved, current->cpus_ptr);
 	/* Live registers are saved on the way out; last_cpu then names this CPU. */
 	msleep(2);
-	from = x86_task_fpu(current)->last_cpu;
+	from = mosix_task_fpu(current)->last_cpu;
 	to = from < nr_cpu_ids ? cpumask_any_but(cpu_online_mask, from) : nr_cpu_ids;
 	if (to >= nr_cpu_ids || set_cpus_allowed_ptr(current, cpumask_of(to))) {
 		free_cpumask_var(h->saved);
@@ -891,12 +904,14 @@ static void mosix_fpu_hop_back(struct mosix_fpu_hop *h)
 
 int mosix_adopt_fpu(const void *buf, u32 size)
 {
-	struct fpu *fpu = x86_task_fpu(current);
+	struct fpu *fpu = mosix_task_fpu(current);
 	const struct xregs_state *in = buf;
 	struct mosix_fpu_hop hop;
 	struct fpstate *fps;
 	int r = -EINVAL;
 
+	if (current->flags & PF_KTHREAD)
+		return -EINVAL;
 	mosix_fpu_hop_away(&hop);
 
 	/* The registers go to fpstate (TIF_NEED_FPU_LOAD set): from now on it is the state. */

@@ -443,8 +443,8 @@ fn ack_payload(status: i32, pid: i32) -> [u8; 8] {
 /// `data` is a `KBox<(Link, Option<Arriving>)>` given up by [`start`]; the thread owns it.
 unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
     // SAFETY: See the function's safety section.
-    let (link, arriving) =
-        KBox::into_inner(unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) });
+    let boxed = unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) };
+    let (link, arriving) = KBox::into_inner(boxed);
     receive_and_run(link, arriving);
     sys::thread_exit()
 }

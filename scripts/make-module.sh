@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds module/mosix.ko against the cached kernel build (build/kdir).
+# Builds module/mosix.ko against the cached debug kernel build (build/debug/kdir).
 #   --clippy   build with CLIPPY=1 and fail on any warning (the lint gate of `make test`)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 eval "$("$ROOT/scripts/setup-host.sh" --env 2>/dev/null)"
-KDIR="$ROOT/build/kdir"
+KDIR="$ROOT/build/debug/kdir"
 [ -d "$KDIR" ] || { echo "make-module: no kernel build; run 'make kernel'" >&2; exit 1; }
 if [ "${1:-}" = --clippy ]; then
   # Force a full rebuild so every warning is seen.

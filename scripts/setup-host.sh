@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the build and the VM tests need on a Debian 12 host, idempotently.
-#   - Debian packages (qemu, busybox, kernel build deps, iproute2)
+#   - Debian packages (qemu, busybox, kernel build deps, iproute2, debootstrap)
 #   - rust-src, bindgen-cli, libclang (PyPI wheel) for the kernel's Rust
 #   - linux-source-7.3 from trixie-backports, fetched with apt-get download + dpkg-deb -x so
 #     nothing from the newer suite is installed on the host.
@@ -13,16 +13,26 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 need_apt=()
 for p in qemu-system-x86 busybox-static build-essential flex bison bc libelf-dev libssl-dev \
-         cpio iproute2 kmod python3-pip xz-utils rsync tmux file; do
+         cpio iproute2 kmod python3-pip xz-utils rsync tmux file debootstrap; do
   dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
 done
+
+# The Debian mirror this machine already uses (never a name written here).
+debian_mirror() {
+  { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '$1 == "URIs:" {print $2}';
+    cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" {print $2}'; } |
+    grep -E '/debian/?$' | head -n1 || true
+}
+if [ "${1:-}" = --mirror ]; then
+  uri=$(debian_mirror)
+  [ -n "$uri" ] || { log "no Debian mirror found in the apt sources"; exit 1; }
+  echo "$uri"; exit 0
+fi
 
 # --- trixie-backports source, derived from the machine's own Debian sources, pinned low -----
 BPO_LIST=/etc/apt/sources.list.d/mosix-trixie-backports.sources
 if [ ! -f "$BPO_LIST" ]; then
-  uri=$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '$1 == "URIs:" {print $2}';
-           cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" {print $2}'; } |
-         grep -E '/debian/?$' | head -n1 || true)
+  uri=$(debian_mirror)
   [ -n "$uri" ] || { log "no Debian mirror found in the apt sources"; exit 1; }
   key=/usr/share/keyrings/debian-archive-keyring.gpg
   log "adding trixie-backports from $uri (pinned to priority 1)"

@@ -79,7 +79,7 @@ pub const MAX_PENDING: usize = 4096;
 
 /// Decodes a `PENDING` payload: hands each signal number (1-64) to `out`.
 pub fn decode_pending(b: &[u8], out: &mut dyn FnMut(u32)) -> Result<(), ImageError> {
-    if !b.len().is_multiple_of(4) || b.len() / 4 > MAX_PENDING {
+    if b.len() % 4 != 0 || b.len() / 4 > MAX_PENDING {
         return Err(ImageError::Length);
     }
     for c in b.chunks_exact(4) {
@@ -311,13 +311,13 @@ impl VmaDesc {
 
 /// Decodes a `VMAS` payload (any number of descriptors), checking each against the previous.
 pub fn decode_vmas(b: &[u8], prev_end: &mut u64, out: &mut dyn FnMut(VmaDesc)) -> Result<u32, ImageError> {
-    if !b.len().is_multiple_of(VmaDesc::LEN) {
+    if b.len() % VmaDesc::LEN != 0 {
         return Err(ImageError::Length);
     }
     let mut n = 0;
     for c in b.chunks_exact(VmaDesc::LEN) {
         let v = VmaDesc::decode(c);
-        let aligned = v.start.is_multiple_of(PAGE) && v.end.is_multiple_of(PAGE);
+        let aligned = v.start % PAGE == 0 && v.end % PAGE == 0;
         if !aligned || v.start >= v.end || v.end > USER_TOP || v.start < *prev_end || v.prot & !7 != 0 || v.flags & !3 != 0 {
             return Err(ImageError::BadVma);
         }
@@ -429,7 +429,7 @@ impl ImageCheck {
         let end = run.addr.checked_add(u64::from(run.count) * PAGE).ok_or(ImageError::BadRun)?;
         let i = vmas.partition_point(|v| v.end <= run.addr);
         let inside = vmas.get(i).is_some_and(|v| v.start <= run.addr && end <= v.end && v.flags & VMA_SPECIAL == 0);
-        if !run.addr.is_multiple_of(PAGE) || !inside {
+        if run.addr % PAGE != 0 || !inside {
             return Err(ImageError::BadRun);
         }
         self.pages += u64::from(run.count);

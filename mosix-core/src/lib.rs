@@ -25,6 +25,7 @@ pub mod map;
 pub mod params;
 pub mod placement;
 pub mod procstat;
+pub mod sort;
 pub mod stay;
 pub mod syscalls;
 pub mod text;

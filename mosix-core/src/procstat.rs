@@ -252,7 +252,7 @@ pub fn step(
     elapsed_ns: u64,
     out: &mut [ProcStat],
 ) -> usize {
-    samples.sort_unstable_by_key(|s| s.pid);
+    super::sort::sort_by_key(samples, |s| s.pid);
     let mut n = 0;
     for s in samples.iter() {
         let Some(slot) = out.get_mut(n) else { break };
@@ -286,7 +286,7 @@ pub fn step(
         n += 1;
     }
     if n > sampled {
-        out[..n].sort_unstable_by_key(|e| e.pid);
+        super::sort::sort_by_key(&mut out[..n], |e| e.pid);
     }
     n
 }

@@ -1,5 +1,6 @@
 #!/bin/sh
 # nodes: 2
+# kernels: stock debug
 # `rmmod mosix` while a process is arriving (issue 11): the unload must neither fail with
 # EAGAIN (a migration thread holds a module reference before any task is watched) nor miss
 # the arrival (an expel that scanned only adopted guests once). The module's test switch

@@ -1,5 +1,6 @@
 #!/bin/sh
 # nodes: 2
+# kernels: stock debug
 # A migrant that ends just as it is moved keeps its exit status (issue 11: a t-balance job
 # that had computed its result ended with SIGKILL's status instead).
 # 1. It ends before its watcher on node 2 has taken the link: node 2's test switch

@@ -1,5 +1,6 @@
 #!/bin/sh
 # nodes: 3
+# kernels: stock debug
 # Leaving the cluster evacuates, as in openMosix, and returns when done: `setpe -off` on
 # node 1 brings its processes home from nodes 2 and 3 and sends node 2's process, a guest
 # on node 1, home; `rmmod mosix` on node 2 brings its process home from node 3 first and

@@ -1,5 +1,6 @@
 #!/bin/sh
 # nodes: 2
+# kernels: stock debug
 # Failures while a process is away, and nothing hangs or leaks:
 #  1. the process is killed at home (SIGKILL to its deputy): its parent sees it killed at
 #     once, and the remote process on node 2 removes itself within seconds;

@@ -1,5 +1,6 @@
 #!/bin/sh
 # nodes: 3
+# kernels: stock debug
 # System calls of a migrated process run at home, in its deputy: a program migrated mid-run
 # writes a file at home line by line, reads it back, asks its parent's pid, the host name and
 # its working directory, and prints what an unmigrated run prints (also after a ping-pong:

@@ -1,5 +1,6 @@
 #!/bin/sh
 # nodes: 3
+# kernels: stock debug
 # Migration torture (in the spirit of LinuxPMI's migtorture and CRIU's ZDTM): JOBS `torture`
 # processes (tests/progs/torture.c: each round checks and hashes its general, SSE/AVX and
 # x87 registers, 2 MiB of memory and its TLS, writes a line to a file at home and reads an

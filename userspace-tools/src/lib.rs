@@ -1,6 +1,7 @@
 //! Shared plumbing of the openMosix tools: `/dev/mosix` access with the ABI check, local
 //! addresses, errors and exit codes.
 
+pub mod cli;
 pub mod dev;
 pub mod key;
 pub mod mon;

@@ -3,6 +3,7 @@
 //! (the kernel cannot call `mremap` for it), takes the migrant's name, and asks the module to
 //! turn it into the migrant (`ADOPT`), which does not return on success. Not for people.
 
+use mosix_tools::cli::mosix_adopt::USAGE;
 use mosix_tools::dev::Device;
 use std::fs;
 use std::io::Write;
@@ -80,7 +81,7 @@ fn main() {
     let token = match std::env::args().nth(1).and_then(|t| u64::from_str_radix(&t, 16).ok()) {
         Some(t) => t,
         None => {
-            log("usage: mosix-adopt TOKEN (started by mosix.ko, not by people)");
+            log(USAGE);
             std::process::exit(2);
         }
     };

@@ -4,66 +4,12 @@
 
 use mosix_core::abi::ProcArg;
 use mosix_core::params::status;
+use mosix_tools::cli::mosrun::HELP;
 use mosix_tools::dev::Device;
 use mosix_tools::mosrun::{parse, wrapper_args, Lock, Place, Plan, Stats};
 use mosix_tools::{exit, run, ToolError, EXIT_CODES_HELP};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-
-const HELP: &str = "\
-mosrun - run a program with openMosix placement and balancing settings
-
-SYNOPSIS
-  mosrun [-{h|ID|jID1-ID2[,ID3-ID4]...|P POLICY} [-F]] [-m MIB] [-{l|L|k}] [-{c|i|n|s|f|d DEC}] [-z]
-         cmd [args]
-  nomig cmd [args]       run here, locked (no automatic migration)       = mosrun -L
-  runhome cmd [args]     run at home, locked                              = mosrun -h
-  runon ID cmd [args]    move to node ID at once and lock it there        = mosrun -ID
-  cpujob cmd [args]      a heavily CPU-bound job: the balancer may move it
-                         from its start                                   = mosrun -c
-  iojob cmd [args]       an I/O-bound job: not moved to balance the load  = mosrun -i
-  nodecay | slowdecay | fastdecay cmd [args]   its statistics' decay      = mosrun -n | -s | -f
-
-DESCRIPTION
-  The program replaces mosrun (same pid, parent and files), so a shell's job control and
-  wait() see it as they would see the program itself.  Its settings are inherited by the
-  processes it forks.
-
-  Placement (at start):
-    -h          at home (this node), locked there.
-    -ID         on node ID: the program starts here and moves there at once.
-    -jLIST      on a node picked at random from LIST: ids and ranges, e.g. -j2-4,7.
-    -P POLICY   where a placement policy puts it, by the nodes' free memory: rr (round
-                robin), bestfit (the fullest node with room), nextfit (this policy's last
-                node while it has room, else the next), smallest (best fit; the memory
-                balancer makes room later), here.  Without a placement option, mosrun
-                (not its wrappers) uses the node's default, /proc/mosix/admin/placement
-                (0 here, 1 rr, 2 bestfit, 3 nextfit, 4 smallest).
-    -m MIB      the memory the program will need, for -P (default 0: unknown).
-    -F          if the node asked for is down, blocking or unknown, run at home instead
-                of failing.
-  Lock:
-    -l          unlocked: the balancer may move it.
-    -L          locked: it moves only when asked (migrate, expel, bring).
-    -k          keep the caller's lock.
-    Default: locked when a placement is given or when no statistics option is given;
-    otherwise kept.  With -ID or -j the lock is set once the program runs there.
-  Statistics (how the balancer judges it):
-    -c          heavily CPU-bound: counts as a CPU job from its start.
-    -i          I/O-bound: not moved for load (memory ushering may still move it).
-    -n, -s, -f  no, slow (the default) or fast decay of its CPU statistics.
-    -d DEC      keep DEC per mille of the statistics per decay interval.
-  -z            the word after the program path is the name it runs as (argv[0]).
-  -t, -e, -E, -r, -R of openMosix's mosrun are not supported; -P and -m are this
-  implementation's.
-
-EXAMPLES
-  mosrun -c ./simulate          a CPU job the cluster may spread at once
-  runon 3 ./render frame7       render on node 3 and keep it there
-  mosrun -j2-4 -F ./job         on node 2, 3 or 4, or here if none of them is up
-  nomig ./server                keep a server where it started
-  mosrun -P bestfit -m 200 ./big   start where 200 MiB fit most tightly
-";
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();

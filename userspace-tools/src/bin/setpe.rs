@@ -2,77 +2,15 @@
 
 use clap::Parser;
 use mosix_core::map::{parse_map, MapEntry, NodeTable, Resolver};
+use mosix_tools::cli::setpe::Args;
 use mosix_tools::dev::Device;
 use mosix_tools::key::{read_key_file, DEFAULT_KEY_FILE};
 use mosix_tools::net::{ip_text, local_ipv4_addrs, primary_ipv4, resolve_ipv4};
-use mosix_tools::{exit, rewrite_legacy_args, run, ToolError, EXIT_CODES_HELP};
+use mosix_tools::{exit, rewrite_legacy_args, run, ToolError};
 use std::io::{Read, Write};
 
 /// Map files tried, in order, when -w is given without -f.
 const DEFAULT_MAPS: [&str; 3] = ["/etc/mosix.map", "/etc/openmosix.map", "/etc/hpc.map"];
-
-const LONG_ABOUT: &str = "\
-Install (-w), print (-r), check (-c) or remove (-off) the openMosix node table.
-
-A map has one entry a line:  FIRST-ID  ADDRESS  COUNT
-COUNT consecutive nodes get ids FIRST-ID.. and addresses ADDRESS, ADDRESS+1, ...
-(a range needs an IP address; a single node may be given by host name, resolved
-through the system resolver).  `ID ADDRESS ALIAS` gives node ID another address.
-`#` starts a comment; blank lines are ignored.  At most 256 entry lines; ids 1-65535.
-The map must be the same on every node.
-
-This node's own id is the node whose address is one of this host's interface
-addresses, unless -p gives it.  Without -f, -w reads the first of /etc/mosix.map,
-/etc/openmosix.map and /etc/hpc.map that exists.
-
-Nodes authenticate each other's packets with a cluster key: one line of 32 hex
-digits in a file only root may read (make one with `mosctl genkey FILE` and copy it
-to every node).  -k FILE installs it; -w also installs /etc/mosix/cluster.key when
-that file exists and -k is not given.  Without a key a node neither sends nor
-accepts load information.
-
-Examples:
-  setpe -w -f /etc/mosix.map     install the table (and /etc/mosix/cluster.key)
-  setpe -k /etc/mosix/cluster.key   install (or replace) the cluster key only
-  setpe -r                       print the installed table in map format
-  setpe -c -f new.map            check a map without installing it
-  setpe -off                     remove the table: openMosix off on this node";
-
-#[derive(Parser, Debug)]
-#[command(name = "setpe", version, about = "Configure the openMosix node table", long_about = LONG_ABOUT,
-          after_help = EXIT_CODES_HELP)]
-struct Args {
-    /// Install the table from -f FILE (or the default map file).
-    #[arg(short = 'w', group = "mode")]
-    write: bool,
-    /// Same as -w (kept for openMosix compatibility).
-    #[arg(short = 'W', group = "mode")]
-    write_all: bool,
-    /// Print the installed table in map format, to stdout or to -f FILE.
-    #[arg(short = 'r', group = "mode")]
-    read: bool,
-    /// Remove the table: this node leaves the cluster (also spelt -off).
-    #[arg(long = "off", group = "mode")]
-    off: bool,
-    /// Only check the map (and this node's place in it); install nothing.
-    #[arg(short = 'c')]
-    check: bool,
-    /// The map file; `-` is standard input.
-    #[arg(short = 'f', value_name = "FILE|-")]
-    file: Option<String>,
-    /// This node's own id (default: found from this host's addresses).
-    #[arg(short = 'p', value_name = "ID", value_parser = clap::value_parser!(u32).range(1..=65535))]
-    id: Option<u32>,
-    /// Maximum number of gateways between nodes.
-    #[arg(short = 'g', value_name = "0|1|2", value_parser = clap::value_parser!(u32).range(0..=2))]
-    gateways: Option<u32>,
-    /// Install the cluster key from FILE (mode 0600, 32 hex digits).
-    #[arg(short = 'k', value_name = "FILE")]
-    key: Option<String>,
-    /// Address family; only inet (IPv4) is supported.
-    #[arg(short = 'n', value_name = "inet", default_value = "inet", value_parser = ["inet"])]
-    family: String,
-}
 
 struct SystemResolver;
 
