@@ -2,8 +2,11 @@
  * running through ITER iterations, with thread-local counters (fs-based TLS) updated on the
  * way; exits with a hash of all of them (0-255), the same on every run. A migration that
  * lost the upper halves of the ymm registers, an MXCSR bit or the TLS base changes it.
- * Prints "ready PID". */
+ * Prints "ready PID". With "wait", it then waits for SIGUSR1 before it ends (a test can move
+ * it while it is sure to exist, however fast the loop ran). */
 #include <immintrin.h>
+#include <signal.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,14 @@ int main(int argc, char **argv)
 	__m256d d = _mm256_set1_pd(1.0), f = _mm256_set1_pd(1.0000001);
 	uint64_t out[16];
 	double dd[4];
+	sigset_t usr1;
+	int sig, wait = argc == 3 && strcmp(argv[2], "wait") == 0;
 
+	/* Blocked from the start: a SIGUSR1 sent early is taken by the sigwait at the end. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (wait && sigprocmask(SIG_BLOCK, &usr1, NULL))
+		return 255;
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	for (i = 0; i < iter; i++) {
@@ -40,5 +50,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < 4; i++)
 		h = (h ^ (uint64_t)(dd[i] * 1e9) ^ tls_count[i]) * 0x100000001b3ULL;
 	printf("vecloop %llu: %016llx\n", (unsigned long long)iter, (unsigned long long)h);
+	fflush(stdout);
+	if (wait && sigwait(&usr1, &sig))
+		return 255;
 	return (int)((h ^ h >> 8 ^ h >> 16 ^ h >> 24) & 0xff);
 }
