@@ -37,7 +37,9 @@ fn less<T, K: Ord>(v: &[T], a: usize, b: usize, key: &mut impl FnMut(&T) -> K) -
 fn sift_down<T, K: Ord>(v: &mut [T], mut root: usize, end: usize, key: &mut impl FnMut(&T) -> K) {
     let end = end.min(v.len());
     loop {
-        let Some(mut child) = root.checked_mul(2).and_then(|c| c.checked_add(1)) else { return };
+        let Some(mut child) = root.checked_mul(2).and_then(|c| c.checked_add(1)) else {
+            return;
+        };
         if child >= end {
             return;
         }
@@ -83,7 +85,11 @@ mod tests {
         });
         let mut s = v.clone();
         s.sort_unstable();
-        assert_eq!(s, (0..100).collect::<Vec<_>>(), "a permutation of the input");
+        assert_eq!(
+            s,
+            (0..100).collect::<Vec<_>>(),
+            "a permutation of the input"
+        );
     }
 
     proptest! {
