@@ -4,7 +4,12 @@
  * every run: a migration that lost a register, an FPU bit or a page changes it. Prints
  * "ready PID" at the start and the full result at the end (stdout may be gone when it
  * runs away from home, so the exit status is the result that counts). With "wait", it then
- * waits for SIGUSR1 before it ends (a test can look at it while it is sure to exist). */
+ * waits for SIGUSR1 before it ends (a test can look at it while it is sure to exist).
+ * With "rounds", it runs the same ITER-iteration computation again and again, each round
+ * from the same start, until SIGUSR1 arrives, then ends after the round it is in: its exit
+ * status is then that of one plain run (the same for every job, however long each ran), or
+ * that status with bit 7 flipped if any round's result differed from the first's. A test
+ * can keep such jobs running as long as its checks need, whatever the machine's speed. */
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,33 +17,24 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
+static volatile sig_atomic_t stop;
+
+static void on_usr1(int sig)
 {
-	uint64_t iter, words, i, h = 0x9e3779b97f4a7c15ULL, x = 88172645463325252ULL;
+	(void)sig;
+	stop = 1;
+}
+
+/* One run of the computation from its fixed start; prints its parts if asked (or if it
+ * differs from FIRST, when FIRST is not 0), returns its hash. */
+static uint64_t run(uint64_t iter, uint64_t *mem, uint64_t words, int say, uint64_t first)
+{
+	uint64_t i, h = 0x9e3779b97f4a7c15ULL, x = 88172645463325252ULL;
 	double a = 1.0, b = 0.5, c = 0.25;
-	uint64_t *mem;
+	uint64_t hl, hm = 0x9e3779b97f4a7c15ULL;
 
-	sigset_t usr1;
-	int sig, wait = argc == 4 && strcmp(argv[3], "wait") == 0;
-
-	if (argc != 3 && !wait) {
-		fprintf(stderr, "usage: cpuloop ITER MIB [wait]\n");
-		return 2;
-	}
-	/* Blocked from the start: a SIGUSR1 sent early is taken by the sigwait at the end. */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	if (wait && sigprocmask(SIG_BLOCK, &usr1, NULL))
-		return 2;
-	iter = strtoull(argv[1], NULL, 10);
-	words = strtoull(argv[2], NULL, 10) * 1024 * 1024 / 8;
-	mem = calloc(words + 1, 8);
-	if (!mem)
-		return 1;
 	for (i = 0; i < words; i++)
 		mem[i] = i * 2654435761ULL;
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
 	for (i = 0; i < iter; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -50,18 +46,67 @@ int main(int argc, char **argv)
 			mem[x % words] += x;
 		h = (h ^ x) * 0x100000001b3ULL;
 	}
-	{
-		uint64_t hl = h, hm = 0x9e3779b97f4a7c15ULL;
+	hl = h;
+	for (i = 0; i < words; i++)
+		h = (h ^ mem[i]) * 0x100000001b3ULL;
+	for (i = 0; i < words; i++)
+		hm = (hm ^ mem[i]) * 0x100000001b3ULL;
+	h ^= (uint64_t)(a * 1e6) ^ (uint64_t)(b * 1e6) << 7 ^ (uint64_t)(c * 1e6) << 13;
+	if (!say && (!first || h == first))
+		return h;
+	/* The parts too, so that a wrong result says which part is wrong. */
+	printf("cpuloop %llu iterations: %016llx (loop %016llx x %016llx mem %016llx a %a b %a c %a)\n",
+	       (unsigned long long)iter, (unsigned long long)h, (unsigned long long)hl,
+	       (unsigned long long)x, (unsigned long long)hm, a, b, c);
+	fflush(stdout);
+	return h;
+}
 
-		for (i = 0; i < words; i++)
-			h = (h ^ mem[i]) * 0x100000001b3ULL;
-		for (i = 0; i < words; i++)
-			hm = (hm ^ mem[i]) * 0x100000001b3ULL;
-		h ^= (uint64_t)(a * 1e6) ^ (uint64_t)(b * 1e6) << 7 ^ (uint64_t)(c * 1e6) << 13;
-		/* The parts too, so that a wrong result says which part is wrong. */
-		printf("cpuloop %llu iterations: %016llx (loop %016llx x %016llx mem %016llx a %a b %a c %a)\n",
-		       (unsigned long long)iter, (unsigned long long)h, (unsigned long long)hl,
-		       (unsigned long long)x, (unsigned long long)hm, a, b, c);
+static int status(uint64_t h)
+{
+	return (int)((h ^ h >> 8 ^ h >> 16 ^ h >> 24 ^ h >> 32) & 0xff);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t iter, words, h, first, rounds = 1, wrong = 0;
+	uint64_t *mem;
+	sigset_t usr1;
+	int sig, wait = argc == 4 && strcmp(argv[3], "wait") == 0;
+	int again = argc == 4 && strcmp(argv[3], "rounds") == 0;
+	struct sigaction sa;
+
+	if (argc != 3 && !wait && !again) {
+		fprintf(stderr, "usage: cpuloop ITER MIB [wait|rounds]\n");
+		return 2;
+	}
+	/* Blocked from the start: a SIGUSR1 sent early is taken by the sigwait at the end. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (wait && sigprocmask(SIG_BLOCK, &usr1, NULL))
+		return 2;
+	/* A flag, looked at between rounds (no system call in the loop). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	if (again && sigaction(SIGUSR1, &sa, NULL))
+		return 2;
+	iter = strtoull(argv[1], NULL, 10);
+	words = strtoull(argv[2], NULL, 10) * 1024 * 1024 / 8;
+	mem = calloc(words + 1, 8);
+	if (!mem)
+		return 1;
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	first = h = run(iter, mem, words, 1, 0);
+	while (again && !stop) {
+		h = run(iter, mem, words, 0, first);
+		rounds++;
+		if (h != first && !wrong++)
+			printf("round %llu differs from round 1\n", (unsigned long long)rounds);
+	}
+	if (again) {
+		printf("%llu rounds, %llu wrong\n", (unsigned long long)rounds, (unsigned long long)wrong);
+		return wrong ? status(first) ^ 0x80 : status(first);
 	}
 	if (wait) {
 		printf("done\n");
@@ -69,5 +114,5 @@ int main(int argc, char **argv)
 		if (sigwait(&usr1, &sig))
 			return 2;
 	}
-	return (int)((h ^ h >> 8 ^ h >> 16 ^ h >> 24 ^ h >> 32) & 0xff);
+	return status(h);
 }
