@@ -69,7 +69,7 @@ static int status(uint64_t h)
 
 int main(int argc, char **argv)
 {
-	uint64_t iter, words, h, first, rounds = 1, wrong = 0;
+	uint64_t iter, words, i, h, first, rounds = 1, wrong = 0;
 	uint64_t *mem;
 	sigset_t usr1;
 	int sig, wait = argc == 4 && strcmp(argv[3], "wait") == 0;
@@ -95,6 +95,10 @@ int main(int argc, char **argv)
 	mem = calloc(words + 1, 8);
 	if (!mem)
 		return 1;
+	/* Memory in place before "ready", as a test that moves it then expects (each run
+	 * writes it again from the start). */
+	for (i = 0; i < words; i++)
+		mem[i] = i * 2654435761ULL;
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	first = h = run(iter, mem, words, 1, 0);
