@@ -25,16 +25,28 @@ static void on_usr1(int sig)
 	stop = 1;
 }
 
-/* One run of the computation from its fixed start; prints its parts if asked (or if it
- * differs from FIRST, when FIRST is not 0), returns its hash. */
-static uint64_t run(uint64_t iter, uint64_t *mem, uint64_t words, int say, uint64_t first)
+/* The memory at the computation's start. */
+static void fill(uint64_t *mem, uint64_t words)
 {
-	uint64_t i, h = 0x9e3779b97f4a7c15ULL, x = 88172645463325252ULL;
-	double a = 1.0, b = 0.5, c = 0.25;
-	uint64_t hl, hm = 0x9e3779b97f4a7c15ULL;
+	uint64_t i;
 
 	for (i = 0; i < words; i++)
 		mem[i] = i * 2654435761ULL;
+}
+
+/* The parts of a result, printed with it so that a wrong result says which part is wrong. */
+static struct {
+	uint64_t loop, x, mem;
+	double a, b, c;
+} parts;
+
+/* One run of the computation over MEM, which holds fill()'s values; returns its hash. */
+static uint64_t run(uint64_t iter, uint64_t *mem, uint64_t words)
+{
+	uint64_t i, h = 0x9e3779b97f4a7c15ULL, x = 88172645463325252ULL;
+	double a = 1.0, b = 0.5, c = 0.25;
+	uint64_t hm = 0x9e3779b97f4a7c15ULL;
+
 	for (i = 0; i < iter; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -46,20 +58,26 @@ static uint64_t run(uint64_t iter, uint64_t *mem, uint64_t words, int say, uint6
 			mem[x % words] += x;
 		h = (h ^ x) * 0x100000001b3ULL;
 	}
-	hl = h;
+	parts.loop = h;
 	for (i = 0; i < words; i++)
 		h = (h ^ mem[i]) * 0x100000001b3ULL;
 	for (i = 0; i < words; i++)
 		hm = (hm ^ mem[i]) * 0x100000001b3ULL;
 	h ^= (uint64_t)(a * 1e6) ^ (uint64_t)(b * 1e6) << 7 ^ (uint64_t)(c * 1e6) << 13;
-	if (!say && (!first || h == first))
-		return h;
-	/* The parts too, so that a wrong result says which part is wrong. */
-	printf("cpuloop %llu iterations: %016llx (loop %016llx x %016llx mem %016llx a %a b %a c %a)\n",
-	       (unsigned long long)iter, (unsigned long long)h, (unsigned long long)hl,
-	       (unsigned long long)x, (unsigned long long)hm, a, b, c);
-	fflush(stdout);
+	parts.x = x;
+	parts.mem = hm;
+	parts.a = a;
+	parts.b = b;
+	parts.c = c;
 	return h;
+}
+
+static void say(uint64_t iter, uint64_t h)
+{
+	printf("cpuloop %llu iterations: %016llx (loop %016llx x %016llx mem %016llx a %a b %a c %a)\n",
+	       (unsigned long long)iter, (unsigned long long)h, (unsigned long long)parts.loop,
+	       (unsigned long long)parts.x, (unsigned long long)parts.mem, parts.a, parts.b, parts.c);
+	fflush(stdout);
 }
 
 static int status(uint64_t h)
@@ -69,7 +87,7 @@ static int status(uint64_t h)
 
 int main(int argc, char **argv)
 {
-	uint64_t iter, words, i, h, first, rounds = 1, wrong = 0;
+	uint64_t iter, words, h, first, rounds = 1, wrong = 0;
 	uint64_t *mem;
 	sigset_t usr1;
 	int sig, wait = argc == 4 && strcmp(argv[3], "wait") == 0;
@@ -95,18 +113,21 @@ int main(int argc, char **argv)
 	mem = calloc(words + 1, 8);
 	if (!mem)
 		return 1;
-	/* Memory in place before "ready", as a test that moves it then expects (each run
-	 * writes it again from the start). */
-	for (i = 0; i < words; i++)
-		mem[i] = i * 2654435761ULL;
+	/* Memory in place before "ready", as a test that moves the process then expects. */
+	fill(mem, words);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
-	first = h = run(iter, mem, words, 1, 0);
+	first = h = run(iter, mem, words);
+	say(iter, h);
 	while (again && !stop) {
-		h = run(iter, mem, words, 0, first);
+		fill(mem, words);
+		h = run(iter, mem, words);
 		rounds++;
-		if (h != first && !wrong++)
-			printf("round %llu differs from round 1\n", (unsigned long long)rounds);
+		if (h != first) {
+			say(iter, h);
+			if (!wrong++)
+				printf("round %llu differs from round 1\n", (unsigned long long)rounds);
+		}
 	}
 	if (again) {
 		printf("%llu rounds, %llu wrong\n", (unsigned long long)rounds, (unsigned long long)wrong);

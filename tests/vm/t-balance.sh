@@ -38,7 +38,7 @@ uptime_cs() { awk '{ sub(/\./, "", $1); print $1 + 0 }' /proc/uptime; }
 if [ "$N" = 1 ]; then
   # The jobs repeat a 20M-iteration computation in rounds until told to end (cpuloop
   # "rounds"): they outlive the checks whatever the guests' speed (on 2 host cores, four
-  # busy one-CPU guests run 6-13 times slower than one alone), and each ends with the
+  # busy one-CPU guests run several times slower than one alone), and each ends with the
   # result of one plain run here, which is first made as the unmigrated reference.
   t0=$(uptime_cs); $T/cpuloop 20000000 1 > /tmp/job.ref; ref=$?; t1=$(uptime_cs)
   echo "reference: 20M iterations in $((t1 - t0)) cs alone, result $ref"
