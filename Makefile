@@ -97,7 +97,11 @@ demo: images
 
 test: test-host test-lint test-vm test-deb
 
+# Formatting is checked too: the workspace with cargo fmt, the module (which includes the core
+# through #[path]) with the kernel's own rustfmt settings (edition 2021, default widths).
 test-host: setup
+	@$(CARGO) fmt --all --check
+	@rustfmt --edition 2021 --check $(ROOT)/module/mosix_main.rs
 	@$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	@$(CARGO) test --locked --workspace
 

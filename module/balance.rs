@@ -31,16 +31,16 @@ use crate::{
             Why, //
         },
         load::FIXED_1,
+        params::{
+            status,
+            Param, //
+        },
         placement::{
             self,
             Bin,
             Policy, //
         },
         procstat::Hint,
-        params::{
-            status,
-            Param, //
-        },
         stay,
     },
     migrate,
@@ -94,7 +94,11 @@ pub(crate) struct State {
 
 impl State {
     fn new() -> Self {
-        State { made: KVec::new(), tunables: Tunables::DEFAULT, failing: false }
+        State {
+            made: KVec::new(),
+            tunables: Tunables::DEFAULT,
+            failing: false,
+        }
     }
 
     /// One look; returns after the move it decided on, if any, has ended: whether it made one.
@@ -103,14 +107,25 @@ impl State {
             return false;
         }
         let now = sys::now_ms();
-        self.made.retain(|m| now.saturating_sub(m.recent.done_ms) < REMEMBER_MS);
-        let flags = Flags { stay: false, lstay: cluster::flag(Param::Lstay) };
-        let Some((me, infos)) = cluster::all_nodes() else { return false };
+        self.made
+            .retain(|m| now.saturating_sub(m.recent.done_ms) < REMEMBER_MS);
+        let flags = Flags {
+            stay: false,
+            lstay: cluster::flag(Param::Lstay),
+        };
+        let Some((me, infos)) = cluster::all_nodes() else {
+            return false;
+        };
         let r = self.gather(me, &infos, now).map(|(nodes, procs)| {
             let (here, peers) = (nodes.first().copied().unwrap_or_default(), &nodes[..]);
             balance::usher(&here, flags, peers, &procs, &self.tunables)
                 .or_else(|| balance::decide(&here, flags, peers, &procs, &self.tunables))
-                .map(|m| (m, procs.iter().find(|p| p.pid == m.pid).map_or(0, |p| p.home)))
+                .map(|m| {
+                    (
+                        m,
+                        procs.iter().find(|p| p.pid == m.pid).map_or(0, |p| p.home),
+                    )
+                })
         });
         match r {
             Ok(Some((m, home))) => {
@@ -123,7 +138,10 @@ impl State {
             }
             Err(e) => {
                 if !self.failing {
-                    pr_warn!("balance: cannot gather the figures (error {})\n", e.to_errno());
+                    pr_warn!(
+                        "balance: cannot gather the figures (error {})\n",
+                        e.to_errno()
+                    );
                 }
                 self.failing = true;
                 false
@@ -148,9 +166,16 @@ impl State {
             let (demand, measured) = if i == 0 {
                 // The average lags a departure by a second: what runs now bounds it.
                 let now_running = u64::from(sys::count_runnable()).saturating_mul(1000);
-                ((crate::load::runq_even_fixed().saturating_mul(1000) / FIXED_1).min(now_running), now)
+                (
+                    (crate::load::runq_even_fixed().saturating_mul(1000) / FIXED_1)
+                        .min(now_running),
+                    now,
+                )
             } else {
-                (Node::demand_from_load(n.load, cpus, speed), now.saturating_sub(n.age_ms.max(0)))
+                (
+                    Node::demand_from_load(n.load, cpus, speed),
+                    now.saturating_sub(n.age_ms.max(0)),
+                )
             };
             nodes.push(
                 Node {
@@ -179,7 +204,15 @@ impl State {
         let mut here: KVec<(i32, u64, u32, Hint)> = KVec::new();
         procstat::with_table(|t| {
             for e in t.iter().filter(|e| e.sampled && e.node == 0) {
-                here.push((e.pid, e.start_ns, u32::try_from(e.cpu()).unwrap_or(u32::MAX), e.hint), GFP_KERNEL)?;
+                here.push(
+                    (
+                        e.pid,
+                        e.start_ns,
+                        u32::try_from(e.cpu()).unwrap_or(u32::MAX),
+                        e.hint,
+                    ),
+                    GFP_KERNEL,
+                )?;
             }
             Ok::<(), Error>(())
         })?;
@@ -191,12 +224,19 @@ impl State {
         let mut procs = KVec::with_capacity(here.len().min(MAX_PROCS * 4), GFP_KERNEL)?;
         for &(pid, start, cpu, hint) in here.iter().take(MAX_PROCS * 4) {
             // A process that has gone, or whose pid was reused, is skipped.
-            let Ok(size) = sys::proc_rss(pid) else { continue };
+            let Ok(size) = sys::proc_rss(pid) else {
+                continue;
+            };
             let movable = match procstat::cantmove(pid) {
                 Ok(bits) => stay::movable(bits),
                 Err(_) => continue,
             };
-            let mut since = self.made.iter().rev().find(|m| m.pid == pid).map_or(u64::MAX, |m| ms(now - m.recent.done_ms));
+            let mut since = self
+                .made
+                .iter()
+                .rev()
+                .find(|m| m.pid == pid)
+                .map_or(u64::MAX, |m| ms(now - m.recent.done_ms));
             let (mut home, mut movable, mut hint) = (0, movable, hint);
             if let Some(g) = guests.iter().find(|g| g.pid == pid) {
                 // A guest: its owner's lock and hint as home says; it arrived by a move.
@@ -205,7 +245,16 @@ impl State {
                 since = since.min(now_ns.saturating_sub(g.arrived_ns) / 1_000_000);
             }
             procs.push(
-                Proc { pid, home, cpu, age_ms: now_ns.saturating_sub(start) / 1_000_000, size, since_move_ms: since, movable, hint },
+                Proc {
+                    pid,
+                    home,
+                    cpu,
+                    age_ms: now_ns.saturating_sub(start) / 1_000_000,
+                    size,
+                    since_move_ms: since,
+                    movable,
+                    hint,
+                },
                 GFP_KERNEL,
             )?;
         }
@@ -219,7 +268,9 @@ impl State {
     /// Makes move `m` of a process whose home is `home` (0: this node) and waits for its end;
     /// whether the process moved.
     fn make(&mut self, m: Move, home: u32) -> bool {
-        let Some(_hold) = sys::ModuleHold::take() else { return false };
+        let Some(_hold) = sys::ModuleHold::take() else {
+            return false;
+        };
         let (here, there) = (m.rates.0 / 10_000, m.rates.1 / 10_000);
         match m.why {
             Why::Memory => pr_info!("balance: memory short: moving process {} to node {}\n", m.pid, m.to),
@@ -251,12 +302,20 @@ impl State {
         };
         let done_ms = sys::now_ms();
         if ok {
-            pr_info!("balance: process {} now on node {} ({} ms)\n", m.pid, m.to, done_ms - t0);
+            pr_info!(
+                "balance: process {} now on node {} ({} ms)\n",
+                m.pid,
+                m.to,
+                done_ms - t0
+            );
         }
         if self.made.len() >= MAX_RECENT {
             self.made.remove(0).ok();
         }
-        let recent = Recent { weight: if ok { m.weight } else { 0 }, ..Recent::of(&m, done_ms) };
+        let recent = Recent {
+            weight: if ok { m.weight } else { 0 },
+            ..Recent::of(&m, done_ms)
+        };
         let _ = self.made.push(Made { pid: m.pid, recent }, GFP_KERNEL);
         ok
     }
@@ -294,22 +353,40 @@ static CURSOR: Atomic<u32> = Atomic::new(0);
 /// node's default, `admin/placement`): a node id, 0 for here. Free memory counts above each
 /// node's reserve; nodes that are down or block take nothing. `EINVAL` for an unknown policy.
 pub(crate) fn place(policy: i32, size: u64) -> Result<u32> {
-    let v = if policy < 0 { cluster::param(Param::Placement) } else { i64::from(policy) };
+    let v = if policy < 0 {
+        cluster::param(Param::Placement)
+    } else {
+        i64::from(policy)
+    };
     let Some(policy) = Policy::from_index(v) else {
         pr_warn!("/dev/mosix: PLACE rejected: no placement policy {}\n", v);
         return Err(EINVAL);
     };
-    let Some((me, infos)) = cluster::all_nodes() else { return Ok(0) };
+    let Some((me, infos)) = cluster::all_nodes() else {
+        return Ok(0);
+    };
     let mut bins = KVec::with_capacity(infos.len(), GFP_KERNEL)?;
     for n in infos.iter() {
-        let node = Node { avail: bytes(n.mem), total: bytes(n.tmem), ..Node::default() };
+        let node = Node {
+            avail: bytes(n.mem),
+            total: bytes(n.tmem),
+            ..Node::default()
+        };
         let up = n.status & status::UP != 0;
         let usable = up && (n.id == me || n.status & status::BLOCK == 0);
-        bins.push(Bin { free: node.avail.saturating_sub(node.reserve()), usable }, GFP_KERNEL)?;
+        bins.push(
+            Bin {
+                free: node.avail.saturating_sub(node.reserve()),
+                usable,
+            },
+            GFP_KERNEL,
+        )?;
     }
     let last = CURSOR.load(Relaxed);
     let mut cursor = infos.iter().position(|n| n.id == last).unwrap_or(0);
-    let chosen = placement::choose(policy, &bins, size, &mut cursor).and_then(|i| infos.get(i)).map_or(me, |n| n.id);
+    let chosen = placement::choose(policy, &bins, size, &mut cursor)
+        .and_then(|i| infos.get(i))
+        .map_or(me, |n| n.id);
     if matches!(policy, Policy::RoundRobin | Policy::NextFit) {
         CURSOR.store(chosen, Relaxed);
     }
@@ -318,7 +395,9 @@ pub(crate) fn place(policy: i32, size: u64) -> Result<u32> {
 
 /// Bytes of a memory figure in pages (negative: unknown, 0).
 fn bytes(pages: i64) -> u64 {
-    u64::try_from(pages.max(0)).unwrap_or(0).saturating_mul(PAGE)
+    u64::try_from(pages.max(0))
+        .unwrap_or(0)
+        .saturating_mul(PAGE)
 }
 
 /// A non-negative ms difference.

@@ -152,7 +152,10 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
             let id = u32::try_from(value).unwrap_or(0);
             if id != 0 && !cfg.table.contains(id) {
                 drop(cfg);
-                pr_warn!("admin/mospe: rejected write: node {} is not in the node table\n", id);
+                pr_warn!(
+                    "admin/mospe: rejected write: node {} is not in the node table\n",
+                    id
+                );
                 return Err(EINVAL);
             }
             cfg.mospe = id;
@@ -170,7 +173,11 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
                 (0, 0) => pr_info!("bring: no process is away from home; lstay set\n"),
                 (home, 0) => pr_info!("bring: {} process(es) brought home; lstay set\n", home),
                 (home, left) => {
-                    pr_warn!("bring: {} process(es) brought home, {} still away; lstay set\n", home, left);
+                    pr_warn!(
+                        "bring: {} process(es) brought home, {} still away; lstay set\n",
+                        home,
+                        left
+                    );
                     return Err(EAGAIN);
                 }
             }
@@ -184,7 +191,11 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
                 (0, 0) => pr_info!("expel: no guest is here; block set\n"),
                 (gone, 0) => pr_info!("expel: {} guest(s) sent home; block set\n", gone),
                 (gone, left) => {
-                    pr_warn!("expel: {} guest(s) sent home, {} still here; block set\n", gone, left);
+                    pr_warn!(
+                        "expel: {} guest(s) sent home, {} still here; block set\n",
+                        gone,
+                        left
+                    );
                     return Err(EAGAIN);
                 }
             }
@@ -209,7 +220,9 @@ pub(crate) fn timeout_ms() -> i64 {
 }
 
 /// Runs `f` on this node's gossip state, under the configuration lock, at the current time.
-pub(crate) fn with_gossip<R>(f: impl FnOnce(&mut Gossip<'_>, Option<&[u8; KEY_LEN]>, &mut Counters) -> R) -> R {
+pub(crate) fn with_gossip<R>(
+    f: impl FnOnce(&mut Gossip<'_>, Option<&[u8; KEY_LEN]>, &mut Counters) -> R,
+) -> R {
     let timeout_ms = timeout_ms();
     let mut guard = CONFIG.lock();
     let cfg = &mut *guard;
@@ -232,7 +245,9 @@ pub(crate) fn set_key(key: Option<[u8; KEY_LEN]>) {
     match (had, key.is_some()) {
         (false, true) => pr_info!("cluster key installed: load gossip is on\n"),
         (true, true) => pr_info!("cluster key replaced\n"),
-        (_, false) => pr_info!("cluster key removed: load gossip is off until a key is installed\n"),
+        (_, false) => {
+            pr_info!("cluster key removed: load gossip is off until a key is installed\n")
+        }
     }
 }
 
@@ -269,7 +284,11 @@ pub(crate) struct LinkView {
 /// The key, this node's id and node `id`'s address.
 pub(crate) fn link_view(id: u32) -> LinkView {
     let cfg = CONFIG.lock();
-    LinkView { key: cfg.key, mospe: cfg.mospe, addr: cfg.table.addr_of(id) }
+    LinkView {
+        key: cfg.key,
+        mospe: cfg.mospe,
+        addr: cfg.table.addr_of(id),
+    }
 }
 
 /// This node's status bits.
@@ -421,7 +440,10 @@ pub(crate) fn best_node() -> Option<u32> {
 /// `/proc/mosix/nodes`. `mospe` must be 0 or in the table.
 pub(crate) fn install_table(table: &mut NodeTable, mospe: u32) -> Result {
     if mospe != 0 && !table.contains(mospe) {
-        pr_warn!("node table rejected: this node's id {} is not in it\n", mospe);
+        pr_warn!(
+            "node table rejected: this node's id {} is not in it\n",
+            mospe
+        );
         return Err(EINVAL);
     }
     // Leaving the cluster (`setpe -off`, or a table without this node's id): every process
@@ -453,9 +475,16 @@ pub(crate) fn install_table(table: &mut NodeTable, mospe: u32) -> Result {
     if count == 0 {
         pr_info!("configuration removed: openMosix is off on this node\n");
     } else if mospe == 0 {
-        pr_info!("configuration changed: {} nodes configured, this node's id not set\n", count);
+        pr_info!(
+            "configuration changed: {} nodes configured, this node's id not set\n",
+            count
+        );
     } else {
-        pr_info!("configuration changed: this is node #{} (of {} configured)\n", mospe, count);
+        pr_info!(
+            "configuration changed: this is node #{} (of {} configured)\n",
+            mospe,
+            count
+        );
     }
     procfs::rebuild_nodes(&mut tree, ids?)
 }

@@ -63,8 +63,7 @@ use kernel::{
             Relaxed,
             Release, //
         },
-        Arc,
-        Mutex,
+        Arc, Mutex,
     },
     uaccess::{
         UserPtr,
@@ -78,7 +77,9 @@ const IDLE: u32 = 0;
 const NATIVE: u32 = 1;
 
 /// `syscall; mov %rax,%rdi; mov $MOSIX_REPLY,%eax; syscall; ud2`.
-const STUB: [u8; 14] = [0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x53, 0x4f, 0x4d, 0x00, 0x0f, 0x05, 0x0f, 0x0b];
+const STUB: [u8; 14] = [
+    0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x53, 0x4f, 0x4d, 0x00, 0x0f, 0x05, 0x0f, 0x0b,
+];
 /// The reply to a call stopped before it began: it did nothing; the remote's kernel makes it
 /// again after the signal's handler (or the process makes it at home).
 const ERESTARTNOINTR: i64 = -513;
@@ -218,8 +219,12 @@ impl Deputy {
     fn pump(&self) -> Result {
         let mut g = self.rx.lock();
         loop {
-            let Some((rx, buf)) = (*g).as_mut() else { return Ok(()) };
-            let Some(h) = rx.try_recv(buf)? else { return Ok(()) };
+            let Some((rx, buf)) = (*g).as_mut() else {
+                return Ok(());
+            };
+            let Some(h) = rx.try_recv(buf)? else {
+                return Ok(());
+            };
             self.heard.store(sys::now_ms(), Relaxed);
             let payload = buf.get(..h.len as usize).unwrap_or(&[]);
             match h.kind {
@@ -233,7 +238,8 @@ impl Deputy {
                 }
                 kind::CANCEL => self.cancel(),
                 kind::EXIT if h.len == 4 => {
-                    self.inbox.lock().exit = Some(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                    self.inbox.lock().exit =
+                        Some(i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
                     // A call may still block here (the process was killed there).
                     self.cancel();
                     self.ev.signal();
@@ -269,7 +275,12 @@ impl Deputy {
         if !ib.lost && ib.exit.is_none() {
             ib.lost = true;
             if log {
-                pr_warn!("process {}: link to node {} lost (error {}): ending the process\n", self.pid, self.node, e.to_errno());
+                pr_warn!(
+                    "process {}: link to node {} lost (error {}): ending the process\n",
+                    self.pid,
+                    self.node,
+                    e.to_errno()
+                );
             }
         }
         drop(ib);
@@ -300,10 +311,17 @@ struct Slot {
 }
 
 const SLOTS: usize = 256;
-static SLOT_TABLE: [Slot; SLOTS] = [const { Slot { pid: Atomic::new(0), request: Atomic::new(-1) } }; SLOTS];
+static SLOT_TABLE: [Slot; SLOTS] = [const {
+    Slot {
+        pid: Atomic::new(0),
+        request: Atomic::new(-1),
+    }
+}; SLOTS];
 
 fn claim_slot(pid: i32) -> Option<&'static Slot> {
-    let s = SLOT_TABLE.iter().find(|s| s.pid.cmpxchg(0, pid, Relaxed).is_ok())?;
+    let s = SLOT_TABLE
+        .iter()
+        .find(|s| s.pid.cmpxchg(0, pid, Relaxed).is_ok())?;
     s.request.store(-1, Release);
     Some(s)
 }
@@ -362,7 +380,15 @@ fn end(d: &Deputy, o: Outcome) -> Outcome {
     match o {
         // Home again, the process has its own blocked mask from its image.
         Outcome::Home => {
-            let _ = procstat::change(d.pid, t.start, t.ppid, &Change { node: Some(0), ..Change::default() });
+            let _ = procstat::change(
+                d.pid,
+                t.start,
+                t.ppid,
+                &Change {
+                    node: Some(0),
+                    ..Change::default()
+                },
+            );
             pr_info!("process {} is home from node {}\n", d.pid, d.node);
         }
         _ => {
@@ -383,7 +409,11 @@ pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Ou
     let d = match Deputy::new(token, pid, node, link) {
         Ok(d) => d,
         Err(e) => {
-            pr_warn!("process {}: no memory for its deputy (error {}): ending it\n", pid, e.to_errno());
+            pr_warn!(
+                "process {}: no memory for its deputy (error {}): ending it\n",
+                pid,
+                e.to_errno()
+            );
             return Outcome::Exit(9);
         }
     };
@@ -391,19 +421,35 @@ pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Ou
         let mut t = d.task.lock();
         t.old_blocked = sys::set_blocked(!0);
         t.slot = claim_slot(pid);
-        let _ = procstat::change(pid, t.start, t.ppid, &Change { node: Some(node), ..Change::default() });
+        let _ = procstat::change(
+            pid,
+            t.start,
+            t.ppid,
+            &Change {
+                node: Some(node),
+                ..Change::default()
+            },
+        );
     }
     // The deputy runs the stub, not the process's code: no rseq updates to its stale memory,
     // and that memory goes (the image brings it back when the process comes home).
     rebuild::rseq(0, 0, 0);
     if let Err(e) = rebuild::release_memory() {
-        pr_warn!("process {}: its deputy keeps its memory (error {})\n", pid, e.to_errno());
+        pr_warn!(
+            "process {}: its deputy keeps its memory (error {})\n",
+            pid,
+            e.to_errno()
+        );
     }
     if REGISTRY.lock().push(d.clone(), GFP_KERNEL).is_err() {
         return end(&d, Outcome::Exit(9));
     }
     if let Err(e) = sys::watch_add(Watched::Deputy, token, pid) {
-        pr_warn!("process {}: cannot watch its deputy (error {}): ending it\n", pid, e.to_errno());
+        pr_warn!(
+            "process {}: cannot watch its deputy (error {}): ending it\n",
+            pid,
+            e.to_errno()
+        );
         return end(&d, Outcome::Exit(9));
     }
     ready.run();
@@ -513,7 +559,10 @@ fn ask_home_if_requested(d: &Deputy) {
 fn start_call(d: &Deputy, frame: &[u8]) -> core::result::Result<(), i64> {
     let errno = |e: Error| i64::from(e.to_errno());
     let Ok((req, plan, data)) = Request::decode(frame) else {
-        pr_warn!("process {}: refused a forwarded call it cannot carry\n", d.pid);
+        pr_warn!(
+            "process {}: refused a forwarded call it cannot carry\n",
+            d.pid
+        );
         return Err(errno(ENOSYS));
     };
     let offs = layout(&plan).ok_or(errno(E2BIG))?;
@@ -535,7 +584,10 @@ fn start_call(d: &Deputy, frame: &[u8]) -> core::result::Result<(), i64> {
             let n = plan.lens[i] as usize;
             let bytes = data.get(at..at + n).ok_or(errno(EPROTO))?;
             at += n;
-            UserSlice::new(UserPtr::from_addr(addr as usize), n).writer().write_slice(bytes).map_err(errno)?;
+            UserSlice::new(UserPtr::from_addr(addr as usize), n)
+                .writer()
+                .write_slice(bytes)
+                .map_err(errno)?;
         }
         args[i] = addr;
     }
@@ -563,7 +615,10 @@ fn finish_call(d: &Deputy) {
         }
         let from = out.len();
         let ok = out.resize(from + n, 0u8, GFP_KERNEL).is_ok()
-            && UserSlice::new(UserPtr::from_addr((scratch + offs[i]) as usize), n).reader().read_slice(&mut out[from..]).is_ok();
+            && UserSlice::new(UserPtr::from_addr((scratch + offs[i]) as usize), n)
+                .reader()
+                .read_slice(&mut out[from..])
+                .is_ok();
         if !ok {
             out.truncate(from);
             lens[i] = 0;
@@ -608,7 +663,12 @@ fn forward_signals(d: &Deputy) {
 ///
 /// Called by the shim's task work only.
 #[no_mangle]
-unsafe extern "C" fn mosix_watched_run(token: u64, kind: c_int, which: c_int, nr: c_long) -> c_long {
+unsafe extern "C" fn mosix_watched_run(
+    token: u64,
+    kind: c_int,
+    which: c_int,
+    nr: c_long,
+) -> c_long {
     if kind == Watched::Migrant as c_int {
         crate::remote::forward(token, nr as i64);
         return -1;
@@ -674,7 +734,11 @@ fn watch_link(d: &Deputy) {
             Err(_) => return,
             Ok(s) if s & sys::WS_DEAD != 0 => {
                 // Killed here while a call blocked: the process ends (its remote copy with it).
-                pr_info!("process {}: ended at home while away on node {}\n", d.pid, d.node);
+                pr_info!(
+                    "process {}: ended at home while away on node {}\n",
+                    d.pid,
+                    d.node
+                );
                 end_shared(d);
                 return;
             }
@@ -691,7 +755,10 @@ fn watch_link(d: &Deputy) {
         if now - beat >= 1000 {
             beat = now;
             // With the owner's settings: a lock set here reaches the remote's balancer.
-            let _ = d.send(kind::HEARTBEAT, &[&crate::procstat::carried(d.pid).encode().to_le_bytes()]);
+            let _ = d.send(
+                kind::HEARTBEAT,
+                &[&crate::procstat::carried(d.pid).encode().to_le_bytes()],
+            );
         }
         // While the deputy waits for a request it reads the link itself; the watcher reads
         // only while a call runs (and otherwise sleeps: no wake-up per frame).
@@ -714,7 +781,12 @@ fn watch_link(d: &Deputy) {
         }
         let silent = sys::now_ms() - d.heard.load(Relaxed);
         if silent > crate::cluster::param(Param::LinkTimeout) {
-            pr_warn!("process {}: node {} silent for {} ms: ending the process\n", d.pid, d.node, silent);
+            pr_warn!(
+                "process {}: node {} silent for {} ms: ending the process\n",
+                d.pid,
+                d.node,
+                silent
+            );
             d.lose(false, ETIMEDOUT);
             return;
         }

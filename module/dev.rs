@@ -10,9 +10,9 @@ use crate::{
             AbiVersion,
             AdoptArg,
             ImageTestArg,
-            MigrateArg,
             KeyArg,
             LinkTestArg,
+            MigrateArg,
             NodeInfo,
             ParamArg,
             PlaceArg,
@@ -67,7 +67,12 @@ fn set_table(arg: UserPtr) -> Result {
     need_admin()?;
     let t = TableArg::from_bytes(&read_arg::<{ TableArg::SIZE }>(arg)?);
     if t.count > abi::MAX_TABLE_ENTRIES || t.flags != 0 {
-        pr_warn!("SET_TABLE rejected: {} entries (at most {}), flags {:#x}\n", t.count, abi::MAX_TABLE_ENTRIES, t.flags);
+        pr_warn!(
+            "SET_TABLE rejected: {} entries (at most {}), flags {:#x}\n",
+            t.count,
+            abi::MAX_TABLE_ENTRIES,
+            t.flags
+        );
         return Err(EINVAL);
     }
     if let Err(e) = Param::Gateways.check(i64::from(t.gateways)) {
@@ -93,7 +98,10 @@ fn set_table(arg: UserPtr) -> Result {
             return Err(EINVAL);
         }
     } else if t.mospe != 0 {
-        pr_warn!("SET_TABLE rejected: an empty table with node id {}\n", t.mospe);
+        pr_warn!(
+            "SET_TABLE rejected: an empty table with node id {}\n",
+            t.mospe
+        );
         return Err(EINVAL);
     }
     cluster::install_table(&mut table, t.mospe)?;
@@ -172,7 +180,10 @@ impl MiscDevice for MosixDev {
                     0 if a.key() != [0; 16] => cluster::set_key(Some(a.key())),
                     abi::KEY_CLEAR => cluster::set_key(None),
                     _ => {
-                        pr_warn!("SET_KEY rejected: flags {:#x} (or an all-zero key)\n", a.flags);
+                        pr_warn!(
+                            "SET_KEY rejected: flags {:#x} (or an all-zero key)\n",
+                            a.flags
+                        );
                         return Err(EINVAL);
                     }
                 }
@@ -202,7 +213,11 @@ impl MiscDevice for MosixDev {
             abi::MOSIX_IOC_PROC_SET => {
                 let a = ProcArg::from_bytes(&read_arg::<{ ProcArg::SIZE }>(ptr)?);
                 let change = a.change().map_err(|field| {
-                    pr_warn!("/dev/mosix: PROC_SET of process {} rejected: bad {}\n", a.pid, field);
+                    pr_warn!(
+                        "/dev/mosix: PROC_SET of process {} rejected: bad {}\n",
+                        a.pid,
+                        field
+                    );
                     EINVAL
                 })?;
                 sys::may_control(a.pid)?;
@@ -222,7 +237,8 @@ impl MiscDevice for MosixDev {
                 let mut hi = [0u8; 8];
                 lo.copy_from_slice(&comm[..8]);
                 hi.copy_from_slice(&comm[8..]);
-                (a.vdso, a.comm_lo, a.comm_hi) = (vdso, u64::from_le_bytes(lo), u64::from_le_bytes(hi));
+                (a.vdso, a.comm_lo, a.comm_hi) =
+                    (vdso, u64::from_le_bytes(lo), u64::from_le_bytes(hi));
                 write_arg(ptr, &a.to_bytes())?;
             }
             abi::MOSIX_IOC_ADOPT => {

@@ -63,7 +63,11 @@ fn may_send() -> bool {
 impl State {
     fn new() -> Result<State> {
         let sock = UdpSocket::bind(PORT).inspect_err(|e| {
-            pr_err!("cannot bind UDP port {} for load gossip: error {}\n", PORT, e.to_errno());
+            pr_err!(
+                "cannot bind UDP port {} for load gossip: error {}\n",
+                PORT,
+                e.to_errno()
+            );
         })?;
         let mut rx = KVec::new();
         rx.resize(MAX_PACKET + 1, 0, GFP_KERNEL)?;
@@ -73,12 +77,26 @@ impl State {
         scratch.resize(MAX_WINDOW + 1, LoadEntry::default(), GFP_KERNEL)?;
         // `(epoch, seq)` grows across module loads as long as the wall clock does.
         let (epoch, seq) = (sys::wall_seconds(), sys::wall_ns());
-        Ok(State { sock, epoch, seq, rx, tx, scratch, said_no_key: false })
+        Ok(State {
+            sock,
+            epoch,
+            seq,
+            rx,
+            tx,
+            scratch,
+            said_no_key: false,
+        })
     }
 
     fn header(&mut self, flags: u8) -> Header {
         self.seq += 1;
-        Header { flags, sender: 0, epoch: self.epoch, seq: self.seq, dest: 0 }
+        Header {
+            flags,
+            sender: 0,
+            epoch: self.epoch,
+            seq: self.seq,
+            dest: 0,
+        }
     }
 
     /// Builds a packet under the configuration lock: a push (`to` = `None`) or a reply.
@@ -125,7 +143,12 @@ impl State {
         });
         if let Err(e) = r {
             if errors == 1 || errors % 1000 == 0 {
-                pr_warn!("gossip to {} failed: error {} ({} failures so far)\n", Ipv4(out.addr), e.to_errno(), errors);
+                pr_warn!(
+                    "gossip to {} failed: error {} ({} failures so far)\n",
+                    Ipv4(out.addr),
+                    e.to_errno(),
+                    errors
+                );
             }
         }
     }
@@ -157,7 +180,11 @@ impl State {
             return;
         };
         let r = cluster::with_gossip(|g, key, c| {
-            let r = if truncated { Err(DropReason::Malformed) } else { g.receive(key, src, bytes) };
+            let r = if truncated {
+                Err(DropReason::Malformed)
+            } else {
+                g.receive(key, src, bytes)
+            };
             match r {
                 Ok(ok) => {
                     c.received += 1;
@@ -226,7 +253,9 @@ pub(crate) struct Service {
 impl Service {
     /// Binds the gossip port and starts the thread.
     pub(crate) fn start() -> Result<Service> {
+        let state = State::new()?;
         // SAFETY: `gossip_main` uses its argument as the `&mut State` it is.
-        Ok(Service { _thread: unsafe { sys::OwnedThread::start(c"mosix-gossip", State::new()?, gossip_main) }? })
+        let thread = unsafe { sys::OwnedThread::start(c"mosix-gossip", state, gossip_main) }?;
+        Ok(Service { _thread: thread })
     }
 }

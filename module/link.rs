@@ -13,6 +13,7 @@
 
 use crate::{
     cluster,
+    mcore::image::kind,
     mcore::link::{
         decode_hello,
         decode_welcome,
@@ -34,17 +35,16 @@ use crate::{
         NONCE_LEN, //
     },
     mcore::mac::TAG_LEN,
-    mcore::image::kind,
     net::TcpSocket,
     sys, //
 };
 use kernel::{
-    sync::Arc,
     ffi::{
         c_int,
         c_void, //
     },
     prelude::*,
+    sync::Arc,
 };
 
 /// The link's TCP port (the gossip's UDP port number).
@@ -67,14 +67,19 @@ fn nonce() -> [u8; NONCE_LEN] {
 
 fn cpu() -> Cpu {
     let (xfeatures, xstate_size) = sys::cpu_facts();
-    Cpu { xfeatures, xstate_size }
+    Cpu {
+        xfeatures,
+        xstate_size,
+    }
 }
 
 fn link_errno(e: LinkError) -> Error {
     cluster::count_link(|c| c.count_error(e));
     match e {
         LinkError::BadMac => EKEYREJECTED,
-        LinkError::Sequence | LinkError::Malformed | LinkError::Version | LinkError::TooLong => EPROTO,
+        LinkError::Sequence | LinkError::Malformed | LinkError::Version | LinkError::TooLong => {
+            EPROTO
+        }
     }
 }
 
@@ -128,7 +133,13 @@ impl Link {
     fn new(mut sock: TcpSocket, sealer: Sealer, opener: Opener) -> Result<Link> {
         sock.hook_events()?;
         let sock = Arc::new(sock, GFP_KERNEL)?;
-        Ok(Link { tx: LinkTx { sock: sock.clone(), sealer }, rx: LinkRx { sock, opener } })
+        Ok(Link {
+            tx: LinkTx {
+                sock: sock.clone(),
+                sealer,
+            },
+            rx: LinkRx { sock, opener },
+        })
     }
 
     /// Opens a link to node `node` for `purpose`.
@@ -141,7 +152,13 @@ impl Link {
         let addr = v.addr.ok_or(ENOENT)?;
         let sock = TcpSocket::connect(addr, PORT, HANDSHAKE_MS)?;
         let nc = nonce();
-        let hello = Greeting { code: purpose as u16, from: v.mospe, to: node, nonce: nc, cpu: cpu() };
+        let hello = Greeting {
+            code: purpose as u16,
+            from: v.mospe,
+            to: node,
+            nonce: nc,
+            cpu: cpu(),
+        };
         sock.send_all(&[&encode_hello(&key, &hello)], HANDSHAKE_MS)?;
         let mut b = [0u8; HELLO_LEN];
         sock.recv_exact(&mut b, HANDSHAKE_MS).map_err(|e| {
@@ -259,23 +276,35 @@ impl LinkRx {
 
     /// Like [`Link::recv`], but gives up after `idle_ms` if no frame has begun (`ETIMEDOUT`,
     /// and the link is still in step).
-    pub(crate) fn recv_idle(&mut self, buf: &mut [u8], idle_ms: u32, timeout_ms: u32) -> Result<FrameHeader> {
+    pub(crate) fn recv_idle(
+        &mut self,
+        buf: &mut [u8],
+        idle_ms: u32,
+        timeout_ms: u32,
+    ) -> Result<FrameHeader> {
         let mut header = [0u8; HEADER_LEN];
-        self.sock.recv_exact_idle(&mut header, idle_ms, timeout_ms)?;
+        self.sock
+            .recv_exact_idle(&mut header, idle_ms, timeout_ms)?;
         let h = self.opener.header(&header).map_err(link_errno)?;
         let len = h.len as usize;
         let payload = buf.get_mut(..len).ok_or(EMSGSIZE)?;
         self.sock.recv_exact(payload, timeout_ms)?;
         let mut tag = [0u8; TAG_LEN];
         self.sock.recv_exact(&mut tag, timeout_ms)?;
-        let h = self.opener.verify(&header, payload, &tag).map_err(link_errno)?;
+        let h = self
+            .opener
+            .verify(&header, payload, &tag)
+            .map_err(link_errno)?;
         cluster::count_link(|c| c.frames_in += 1);
         Ok(h)
     }
 }
 
 /// Answers a `Hello` on a freshly accepted connection; the link if it is accepted.
-fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose, Option<crate::remote::Arriving>)> {
+fn handshake(
+    sock: TcpSocket,
+    peer: u32,
+) -> Result<(Link, Purpose, Option<crate::remote::Arriving>)> {
     let mut b = [0u8; HELLO_LEN];
     sock.recv_exact(&mut b, HANDSHAKE_MS)?;
     let claimed = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
@@ -299,14 +328,25 @@ fn handshake(sock: TcpSocket, peer: u32) -> Result<(Link, Purpose, Option<crate:
         Status::WrongNode
     } else if hello.cpu != cpu() {
         Status::CpuMismatch
-    } else if purpose.is_none() || (purpose == Some(Purpose::Migrate) && !crate::cluster::accepts_guests()) {
+    } else if purpose.is_none()
+        || (purpose == Some(Purpose::Migrate) && !crate::cluster::accepts_guests())
+    {
         Status::Refused
     } else {
         Status::Ok
     };
     let ns = nonce();
-    let welcome = Greeting { code: status as u16, from: v.mospe, to: claimed, nonce: ns, cpu: cpu() };
-    sock.send_all(&[&encode_welcome(&key, &welcome, &hello.nonce)], HANDSHAKE_MS)?;
+    let welcome = Greeting {
+        code: status as u16,
+        from: v.mospe,
+        to: claimed,
+        nonce: ns,
+        cpu: cpu(),
+    };
+    sock.send_all(
+        &[&encode_welcome(&key, &welcome, &hello.nonce)],
+        HANDSHAKE_MS,
+    )?;
     let Some(purpose) = purpose.filter(|_| status == Status::Ok) else {
         cluster::count_link(|c| c.refused += 1);
         pr_info!("link from node {} refused: {}\n", claimed, status.text());
@@ -374,7 +414,10 @@ unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
                 }
                 Ok((link, Purpose::Migrate, arriving)) => {
                     if let Err(e) = crate::remote::start(link, arriving) {
-                        pr_warn!("migration: cannot start a remote thread: error {}\n", e.to_errno());
+                        pr_warn!(
+                            "migration: cannot start a remote thread: error {}\n",
+                            e.to_errno()
+                        );
                     }
                 }
                 Err(_) => {}
@@ -396,12 +439,18 @@ impl Service {
     /// Binds TCP port [`PORT`] and starts the thread.
     pub(crate) fn start() -> Result<Service> {
         let listener = TcpSocket::listen(PORT, 16).inspect_err(|e| {
-            pr_err!("cannot listen on TCP port {} for links: error {}\n", PORT, e.to_errno());
+            pr_err!(
+                "cannot listen on TCP port {} for links: error {}\n",
+                PORT,
+                e.to_errno()
+            );
         })?;
         let mut buf = KVVec::new();
         buf.resize(MAX_PAYLOAD as usize, 0, GFP_KERNEL)?;
+        let state = State { listener, buf };
         // SAFETY: `serve` uses its argument as the `&mut State` it is.
-        Ok(Service { _thread: unsafe { sys::OwnedThread::start(c"mosix-link", State { listener, buf }, serve) }? })
+        let thread = unsafe { sys::OwnedThread::start(c"mosix-link", state, serve) }?;
+        Ok(Service { _thread: thread })
     }
 }
 

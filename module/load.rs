@@ -72,6 +72,8 @@ pub(crate) struct Sampler {
 impl Sampler {
     /// Starts the sampler kthread.
     pub(crate) fn start() -> Result<Sampler> {
-        Ok(Sampler { _thread: sys::KThread::run(c"mosix-load", sampler)? })
+        Ok(Sampler {
+            _thread: sys::KThread::run(c"mosix-load", sampler)?,
+        })
     }
 }

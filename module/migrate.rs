@@ -165,7 +165,12 @@ fn capture_and_send(link: &mut Link, mode: Mode) -> Result<Figures> {
     let home = matches!(mode, Mode::SendHome { .. });
     // Going home, the signals it takes with it (`PENDING`).
     let mut carried = KVVec::new();
-    let r = if home { go_home(link, &mut carried) } else { Ok(()) }.and_then(|()| capture_and_send_masked(link, old, home, carried));
+    let r = if home {
+        go_home(link, &mut carried)
+    } else {
+        Ok(())
+    }
+    .and_then(|()| capture_and_send_masked(link, old, home, carried));
     sys::set_blocked(old);
     r
 }
@@ -198,7 +203,11 @@ fn go_home(link: &mut Link, carried: &mut KVVec<u8>) -> Result {
 /// Adds signal `sig` to a `PENDING` payload.
 fn carry(out: &mut KVVec<u8>, sig: u32) -> Result {
     if out.len() / 4 >= MAX_PENDING {
-        pr_warn!("migration: process {} has more than {} pending signals: not moved\n", sys::current_proc().0, MAX_PENDING);
+        pr_warn!(
+            "migration: process {} has more than {} pending signals: not moved\n",
+            sys::current_proc().0,
+            MAX_PENDING
+        );
         return Err(E2BIG);
     }
     out.extend_from_slice(&sig.to_le_bytes(), GFP_KERNEL)?;
@@ -216,7 +225,12 @@ fn take_pending(out: &mut KVVec<u8>) -> Result {
     }
 }
 
-fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool, mut pending: KVVec<u8>) -> Result<Figures> {
+fn capture_and_send_masked(
+    link: &mut Link,
+    blocked: u64,
+    home: bool,
+    mut pending: KVVec<u8>,
+) -> Result<Figures> {
     let t0 = sys::now_ns();
     if sys::current_gone() {
         return Err(ESRCH);
@@ -231,12 +245,22 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool, mut pendin
     // The memory areas first (they size the header).
     let mut vmas = KVVec::new();
     sys::capture_vmas(&mut vmas)?;
-    let mut h = ProcHeader { home: crate::cluster::link_view(0).mospe, ..Default::default() };
+    let mut h = ProcHeader {
+        home: crate::cluster::link_view(0).mospe,
+        ..Default::default()
+    };
     h.pid = sys::current_proc().0;
     h.settings = crate::procstat::carried(h.pid).encode();
     let ids = sys::capture_ids();
-    (h.uids, h.gids, h.comm, h.mm, h.vdso, h.fs_base, h.gs_base) =
-        (ids.uids, ids.gids, ids.comm, ids.mm, ids.vdso, ids.fs_base, ids.gs_base);
+    (h.uids, h.gids, h.comm, h.mm, h.vdso, h.fs_base, h.gs_base) = (
+        ids.uids,
+        ids.gids,
+        ids.comm,
+        ids.mm,
+        ids.vdso,
+        ids.fs_base,
+        ids.gs_base,
+    );
     h.blocked = blocked;
     (h.rseq, h.rseq_len, h.rseq_sig) = sys::capture_rseq();
     h.nvmas = u32::try_from(vmas.len()).map_err(|_| E2BIG)?;
@@ -286,7 +310,10 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool, mut pendin
     let mut buf = KVVec::new();
     buf.resize(run_bytes, 0u8, GFP_KERNEL)?;
     let mut zero = [false; MAX_RUN as usize];
-    for v in vmas.iter().filter(|v| v.prot & PROT_READ != 0 && v.flags & VMA_SPECIAL == 0) {
+    for v in vmas
+        .iter()
+        .filter(|v| v.prot & PROT_READ != 0 && v.flags & VMA_SPECIAL == 0)
+    {
         let mut addr = v.start;
         while addr < v.end {
             let n = ((v.end - addr) / PAGE).min(u64::from(MAX_RUN)) as usize;
@@ -304,7 +331,11 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool, mut pendin
                 if err.is_err() {
                     return;
                 }
-                let run = PageRun { addr: addr + first as u64 * PAGE, count, zero: z };
+                let run = PageRun {
+                    addr: addr + first as u64 * PAGE,
+                    count,
+                    zero: z,
+                };
                 let data: &[u8] = if z {
                     f.zero_pages += u64::from(count);
                     &[]
@@ -323,7 +354,12 @@ fn capture_and_send_masked(link: &mut Link, blocked: u64, home: bool, mut pendin
         take_pending(&mut pending)?;
     }
     send(link, kind::PENDING, &[&pending], &mut f)?;
-    send(link, kind::END, &[&(f.pages + f.zero_pages).to_le_bytes()], &mut f)?;
+    send(
+        link,
+        kind::END,
+        &[&(f.pages + f.zero_pages).to_le_bytes()],
+        &mut f,
+    )?;
     f.capture_ns = sys::now_ns().saturating_sub(t0);
 
     // The answer (heartbeats, or a request to come home, sent before the image may still be
@@ -357,7 +393,12 @@ pub(crate) fn come_home(link: &mut Link, pid: i32, node: u32) -> Result {
         }
     };
     if let Err(e) = crate::remote::rebuild_current(&mut head, link, None) {
-        pr_warn!("process {}: could not come home from node {} (error {}): ending it\n", pid, node, e.to_errno());
+        pr_warn!(
+            "process {}: could not come home from node {} (error {}): ending it\n",
+            pid,
+            node,
+            e.to_errno()
+        );
         return Err(e);
     }
     let mut ack = [0u8; 8];
@@ -394,7 +435,10 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
         _ => false,
     };
     if !allowed {
-        pr_warn!("migration: process {} is a deputy or a guest here: not captured\n", sys::current_proc().0);
+        pr_warn!(
+            "migration: process {} is a deputy or a guest here: not captured\n",
+            sys::current_proc().0
+        );
         job.record(&Err(EBUSY));
         drop(link);
         // A send-home job is queued on the migrant's own task (by its watch entry, not its
@@ -428,7 +472,12 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
     let r = capture_and_send(&mut link, job.mode);
     sys::set_nice(nice);
     if let (Err(e), Mode::Migrate { node }) = (&r, job.mode) {
-        pr_info!("process {}: its image did not reach node {} (error {})\n", sys::current_proc().0, node, e.to_errno());
+        pr_info!(
+            "process {}: its image did not reach node {} (error {})\n",
+            sys::current_proc().0,
+            node,
+            e.to_errno()
+        );
     }
     job.record(&r);
     // SAFETY: `w` is this job's live work (function contract).
@@ -448,14 +497,20 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
             }
             // The caller goes on once the deputy is in place; `job` is not touched after
             // this (it may be freed).
-            if let crate::deputy::Outcome::Exit(status) = crate::deputy::start(link, pid, node, || work.complete()) {
+            if let crate::deputy::Outcome::Exit(status) =
+                crate::deputy::start(link, pid, node, || work.complete())
+            {
                 work.release_and_exit(status);
             }
         }
         (Mode::SendHome { token }, r) => {
             // Home has the process now (or it is lost): it ends here.
             if let Err(e) = r {
-                pr_warn!("migration: could not send process {} home (error {})\n", sys::current_proc().0, e.to_errno());
+                pr_warn!(
+                    "migration: could not send process {} home (error {})\n",
+                    sys::current_proc().0,
+                    e.to_errno()
+                );
             }
             crate::remote::set_gone_home(token);
             drop(link);
@@ -633,7 +688,12 @@ pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
         // call starts again once that has run, as if nothing had happened.
         Err(e) if (e == EINTR || e == ERESTARTSYS) && sys::signal_pending() => Err(ERESTARTNOINTR),
         Err(e) => {
-            pr_info!("migrate: process {} did not move to {} (error {})\n", pid, node, e.to_errno());
+            pr_info!(
+                "migrate: process {} did not move to {} (error {})\n",
+                pid,
+                node,
+                e.to_errno()
+            );
             Err(e)
         }
         Ok(f) => Ok(f),
@@ -682,4 +742,3 @@ fn migrate_claimed(pid: i32, node: i32) -> Result<Figures> {
 extern "C" fn mosix_unload_evacuate() {
     crate::cluster::evacuate("unload requested");
 }
-

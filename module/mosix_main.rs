@@ -115,7 +115,16 @@ impl kernel::Module for Mosix {
             "loaded (ABI {}): /proc/mosix and /dev/mosix ready; not configured until setpe\n",
             mcore::abi::ABI_VERSION
         );
-        Ok(Mosix { _balance: balance, _proc: proc, _link: link, _gossip: gossip, _load: load, _procs: procs, _dev: dev, _probe: probe })
+        Ok(Mosix {
+            _balance: balance,
+            _proc: proc,
+            _link: link,
+            _gossip: gossip,
+            _load: load,
+            _procs: procs,
+            _dev: dev,
+            _probe: probe,
+        })
     }
 }
 

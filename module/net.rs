@@ -7,11 +7,7 @@ use core::{
     mem::size_of,
     ptr::NonNull, //
 };
-use kernel::{
-    bindings,
-    ffi::c_int,
-    prelude::*,
-};
+use kernel::{bindings, ffi::c_int, prelude::*};
 
 /// A datagram received by [`UdpSocket::recv_from`].
 pub(crate) struct Datagram {
@@ -40,7 +36,9 @@ fn sockaddr(addr: u32, port: u16) -> bindings::sockaddr_in {
     bindings::sockaddr_in {
         sin_family: bindings::AF_INET as bindings::__kernel_sa_family_t,
         sin_port: port.to_be(),
-        sin_addr: bindings::in_addr { s_addr: addr.to_be() },
+        sin_addr: bindings::in_addr {
+            s_addr: addr.to_be(),
+        },
         __pad: [0; 8],
     }
 }
@@ -58,7 +56,13 @@ fn create(ty: u32, proto: u32) -> Result<NonNull<bindings::socket>> {
     let mut raw: *mut bindings::socket = core::ptr::null_mut();
     // SAFETY: `init_net` lives forever; `raw` is a valid out pointer.
     let r = unsafe {
-        bindings::sock_create_kern(&raw mut bindings::init_net, bindings::AF_INET as c_int, ty as c_int, proto as c_int, &mut raw)
+        bindings::sock_create_kern(
+            &raw mut bindings::init_net,
+            bindings::AF_INET as c_int,
+            ty as c_int,
+            proto as c_int,
+            &mut raw,
+        )
     };
     errno(r)?;
     NonNull::new(raw).ok_or(ENOMEM)
@@ -108,10 +112,15 @@ impl UdpSocket {
         msg.msg_name = (&raw mut sin).cast();
         msg.msg_namelen = size_of::<bindings::sockaddr_in>() as c_int;
         msg.msg_flags = bindings::MSG_DONTWAIT;
-        let mut iov = bindings::kvec { iov_base: buf.as_ptr().cast_mut().cast(), iov_len: buf.len() };
+        let mut iov = bindings::kvec {
+            iov_base: buf.as_ptr().cast_mut().cast(),
+            iov_len: buf.len(),
+        };
         // SAFETY: `sock` is live; `msg` names a valid address; `iov` describes `buf`, which
         // the call only reads, for its duration.
-        let r = unsafe { bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, buf.len()) };
+        let r = unsafe {
+            bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, buf.len())
+        };
         errno(r)
     }
 
@@ -123,10 +132,15 @@ impl UdpSocket {
         let mut msg = empty_msghdr();
         msg.msg_name = (&raw mut sin).cast();
         msg.msg_namelen = size_of::<bindings::sockaddr_in>() as c_int;
-        let mut iov = bindings::kvec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let mut iov = bindings::kvec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
         // SAFETY: `sock` is live; `msg` has room for the source address; `iov` describes
         // `buf`, which the call may write, for its duration.
-        let r = unsafe { bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, buf.len(), 0) };
+        let r = unsafe {
+            bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, buf.len(), 0)
+        };
         match errno(r) {
             Ok(len) => Ok(Some(Datagram {
                 len,
@@ -167,7 +181,10 @@ unsafe impl Sync for TcpSocket {}
 impl TcpSocket {
     fn create() -> Result<TcpSocket> {
         // INVARIANT: Created just now; released by `Drop`.
-        Ok(TcpSocket { sock: create(bindings::sock_type_SOCK_STREAM, bindings::IPPROTO_TCP)?, events: None })
+        Ok(TcpSocket {
+            sock: create(bindings::sock_type_SOCK_STREAM, bindings::IPPROTO_TCP)?,
+            events: None,
+        })
     }
 
     /// Listens on `port` on every local address.
@@ -196,7 +213,10 @@ impl TcpSocket {
             Err(e) => return Err(e),
         }
         // INVARIANT: `kernel_accept` succeeded: `raw` is a live socket we now own.
-        let s = TcpSocket { sock: NonNull::new(raw).ok_or(ENOMEM)?, events: None };
+        let s = TcpSocket {
+            sock: NonNull::new(raw).ok_or(ENOMEM)?,
+            events: None,
+        };
         // SAFETY: `sock` is live.
         unsafe { shim::mosix_sock_tune(s.sock.as_ptr().cast(), false, true) };
         let mut sin = sockaddr(0, 0);
@@ -241,10 +261,15 @@ impl TcpSocket {
                 let rest = &part[done..];
                 let mut msg = empty_msghdr();
                 msg.msg_flags = bindings::MSG_NOSIGNAL;
-                let mut iov = bindings::kvec { iov_base: rest.as_ptr().cast_mut().cast(), iov_len: rest.len() };
+                let mut iov = bindings::kvec {
+                    iov_base: rest.as_ptr().cast_mut().cast(),
+                    iov_len: rest.len(),
+                };
                 // SAFETY: `sock` is live; `iov` describes `rest`, which the call only reads,
                 // for its duration.
-                let r = unsafe { bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, rest.len()) };
+                let r = unsafe {
+                    bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, rest.len())
+                };
                 match errno(r) {
                     Ok(0) => return Err(ECONNRESET),
                     Ok(n) => done += n,
@@ -276,11 +301,21 @@ impl TcpSocket {
             }
             let rest = &mut buf[done..];
             let mut msg = empty_msghdr();
-            let mut iov = bindings::kvec { iov_base: rest.as_mut_ptr().cast(), iov_len: rest.len() };
+            let mut iov = bindings::kvec {
+                iov_base: rest.as_mut_ptr().cast(),
+                iov_len: rest.len(),
+            };
             // SAFETY: `sock` is live; `iov` describes `rest`, which the call may write, for
             // its duration.
             let r = unsafe {
-                bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, rest.len(), bindings::MSG_WAITALL as c_int)
+                bindings::kernel_recvmsg(
+                    self.sock.as_ptr(),
+                    &mut msg,
+                    &mut iov,
+                    1,
+                    rest.len(),
+                    bindings::MSG_WAITALL as c_int,
+                )
             };
             match errno(r) {
                 Ok(0) => return Err(ECONNRESET),
@@ -322,10 +357,15 @@ impl TcpSocket {
     pub(crate) fn readable(&self) -> Result<bool> {
         let mut b = [0u8; 1];
         let mut msg = empty_msghdr();
-        let mut iov = bindings::kvec { iov_base: b.as_mut_ptr().cast(), iov_len: 1 };
+        let mut iov = bindings::kvec {
+            iov_base: b.as_mut_ptr().cast(),
+            iov_len: 1,
+        };
         let flags = (bindings::MSG_PEEK | bindings::MSG_DONTWAIT) as c_int;
         // SAFETY: `sock` is live; `iov` describes `b` for the call's duration.
-        let r = unsafe { bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, 1, flags) };
+        let r = unsafe {
+            bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, 1, flags)
+        };
         match errno(r) {
             Ok(0) => Err(ECONNRESET),
             Ok(_) => Ok(true),
@@ -337,7 +377,12 @@ impl TcpSocket {
     /// Shuts the stream down both ways: the peer sees it closed, a receiver here wakes.
     pub(crate) fn shutdown(&self) {
         // SAFETY: `sock` is live.
-        unsafe { bindings::kernel_sock_shutdown(self.sock.as_ptr(), bindings::sock_shutdown_cmd_SHUT_RDWR) };
+        unsafe {
+            bindings::kernel_sock_shutdown(
+                self.sock.as_ptr(),
+                bindings::sock_shutdown_cmd_SHUT_RDWR,
+            )
+        };
     }
 
     /// Ends this side after its last message, so that the message arrives: sends the end of
@@ -349,16 +394,28 @@ impl TcpSocket {
     /// signal on its way sends its last message too, and a waiting read would end at once.
     pub(crate) fn finish(&self, timeout_ms: u32) {
         // SAFETY: `sock` is live.
-        unsafe { bindings::kernel_sock_shutdown(self.sock.as_ptr(), bindings::sock_shutdown_cmd_SHUT_WR) };
+        unsafe {
+            bindings::kernel_sock_shutdown(self.sock.as_ptr(), bindings::sock_shutdown_cmd_SHUT_WR)
+        };
         let end = crate::sys::now_ms() + i64::from(timeout_ms);
         let mut b = [0u8; 512];
         while crate::sys::now_ms() < end {
             let mut msg = empty_msghdr();
-            let mut iov = bindings::kvec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
+            let mut iov = bindings::kvec {
+                iov_base: b.as_mut_ptr().cast(),
+                iov_len: b.len(),
+            };
             // SAFETY: `sock` is live; `iov` describes `b`, which the call may write, for its
             // duration.
             let r = unsafe {
-                bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, b.len(), bindings::MSG_DONTWAIT as c_int)
+                bindings::kernel_recvmsg(
+                    self.sock.as_ptr(),
+                    &mut msg,
+                    &mut iov,
+                    1,
+                    b.len(),
+                    bindings::MSG_DONTWAIT as c_int,
+                )
             };
             match errno(r) {
                 // Dropped; more may follow.

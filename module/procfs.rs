@@ -22,6 +22,10 @@
 
 use crate::{
     cluster,
+    mcore::procstat::{
+        Change,
+        Settings, //
+    },
     mcore::{
         map::{
             parse_map_into,
@@ -38,10 +42,6 @@ use crate::{
     procstat::{
         self,
         DecayFile, //
-    },
-    mcore::procstat::{
-        Change,
-        Settings, //
     },
     sys::{
         self,
@@ -99,7 +99,13 @@ enum PidField {
 }
 
 impl PidField {
-    const ALL: [PidField; 5] = [PidField::Where, PidField::Lock, PidField::Nmigs, PidField::Cantmove, PidField::Goto];
+    const ALL: [PidField; 5] = [
+        PidField::Where,
+        PidField::Lock,
+        PidField::Nmigs,
+        PidField::Cantmove,
+        PidField::Goto,
+    ];
 
     const fn name(self) -> &'static CStr {
         match self {
@@ -130,7 +136,9 @@ impl ProcFile {
             }
             ProcFile::Stats => 4,
             ProcFile::Procs => 5,
-            ProcFile::Decay(d) => 6 | (DecayFile::ALL.iter().position(|x| *x == d).unwrap_or(0) << 4),
+            ProcFile::Decay(d) => {
+                6 | (DecayFile::ALL.iter().position(|x| *x == d).unwrap_or(0) << 4)
+            }
             ProcFile::Pid(pid, f) => {
                 let fi = PidField::ALL.iter().position(|x| *x == f).unwrap_or(0);
                 7 | (fi << 4) | ((pid as u32 as usize) << 12)
@@ -143,11 +151,15 @@ impl ProcFile {
         match c & 0xf {
             1 => Param::from_u32(index as u32).map(ProcFile::Admin),
             2 => Some(ProcFile::Config),
-            3 => NodeField::ALL.get(index).map(|f| ProcFile::Node((c >> 12) as u32, *f)),
+            3 => NodeField::ALL
+                .get(index)
+                .map(|f| ProcFile::Node((c >> 12) as u32, *f)),
             4 => Some(ProcFile::Stats),
             5 => Some(ProcFile::Procs),
             6 => DecayFile::ALL.get(index).map(|d| ProcFile::Decay(*d)),
-            7 => PidField::ALL.get(index).map(|f| ProcFile::Pid((c >> 12) as u32 as i32, *f)),
+            7 => PidField::ALL
+                .get(index)
+                .map(|f| ProcFile::Pid((c >> 12) as u32 as i32, *f)),
             _ => None,
         }
     }
@@ -213,7 +225,12 @@ impl Registration {
         let nodes = ProcEntry::mkdir(c"nodes", Some(&root))?;
         let pids = ProcEntry::mkdir(c"pid", Some(&root))?;
         // INVARIANT: `nodes` and `pids` are children of `root`; no pid directories yet.
-        *PROC_TREE.lock() = Some(ProcTree { pid_dirs: KVVec::new(), pids, nodes: Some(nodes), root });
+        *PROC_TREE.lock() = Some(ProcTree {
+            pid_dirs: KVVec::new(),
+            pids,
+            nodes: Some(nodes),
+            root,
+        });
         Ok(Registration)
     }
 }
@@ -232,7 +249,10 @@ pub(crate) fn node_ids(table: &NodeTable) -> Result<KVec<u32>> {
     let mut ids = KVec::new();
     for id in table.ids() {
         if ids.len() >= MAX_PROC_NODES {
-            pr_info!("/proc/mosix/nodes lists the first {} nodes only\n", MAX_PROC_NODES);
+            pr_info!(
+                "/proc/mosix/nodes lists the first {} nodes only\n",
+                MAX_PROC_NODES
+            );
             break;
         }
         ids.push(id, GFP_KERNEL)?;
@@ -344,7 +364,9 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
             cfg.table.write_map(&mut SeqWriter(seq)).map_err(|_| EIO)?;
         }
         ProcFile::Node(id, f) => {
-            let v = cluster::node_info(id).map(|n| f.get(&n)).unwrap_or(crate::mcore::params::UNKNOWN);
+            let v = cluster::node_info(id)
+                .map(|n| f.get(&n))
+                .unwrap_or(crate::mcore::params::UNKNOWN);
             seq_print!(seq, "{}\n", v);
         }
         ProcFile::Stats => {
@@ -358,7 +380,14 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
         }
         ProcFile::Procs => procstat::with_table(|t| {
             for e in t {
-                seq_print!(seq, "{} {} {} {}\n", e.pid, e.mode.name(), e.cpu(), e.runtime_ns / 1_000_000);
+                seq_print!(
+                    seq,
+                    "{} {} {} {}\n",
+                    e.pid,
+                    e.mode.name(),
+                    e.cpu(),
+                    e.runtime_ns / 1_000_000
+                );
             }
         }),
         ProcFile::Decay(d) => seq_print!(seq, "{}\n", d.read()),
@@ -387,10 +416,17 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
         ProcFile::Decay(d) => d.name(),
         ProcFile::Pid(_, PidField::Lock) => "lock",
         ProcFile::Pid(_, PidField::Goto) => "goto",
-        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs | ProcFile::Pid(..) => return Err(EACCES),
+        ProcFile::Node(..) | ProcFile::Stats | ProcFile::Procs | ProcFile::Pid(..) => {
+            return Err(EACCES)
+        }
     };
     if total > bytes.len() {
-        pr_warn!("admin/{}: rejected write: {} bytes, at most {} in one write\n", name, total, WRITE_MAX);
+        pr_warn!(
+            "admin/{}: rejected write: {} bytes, at most {} in one write\n",
+            name,
+            total,
+            WRITE_MAX
+        );
         return Err(EINVAL);
     }
     match file {
@@ -420,14 +456,25 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
         ProcFile::Decay(d) => match parse_i64(bytes) {
             Ok(1) => d.apply(),
             Ok(_) | Err(_) => {
-                pr_warn!("decay/{}: rejected write: write 1 to apply it to the writing process\n", name);
+                pr_warn!(
+                    "decay/{}: rejected write: write 1 to apply it to the writing process\n",
+                    name
+                );
                 Err(EINVAL)
             }
         },
         ProcFile::Pid(pid, PidField::Lock) => match parse_i64(bytes) {
             Ok(v @ (0 | 1)) => {
                 let (_, ppid, start) = pid_settings(pid)?;
-                procstat::change(pid, start, ppid, &Change { lock: Some(v == 1), ..Change::default() })
+                procstat::change(
+                    pid,
+                    start,
+                    ppid,
+                    &Change {
+                        lock: Some(v == 1),
+                        ..Change::default()
+                    },
+                )
             }
             Ok(_) | Err(_) => {
                 pr_warn!("pid/{}/lock: rejected write: 0 (unlock) or 1 (lock)\n", pid);
@@ -436,9 +483,14 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
         },
         ProcFile::Pid(pid, PidField::Goto) => match parse_i64(bytes) {
             // Returns once the process runs there (or why it cannot).
-            Ok(v) if (-1..=i64::from(i32::MAX)).contains(&v) => crate::migrate::migrate(pid, v as i32).map(|_| ()),
+            Ok(v) if (-1..=i64::from(i32::MAX)).contains(&v) => {
+                crate::migrate::migrate(pid, v as i32).map(|_| ())
+            }
             Ok(_) | Err(_) => {
-                pr_warn!("pid/{}/goto: rejected write: a node id, 0 (home) or -1 (the best node)\n", pid);
+                pr_warn!(
+                    "pid/{}/goto: rejected write: a node id, 0 (home) or -1 (the best node)\n",
+                    pid
+                );
                 Err(EINVAL)
             }
         },
@@ -472,7 +524,9 @@ extern "C" fn mosix_proc_may_write(cookie: c_ulong) -> c_int {
 unsafe extern "C" fn mosix_proc_show(m: *mut bindings::seq_file, cookie: c_ulong) -> c_int {
     // SAFETY: `m` is live for the duration of this call (function contract).
     let seq = unsafe { SeqFile::from_raw(m) };
-    let r = ProcFile::from_cookie(cookie).ok_or(EINVAL).and_then(|f| show(seq, f));
+    let r = ProcFile::from_cookie(cookie)
+        .ok_or(EINVAL)
+        .and_then(|f| show(seq, f));
     match r {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
@@ -486,10 +540,17 @@ unsafe extern "C" fn mosix_proc_show(m: *mut bindings::seq_file, cookie: c_ulong
 /// `buf` must point to `len` readable bytes, valid for the duration of the call; `total` is
 /// the size of the user's write (which may exceed `len`).
 #[no_mangle]
-unsafe extern "C" fn mosix_proc_write(cookie: c_ulong, buf: *const c_char, len: usize, total: usize) -> c_long {
+unsafe extern "C" fn mosix_proc_write(
+    cookie: c_ulong,
+    buf: *const c_char,
+    len: usize,
+    total: usize,
+) -> c_long {
     // SAFETY: Guaranteed by the caller (function contract).
     let bytes = unsafe { sys::bytes_from_c(buf, len) };
-    let r = ProcFile::from_cookie(cookie).ok_or(EINVAL).and_then(|f| write(f, bytes, total));
+    let r = ProcFile::from_cookie(cookie)
+        .ok_or(EINVAL)
+        .and_then(|f| write(f, bytes, total));
     match r {
         Ok(()) => 0,
         Err(e) => e.to_errno() as c_long,

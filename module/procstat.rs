@@ -51,7 +51,10 @@ pub(crate) fn with_table<R>(f: impl FnOnce(&[ProcStat]) -> R) -> R {
 /// The decay parameters now.
 fn rates() -> Rates {
     let get = |p| u32::try_from(cluster::param(p)).unwrap_or(1000);
-    Rates { slow: get(Param::SlowDecay), fast: get(Param::FastDecay) }
+    Rates {
+        slow: get(Param::SlowDecay),
+        fast: get(Param::FastDecay),
+    }
 }
 
 /// How often the table is refreshed (at most; `decayinterval` if shorter, which it cannot be
@@ -74,22 +77,38 @@ impl Stepper {
     /// A stepper whose first step counts from now.
     pub(crate) fn new() -> Self {
         let now = sys::now_ns();
-        Stepper { samples: KVVec::new(), last_ns: now, last_decay_ns: now, failing: false }
+        Stepper {
+            samples: KVVec::new(),
+            last_ns: now,
+            last_decay_ns: now,
+            failing: false,
+        }
     }
 
     /// Scans if a second has passed since the last scan, decaying if `decayinterval` has.
     pub(crate) fn tick(&mut self) {
         let now = sys::now_ns();
-        let interval_ns = u64::try_from(cluster::param(Param::DecayInterval)).unwrap_or(1).saturating_mul(1_000_000_000);
+        let interval_ns = u64::try_from(cluster::param(Param::DecayInterval))
+            .unwrap_or(1)
+            .saturating_mul(1_000_000_000);
         // Ticks come every 100 ms: allow for their jitter.
-        let due = |since: u64, period: u64| now.saturating_sub(since).saturating_add(50_000_000) >= period;
+        let due = |since: u64, period: u64| {
+            now.saturating_sub(since).saturating_add(50_000_000) >= period
+        };
         if !due(self.last_ns, SCAN_NS.min(interval_ns)) {
             return;
         }
         // Between decay steps a scan only adds (keeps 1000 per mille): new and gone processes
         // and the figures follow within a second whatever `decayinterval` is.
         let decaying = due(self.last_decay_ns, interval_ns);
-        let rates = if decaying { rates() } else { Rates { slow: 1000, fast: 1000 } };
+        let rates = if decaying {
+            rates()
+        } else {
+            Rates {
+                slow: 1000,
+                fast: 1000,
+            }
+        };
         match self.step(now, rates).and_then(|()| self.sync_proc()) {
             Ok(()) => self.failing = false,
             Err(e) => {
@@ -124,7 +143,11 @@ impl Stepper {
         let mut procs = PROCS.lock();
         let pending = procs.iter().filter(|e| !e.sampled).count();
         let mut out = KVVec::new();
-        out.resize(self.samples.len().saturating_add(pending), ProcStat::default(), GFP_KERNEL)?;
+        out.resize(
+            self.samples.len().saturating_add(pending),
+            ProcStat::default(),
+            GFP_KERNEL,
+        )?;
         let n = procstat::step(&procs, &mut self.samples, rates, scan_ns, elapsed, &mut out);
         out.truncate(n);
         *procs = out;
@@ -148,7 +171,12 @@ pub(crate) enum DecayFile {
 
 impl DecayFile {
     /// Every file.
-    pub(crate) const ALL: [DecayFile; 4] = [DecayFile::Slow, DecayFile::Fast, DecayFile::NoDecay, DecayFile::Clear];
+    pub(crate) const ALL: [DecayFile; 4] = [
+        DecayFile::Slow,
+        DecayFile::Fast,
+        DecayFile::NoDecay,
+        DecayFile::Clear,
+    ];
 
     /// The file name.
     pub(crate) const fn name(self) -> &'static str {
@@ -180,7 +208,16 @@ impl DecayFile {
     pub(crate) fn apply(self) -> Result {
         let (pid, ppid, start) = sys::current_proc();
         let clear = (self == DecayFile::Clear).then(sys::current_runtime_ns);
-        change(pid, start, ppid, &Change { mode: self.mode(), clear, ..Change::default() })
+        change(
+            pid,
+            start,
+            ppid,
+            &Change {
+                mode: self.mode(),
+                clear,
+                ..Change::default()
+            },
+        )
     }
 }
 
@@ -195,13 +232,20 @@ pub(crate) fn cantmove(pid: i32) -> Result<u32> {
     let bits = sys::proc_stay(pid)?;
     let (ppid, start) = sys::proc_ident(pid)?;
     let locked = settings(pid, start, ppid).locked;
-    Ok(bits | if locked { crate::mcore::stay::USER_LOCK } else { 0 })
+    Ok(bits
+        | if locked {
+            crate::mcore::stay::USER_LOCK
+        } else {
+            0
+        })
 }
 
 /// The lock and hint process `pid` of this node carries when it migrates (defaults if it is
 /// gone).
 pub(crate) fn carried(pid: i32) -> Carried {
-    sys::proc_ident(pid).map_or(Carried::default(), |(ppid, start)| Carried::of(settings(pid, start, ppid)))
+    sys::proc_ident(pid).map_or(Carried::default(), |(ppid, start)| {
+        Carried::of(settings(pid, start, ppid))
+    })
 }
 
 /// `(where, nmigs)` of a process.

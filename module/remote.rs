@@ -36,9 +36,9 @@ use crate::{
             ProcHeader,
             VmaDesc,
             PAGE,
+            PROT_WRITE,
             RLIMITS_LEN,
             SIGNALS_LEN,
-            PROT_WRITE,
             VMA_GROWSDOWN,
             VMA_SPECIAL, //
         },
@@ -62,8 +62,7 @@ use kernel::{
             Relaxed,
             Release, //
         },
-        Arc,
-        Mutex,
+        Arc, Mutex,
     },
     uaccess::{
         UserPtr,
@@ -219,7 +218,9 @@ impl Chan {
     /// noted. An error: the link is broken.
     fn pump(&self) -> Result {
         let mut g = self.rx.lock();
-        let Some((rx, buf)) = (*g).as_mut() else { return Ok(()) };
+        let Some((rx, buf)) = (*g).as_mut() else {
+            return Ok(());
+        };
         while let Some(h) = rx.try_recv(buf)? {
             self.heard.store(sys::now_ms(), Relaxed);
             let payload = buf.get(..h.len as usize).unwrap_or(&[]);
@@ -234,11 +235,17 @@ impl Chan {
                     self.ev.signal();
                 }
                 kind::SIGNAL if h.len == 4 => {
-                    let _ = sys::kill(self.pid, i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]));
+                    let _ = sys::kill(
+                        self.pid,
+                        i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]),
+                    );
                 }
                 kind::GO_HOME => self.asked.store(true, Release),
                 kind::HEARTBEAT if h.len as usize == Carried::LEN => {
-                    self.settings.store(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]), Relaxed);
+                    self.settings.store(
+                        u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]),
+                        Relaxed,
+                    );
                 }
                 _ => {}
             }
@@ -350,14 +357,15 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
         pr_warn!("migration: refused an image: {}\n", e);
         EPROTO
     };
-    let recv = |link: &mut Link, buf: &mut [u8], check: &mut ImageCheck, want: u8| -> Result<usize> {
-        let h = link.recv(buf, IDLE_MS)?;
-        check.next(h.kind).map_err(bad)?;
-        if h.kind != want {
-            return Err(EPROTO);
-        }
-        Ok(h.len as usize)
-    };
+    let recv =
+        |link: &mut Link, buf: &mut [u8], check: &mut ImageCheck, want: u8| -> Result<usize> {
+            let h = link.recv(buf, IDLE_MS)?;
+            check.next(h.kind).map_err(bad)?;
+            if h.kind != want {
+                return Err(EPROTO);
+            }
+            Ok(h.len as usize)
+        };
     let n = recv(link, &mut buf, &mut check, kind::BEGIN)?;
     let header = ProcHeader::decode(&buf[..n]).map_err(bad)?;
     check.begin(&header);
@@ -399,7 +407,8 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
         err?;
     }
     let token = sys::random_u64() | 1;
-    Ok(KBox::new(Pending {
+    Ok(KBox::new(
+        Pending {
             arrived_ns: t0,
             token,
             link: None,
@@ -417,7 +426,9 @@ pub(crate) fn receive_head(link: &mut Link) -> Result<KBox<Pending>> {
             gone_home: false,
             chan: None,
             arriving: None,
-        }, GFP_KERNEL)?)
+        },
+        GFP_KERNEL,
+    )?)
 }
 
 fn answer(link: &mut Link, status: i32, pid: i32) -> Result {
@@ -484,7 +495,8 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
                         // nobody sent it and home ended the process with SIGKILL.
                         None if !gone_home => {
                             if let Some(c) = p.chan.as_ref() {
-                                let _ = c.send_last(kind::EXIT, &[&status.unwrap_or(9).to_le_bytes()]);
+                                let _ =
+                                    c.send_last(kind::EXIT, &[&status.unwrap_or(9).to_le_bytes()]);
                             }
                         }
                         // Gone home: home has the process.
@@ -500,7 +512,9 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
 }
 
 fn start_watcher(token: u64) {
-    let Ok(data) = KBox::new(token, GFP_KERNEL) else { return };
+    let Ok(data) = KBox::new(token, GFP_KERNEL) else {
+        return;
+    };
     let data = KBox::into_raw(data);
     // SAFETY: The thread owns `data` (a `KBox<u64>`).
     if unsafe { sys::spawn(c"mosix-rwatch", watch, data.cast()) }.is_err() {
@@ -513,7 +527,9 @@ fn start_watcher(token: u64) {
 /// pid; `None` if the migrant is not running (any more) or is watched already.
 fn take_for_watch(token: u64) -> Option<(Arc<Chan>, i32)> {
     let mut p = PENDING.lock();
-    let e = p.iter_mut().find(|e| e.token == token && e.state > 0 && !e.watched)?;
+    let e = p
+        .iter_mut()
+        .find(|e| e.token == token && e.state > 0 && !e.watched)?;
     let chan = e.chan.clone()?;
     e.watched = true;
     Some((chan, e.state))
@@ -521,7 +537,11 @@ fn take_for_watch(token: u64) -> Option<(Arc<Chan>, i32)> {
 
 /// The channel of migrant `token`.
 fn chan_of(token: u64) -> Option<Arc<Chan>> {
-    PENDING.lock().iter().find(|e| e.token == token).and_then(|e| e.chan.clone())
+    PENDING
+        .lock()
+        .iter()
+        .find(|e| e.token == token)
+        .and_then(|e| e.chan.clone())
 }
 
 /// What became of a try to send a migrant home (see [`hand_home`]).
@@ -574,7 +594,6 @@ pub(crate) fn set_gone_home(token: u64) {
     }
 }
 
-
 /// A guest running here.
 pub(crate) struct Guest {
     /// Its pid here.
@@ -591,8 +610,16 @@ pub(crate) struct Guest {
 pub(crate) fn guest_list(max: usize) -> KVec<Guest> {
     let mut v = KVec::new();
     for e in PENDING.lock().iter().filter(|e| e.is_guest()).take(max) {
-        let settings = e.chan.as_ref().map_or(e.header.settings, |c| c.settings.load(Relaxed));
-        let g = Guest { pid: e.state, home: e.header.home, carried: Carried::decode(settings), arrived_ns: e.arrived_ns };
+        let settings = e
+            .chan
+            .as_ref()
+            .map_or(e.header.settings, |c| c.settings.load(Relaxed));
+        let g = Guest {
+            pid: e.state,
+            home: e.header.home,
+            carried: Carried::decode(settings),
+            arrived_ns: e.arrived_ns,
+        };
         if v.push(g, GFP_KERNEL).is_err() {
             break;
         }
@@ -615,7 +642,11 @@ pub(crate) fn send_guest_home(pid: i32) -> bool {
 
 /// The home node of guest `pid`, if `pid` is a guest here.
 pub(crate) fn guest_home(pid: i32) -> Option<u32> {
-    PENDING.lock().iter().find(|e| e.state == pid && !e.gone_home).map(|e| e.header.home)
+    PENDING
+        .lock()
+        .iter()
+        .find(|e| e.state == pid && !e.gone_home)
+        .map(|e| e.header.home)
 }
 
 /// Sends guest `pid` home and returns once it has left (`ETIMEDOUT` after the capture's
@@ -659,7 +690,9 @@ pub(crate) fn expel_all() -> (usize, usize) {
 /// The migrant's wait status, once the remote thread has posted it (the entry then goes).
 fn posted_status(token: u64) -> Option<i32> {
     let mut p = PENDING.lock();
-    let i = p.iter().position(|e| e.token == token && e.status.is_some())?;
+    let i = p
+        .iter()
+        .position(|e| e.token == token && e.status.is_some())?;
     let status = p.get(i).and_then(|e| e.status);
     let _ = p.remove(i);
     status
@@ -683,12 +716,18 @@ unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
 
 fn watch_link(token: u64) {
     // (The list's lock is let go before the delay.)
-    let pid = PENDING.lock().iter().find(|e| e.token == token).map(|e| e.state);
+    let pid = PENDING
+        .lock()
+        .iter()
+        .find(|e| e.token == token)
+        .map(|e| e.state);
     if let Some(pid) = pid {
         sys::test_delay(sys::TestDelay::Watch, pid);
     }
     // Started once the migrant runs: it is there, or already gone.
-    let Some((chan, pid)) = take_for_watch(token) else { return };
+    let Some((chan, pid)) = take_for_watch(token) else {
+        return;
+    };
     let mut beat = 0i64;
     let mut home_alive = true;
     // When a request to go home was first seen, and whether its delay, or a refusal to
@@ -719,7 +758,12 @@ fn watch_link(token: u64) {
         }
         if asked && !slow_logged && sys::now_ms() - asked_at > 5000 {
             slow_logged = true;
-            pr_info!("migration: process {} was asked home {} ms ago; still waiting (call state {})\n", pid, sys::now_ms() - asked_at, chan.state.load(Acquire));
+            pr_info!(
+                "migration: process {} was asked home {} ms ago; still waiting (call state {})\n",
+                pid,
+                sys::now_ms() - asked_at,
+                chan.state.load(Acquire)
+            );
         }
         let going = if asked && chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_ok() {
             true
@@ -755,11 +799,20 @@ fn watch_link(token: u64) {
             }
         }
         let silent = sys::now_ms() - chan.heard.load(Relaxed);
-        if why.is_none() && silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout) {
+        if why.is_none() && silent > crate::cluster::param(crate::mcore::params::Param::LinkTimeout)
+        {
             why = Some(ETIMEDOUT);
         }
-        if let Some(e) = why.or(if chan.lost.load(Acquire) { Some(ECONNRESET) } else { None }) {
-            pr_warn!("migration: home of process {} is gone (error {}): ending it\n", pid, e.to_errno());
+        if let Some(e) = why.or(if chan.lost.load(Acquire) {
+            Some(ECONNRESET)
+        } else {
+            None
+        }) {
+            pr_warn!(
+                "migration: home of process {} is gone (error {}): ending it\n",
+                pid,
+                e.to_errno()
+            );
             let _ = sys::kill(pid, 9);
             home_alive = false;
             chan.lose();
@@ -801,7 +854,12 @@ fn on_syscall(nr: i64, home_pid: i32, args: &[u64; 6]) -> Verdict {
 ///
 /// `args` points to 6 readable values; `ret` is valid for a write.
 #[no_mangle]
-unsafe extern "C" fn mosix_migrant_syscall(nr: kernel::ffi::c_long, home_pid: i32, args: *const u64, ret: *mut kernel::ffi::c_long) -> c_int {
+unsafe extern "C" fn mosix_migrant_syscall(
+    nr: kernel::ffi::c_long,
+    home_pid: i32,
+    args: *const u64,
+    ret: *mut kernel::ffi::c_long,
+) -> c_int {
     // SAFETY: Readable (function contract).
     let a = unsafe { &*args.cast::<[u64; 6]>() };
     match on_syscall(nr as i64, home_pid, a) {
@@ -836,7 +894,14 @@ pub(crate) fn forward(token: u64, nr: i64) {
         _ => Err(EXDEV),
     };
     match r {
-        Ok(ret) => sys::call_result(nr, if ret == -ERESTART_RESTARTBLOCK { i64::from(EINTR.to_errno()) } else { ret }),
+        Ok(ret) => sys::call_result(
+            nr,
+            if ret == -ERESTART_RESTARTBLOCK {
+                i64::from(EINTR.to_errno())
+            } else {
+                ret
+            },
+        ),
         // Runs only at home (or cannot travel): the process goes home and makes the call
         // there; the image rewinds it.
         Err(_) => go_home(&chan, nr),
@@ -847,7 +912,8 @@ pub(crate) fn forward(token: u64, nr: i64) {
 /// capture job is queued (it runs when this work returns).
 fn go_home(chan: &Chan, nr: i64) {
     sys::call_result(nr, -ERESTARTNOINTR);
-    if chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_err() && chan.state.load(Acquire) != HOMEWARD {
+    if chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_err() && chan.state.load(Acquire) != HOMEWARD
+    {
         return;
     }
     loop {
@@ -863,7 +929,12 @@ fn go_home(chan: &Chan, nr: i64) {
 /// it was stopped for the move home). A signal here, or a request to go home, stops a call
 /// that blocks at home: the reply then says how it ended (a restart code if it had done
 /// nothing).
-fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args: &mut [u64; 6]) -> Result<i64> {
+fn forward_call(
+    chan: &Chan,
+    nr: i64,
+    call: &crate::mcore::syscalls::Call,
+    args: &mut [u64; 6],
+) -> Result<i64> {
     use crate::mcore::{
         forward::{plan, Dir, Reply, Request},
         syscalls::PATH_MAX,
@@ -879,7 +950,10 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
                 if path.is_empty() {
                     path.resize(PATH_MAX as usize + 1, 0u8, GFP_KERNEL)?;
                 }
-                let Ok(s) = UserSlice::new(at, PATH_MAX as usize + 1).reader().strcpy_into_buf(&mut path) else {
+                let Ok(s) = UserSlice::new(at, PATH_MAX as usize + 1)
+                    .reader()
+                    .strcpy_into_buf(&mut path)
+                else {
                     return Ok(efault);
                 };
                 let bytes = s.to_bytes_with_nul();
@@ -892,7 +966,11 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
             Dir::In | Dir::InOut => {
                 let from = data.len();
                 data.resize(from + p.lens[i] as usize, 0u8, GFP_KERNEL)?;
-                if UserSlice::new(at, p.lens[i] as usize).reader().read_slice(&mut data[from..]).is_err() {
+                if UserSlice::new(at, p.lens[i] as usize)
+                    .reader()
+                    .read_slice(&mut data[from..])
+                    .is_err()
+                {
                     return Ok(efault);
                 }
             }
@@ -904,7 +982,11 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
     if chan.asked.load(Acquire) || chan.state.cmpxchg(IDLE, CALL, Acquire).is_err() {
         return Err(EXDEV);
     }
-    let req = Request { nr: nr as u64, args: *args, lens: p.lens };
+    let req = Request {
+        nr: nr as u64,
+        args: *args,
+        lens: p.lens,
+    };
     // A frame is sent whole: no signal may cut the socket call short.
     let old = sys::set_blocked(!0);
     let sent = chan.send(kind::REQUEST, &[&req.encode(), &data]);
@@ -950,7 +1032,8 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
         if chan.lost.load(Acquire) || sys::fatal_signal() {
             break i64::from(EINTR.to_errno());
         }
-        let homeward = crate::mcore::syscalls::stops_for_move(nr as u64) && chan.asked.load(Acquire);
+        let homeward =
+            crate::mcore::syscalls::stops_for_move(nr as u64) && chan.asked.load(Acquire);
         if !cancelled && (sys::signal_pending() || homeward) {
             // A signal for the process, or it is to go home: stop the call at home; its reply
             // says how it ended.
@@ -965,7 +1048,10 @@ fn forward_call(chan: &Chan, nr: i64, call: &crate::mcore::syscalls::Call, args:
     chan.set_state(IDLE);
     // Stopped at home only for the move home, before it did anything, with no signal here to
     // explain it: the process makes the call again at home.
-    if for_home && !sys::signal_pending() && crate::mcore::syscalls::remade_after_stop(nr as u64, ret) {
+    if for_home
+        && !sys::signal_pending()
+        && crate::mcore::syscalls::remade_after_stop(nr as u64, ret)
+    {
         return Err(EAGAIN);
     }
     Ok(ret)
@@ -985,7 +1071,10 @@ fn finish(link: &mut Link, state: i32, status: Result<i32>) {
             let _ = answer_last(link, e.to_errno(), 0);
         }
         (_, Ok(status)) => {
-            pr_warn!("migration: the adopter helper ended (status {:#x}) before adopting\n", status);
+            pr_warn!(
+                "migration: the adopter helper ended (status {:#x}) before adopting\n",
+                status
+            );
             let _ = answer_last(link, ECHILD.to_errno(), 0);
         }
     }
@@ -1006,7 +1095,10 @@ pub(crate) fn start(link: Link, arriving: Option<Arriving>) -> Result {
 /// What the helper must prepare: the migrant's vDSO address and name.
 pub(crate) fn info(token: u64) -> Result<(u64, [u8; 16])> {
     let p = PENDING.lock();
-    let e = p.iter().find(|e| e.token == token && e.state == 0).ok_or(ENOENT)?;
+    let e = p
+        .iter()
+        .find(|e| e.token == token && e.state == 0)
+        .ok_or(ENOENT)?;
     Ok((e.header.vdso, e.header.comm))
 }
 
@@ -1066,7 +1158,11 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
             // it: the remote thread then sends the status home itself).
             start_watcher(token);
             if let Err(e) = sys::watch_add(sys::Watched::Migrant, token, home_pid) {
-                pr_warn!("migration: system calls of process {} are not watched (error {})\n", pid, e.to_errno());
+                pr_warn!(
+                    "migration: system calls of process {} are not watched (error {})\n",
+                    pid,
+                    e.to_errno()
+                );
             }
             // The ioctl system call keeps only an int of its return value: the migrant's
             // full ax is put in place on the way out.
@@ -1089,13 +1185,27 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
 /// error past the first unmap the process has no memory left: its caller must end it.
 pub(crate) fn rebuild_current(p: &mut Pending, link: &mut Link, fd: Option<i32>) -> Result<isize> {
     if rebuild::vdso() != p.header.vdso {
-        pr_warn!("migration: the adopter helper did not move its vDSO to {:#x}\n", p.header.vdso);
+        pr_warn!(
+            "migration: the adopter helper did not move its vDSO to {:#x}\n",
+            p.header.vdso
+        );
         return Err(EXDEV);
     }
     rebuild::unmap_all()?;
     for v in p.vmas.iter().filter(|v| v.flags & VMA_SPECIAL == 0) {
-        rebuild::map_anon(v.start, v.end - v.start, v.prot, v.flags & VMA_GROWSDOWN != 0).inspect_err(|e| {
-            pr_warn!("migration: cannot map {:#x}-{:#x}: error {}\n", v.start, v.end, e.to_errno());
+        rebuild::map_anon(
+            v.start,
+            v.end - v.start,
+            v.prot,
+            v.flags & VMA_GROWSDOWN != 0,
+        )
+        .inspect_err(|e| {
+            pr_warn!(
+                "migration: cannot map {:#x}-{:#x}: error {}\n",
+                v.start,
+                v.end,
+                e.to_errno()
+            );
         })?;
     }
     // The pages, straight from the link into place.
@@ -1104,7 +1214,9 @@ pub(crate) fn rebuild_current(p: &mut Pending, link: &mut Link, fd: Option<i32>)
     p.receive_pages(link, &mut buf, &mut |run, data, vmas| {
         let i = vmas.partition_point(|v| v.end <= run.addr);
         if vmas.get(i).is_some_and(|v| v.prot & PROT_WRITE != 0) {
-            UserSlice::new(UserPtr::from_addr(run.addr as usize), data.len()).writer().write_slice(data)
+            UserSlice::new(UserPtr::from_addr(run.addr as usize), data.len())
+                .writer()
+                .write_slice(data)
         } else {
             for (k, page) in data.chunks(PAGE as usize).enumerate() {
                 rebuild::poke(run.addr + k as u64 * PAGE, page)?;

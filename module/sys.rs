@@ -4,11 +4,11 @@
 //! This file, `net.rs` and `procfs.rs` are the only places that call `kernel::bindings` or the C shim
 //! directly; everything else uses these wrappers.
 
+use crate::mcore::procstat::Sample;
 use core::mem::{
     offset_of,
     size_of, //
 };
-use crate::mcore::procstat::Sample;
 use kernel::{
     bindings,
     ffi::{
@@ -46,14 +46,28 @@ pub(crate) mod shim {
         pub(crate) fn mosix_sock_set_sndtimeo(sock: *mut c_void, ms: c_uint);
         pub(crate) fn mosix_sock_tune(sock: *mut c_void, reuseaddr: bool, nodelay: bool);
         pub(crate) fn mosix_cpu_facts(xfeatures: *mut u64, xstate_size: *mut u32);
-        pub(crate) fn mosix_sample_procs(out: *mut crate::mcore::procstat::Sample, max: usize) -> usize;
+        pub(crate) fn mosix_sample_procs(
+            out: *mut crate::mcore::procstat::Sample,
+            max: usize,
+        ) -> usize;
         pub(crate) fn mosix_current_proc(pid: *mut i32, ppid: *mut i32, start_ns: *mut u64);
         pub(crate) fn mosix_now_ns() -> u64;
-        pub(crate) fn mosix_work_queue(pid: i32, job: *mut c_void, err: *mut core::ffi::c_int) -> *mut c_void;
-        pub(crate) fn mosix_work_queue_watched(token: u64, job: *mut c_void, err: *mut core::ffi::c_int) -> *mut c_void;
+        pub(crate) fn mosix_work_queue(
+            pid: i32,
+            job: *mut c_void,
+            err: *mut core::ffi::c_int,
+        ) -> *mut c_void;
+        pub(crate) fn mosix_work_queue_watched(
+            token: u64,
+            job: *mut c_void,
+            err: *mut core::ffi::c_int,
+        ) -> *mut c_void;
         pub(crate) fn mosix_work_wait(w: *mut c_void, ms: c_uint) -> core::ffi::c_int;
         pub(crate) fn mosix_work_put(w: *mut c_void);
-        pub(crate) fn mosix_capture_vmas(out: *mut crate::mcore::image::VmaDesc, max: usize) -> core::ffi::c_long;
+        pub(crate) fn mosix_capture_vmas(
+            out: *mut crate::mcore::image::VmaDesc,
+            max: usize,
+        ) -> core::ffi::c_long;
         pub(crate) fn mosix_capture_ids(
             uids: *mut u32,
             gids: *mut u32,
@@ -81,7 +95,12 @@ pub(crate) mod shim {
         pub(crate) fn mosix_work_release(w: *mut c_void);
         pub(crate) fn mosix_unmap_all() -> core::ffi::c_int;
         pub(crate) fn mosix_release_memory() -> core::ffi::c_int;
-        pub(crate) fn mosix_map_anon(start: u64, len: u64, prot: u32, growsdown: bool) -> core::ffi::c_int;
+        pub(crate) fn mosix_map_anon(
+            start: u64,
+            len: u64,
+            prot: u32,
+            growsdown: bool,
+        ) -> core::ffi::c_int;
         pub(crate) fn mosix_poke(addr: u64, buf: *const u8, len: u32) -> core::ffi::c_int;
         pub(crate) fn mosix_adopt_mm(mm: *const u64);
         pub(crate) fn mosix_adopt_creds(uids: *const u32, gids: *const u32) -> core::ffi::c_int;
@@ -100,7 +119,11 @@ pub(crate) mod shim {
 
         pub(crate) fn mosix_fatal_signal() -> bool;
         pub(crate) fn mosix_kill(pid: i32, sig: core::ffi::c_int) -> core::ffi::c_int;
-        pub(crate) fn mosix_watch_add(kind: core::ffi::c_int, token: u64, home_pid: i32) -> core::ffi::c_int;
+        pub(crate) fn mosix_watch_add(
+            kind: core::ffi::c_int,
+            token: u64,
+            home_pid: i32,
+        ) -> core::ffi::c_int;
         pub(crate) fn mosix_watch_remove(token: u64);
         pub(crate) fn mosix_watch_queue(token: u64, which: core::ffi::c_int) -> core::ffi::c_int;
         pub(crate) fn mosix_current_watch(token: *mut u64) -> core::ffi::c_int;
@@ -120,7 +143,12 @@ pub(crate) mod shim {
         pub(crate) fn mosix_event_free(e: *mut c_void);
         pub(crate) fn mosix_event_seq(e: *mut c_void) -> u32;
         pub(crate) fn mosix_event_signal(e: *mut c_void);
-        pub(crate) fn mosix_event_wait(e: *mut c_void, seen: u32, ms: c_uint, intr: bool) -> core::ffi::c_int;
+        pub(crate) fn mosix_event_wait(
+            e: *mut c_void,
+            seen: u32,
+            ms: c_uint,
+            intr: bool,
+        ) -> core::ffi::c_int;
         pub(crate) fn mosix_signal_pending() -> bool;
         pub(crate) fn mosix_clear_notify_signal();
         pub(crate) fn mosix_sock_hook(sock: *mut c_void, ev: *mut c_void) -> core::ffi::c_int;
@@ -133,7 +161,11 @@ pub(crate) mod shim {
         pub(crate) fn mosix_module_hold() -> bool;
         pub(crate) fn mosix_set_nice(nice: core::ffi::c_int) -> core::ffi::c_int;
         pub(crate) fn mosix_module_release();
-        pub(crate) fn mosix_proc_ident(pid: i32, ppid: *mut i32, start_ns: *mut u64) -> core::ffi::c_int;
+        pub(crate) fn mosix_proc_ident(
+            pid: i32,
+            ppid: *mut i32,
+            start_ns: *mut u64,
+        ) -> core::ffi::c_int;
     }
 }
 
@@ -171,7 +203,10 @@ unsafe impl Sync for KThread {}
 
 impl KThread {
     /// Starts kthread `name` running `f`; `f` must return when [`should_stop`] says so.
-    pub(crate) fn run(name: &CStr, f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int) -> Result<KThread> {
+    pub(crate) fn run(
+        name: &CStr,
+        f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int,
+    ) -> Result<KThread> {
         // SAFETY: A null `data` is what `f` expects (it takes no data).
         unsafe { Self::run_with(name, f, core::ptr::null_mut()) }
     }
@@ -190,7 +225,13 @@ impl KThread {
         // SAFETY: `f` has the kthread signature; `data` is valid as long as `f` may use it
         // (function contract); `name` is printed through a `%s` format.
         let t = unsafe {
-            bindings::kthread_create_on_node(Some(f), data, bindings::NUMA_NO_NODE, c"%s".as_char_ptr(), name.as_char_ptr())
+            bindings::kthread_create_on_node(
+                Some(f),
+                data,
+                bindings::NUMA_NO_NODE,
+                c"%s".as_char_ptr(),
+                name.as_char_ptr(),
+            )
         };
         let t = kernel::error::from_err_ptr(t)?;
         let task = core::ptr::NonNull::new(t).ok_or(ENOMEM)?;
@@ -234,7 +275,10 @@ pub(crate) fn sample_procs(buf: &mut KVVec<Sample>) -> Result {
             buf.truncate(n);
             return Ok(());
         }
-        buf.reserve(n.saturating_add(n / 4).saturating_sub(buf.len()), GFP_KERNEL)?;
+        buf.reserve(
+            n.saturating_add(n / 4).saturating_sub(buf.len()),
+            GFP_KERNEL,
+        )?;
     }
     Err(EAGAIN)
 }
@@ -370,7 +414,11 @@ impl Work {
         match core::ptr::NonNull::new(w) {
             // INVARIANT: The shim returns the work with the caller's reference.
             Some(w) => Ok(Work { w }),
-            None => Err(Error::from_errno(if err < 0 { err } else { -(bindings::ENOMEM as i32) })),
+            None => Err(Error::from_errno(if err < 0 {
+                err
+            } else {
+                -(bindings::ENOMEM as i32)
+            })),
         }
     }
 
@@ -708,7 +756,9 @@ impl Event {
         // SAFETY: No preconditions.
         let e = unsafe { shim::mosix_event_new() };
         // INVARIANT: A fresh event, freed on drop.
-        Ok(Event { e: core::ptr::NonNull::new(e).ok_or(ENOMEM)? })
+        Ok(Event {
+            e: core::ptr::NonNull::new(e).ok_or(ENOMEM)?,
+        })
     }
 
     /// The current sequence number (read before checking the condition waited for).
@@ -789,7 +839,11 @@ pub(crate) fn run_helper(token: u64) -> Result<i32> {
 /// # Safety
 ///
 /// `data` must stay valid for `f`, which owns it.
-pub(crate) unsafe fn spawn(name: &CStr, f: unsafe extern "C" fn(*mut c_void) -> core::ffi::c_int, data: *mut c_void) -> Result {
+pub(crate) unsafe fn spawn(
+    name: &CStr,
+    f: unsafe extern "C" fn(*mut c_void) -> core::ffi::c_int,
+    data: *mut c_void,
+) -> Result {
     // SAFETY: `name` is a valid C string; `data` per the contract.
     errno_result(unsafe { shim::mosix_spawn(f, data, name.as_char_ptr()) })
 }
@@ -859,7 +913,16 @@ pub(crate) struct Ids {
 
 /// Reads the current process's identity and layout.
 pub(crate) fn capture_ids() -> Ids {
-    let mut i = Ids { uids: [0; 4], gids: [0; 4], comm: [0; 16], mm: [0; 11], vdso: 0, fs_base: 0, gs_base: 0, blocked: 0 };
+    let mut i = Ids {
+        uids: [0; 4],
+        gids: [0; 4],
+        comm: [0; 16],
+        mm: [0; 11],
+        vdso: 0,
+        fs_base: 0,
+        gs_base: 0,
+        blocked: 0,
+    };
     // SAFETY: Every pointer is valid for the number of elements the shim writes (4, 4, 16,
     // 11, 1, 1, 1, 1); process context.
     unsafe {
@@ -1001,7 +1064,10 @@ impl<T> OwnedThread<T> {
         // SAFETY: `state` stays valid until `drop` has stopped the thread; `f` per contract.
         match unsafe { KThread::run_with(name, f, state.as_ptr().cast()) } {
             // INVARIANT: `state` is handed to the thread only.
-            Ok(t) => Ok(OwnedThread { thread: Some(t), state }),
+            Ok(t) => Ok(OwnedThread {
+                thread: Some(t),
+                state,
+            }),
             Err(e) => {
                 // SAFETY: From `KBox::into_raw` above; no thread uses it.
                 drop(unsafe { KBox::from_raw(state.as_ptr()) });
@@ -1125,7 +1191,12 @@ impl ProcEntry {
     pub(crate) fn file(&self, name: &CStr, mode: u16, cookie: usize) -> Result {
         // SAFETY: `name` is NUL-terminated and copied by procfs; `self.pde` is live.
         let pde = unsafe {
-            shim::mosix_proc_file(name.as_char_ptr(), mode, self.pde.as_ptr(), cookie as c_ulong)
+            shim::mosix_proc_file(
+                name.as_char_ptr(),
+                mode,
+                self.pde.as_ptr(),
+                cookie as c_ulong,
+            )
         };
         if pde.is_null() {
             return Err(ENOMEM);
@@ -1138,7 +1209,10 @@ impl ProcEntry {
         // SAFETY: As in `mkdir`.
         let pde = unsafe { shim::mosix_proc_mkdir(name.as_char_ptr(), self.pde.as_ptr()) };
         let pde = core::ptr::NonNull::new(pde).ok_or(ENOMEM)?;
-        Ok(ProcSubdir { dir: core::mem::ManuallyDrop::new(ProcEntry { pde }), _parent: self })
+        Ok(ProcSubdir {
+            dir: core::mem::ManuallyDrop::new(ProcEntry { pde }),
+            _parent: self,
+        })
     }
 }
 
@@ -1185,14 +1259,23 @@ pub(crate) fn check_layouts() -> Result {
         LayoutItem(8, "pt_regs.ip", offset_of!(R, ip)),
         LayoutItem(9, "pt_regs.sp", offset_of!(R, sp)),
         LayoutItem(10, "sizeof(struct mosix_proc_sample)", size_of::<Sample>()),
-        LayoutItem(11, "sizeof(struct mosix_vma)", size_of::<crate::mcore::image::VmaDesc>()),
+        LayoutItem(
+            11,
+            "sizeof(struct mosix_vma)",
+            size_of::<crate::mcore::image::VmaDesc>(),
+        ),
     ];
     let mut ok = true;
     for LayoutItem(item, name, rust) in items {
         // SAFETY: Pure function of its argument.
         let c = unsafe { shim::mosix_c_layout(item) } as usize;
         if c != rust {
-            pr_err!("layout mismatch: {} is {} in C but {} in the Rust bindings\n", name, c, rust);
+            pr_err!(
+                "layout mismatch: {} is {} in C but {} in the Rust bindings\n",
+                name,
+                c,
+                rust
+            );
             ok = false;
         }
     }

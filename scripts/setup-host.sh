@@ -62,7 +62,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # --- Rust for the kernel -------------------------------------------------------------------
-rustup component list --installed 2>/dev/null | grep -q '^rust-src' || { log "rustup component add rust-src"; rustup component add rust-src >&2; }
+for c in rust-src rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || { log "rustup component add $c"; rustup component add "$c" >&2; }
+done
 if ! command -v bindgen >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/bindgen" ]; then
   log "cargo install bindgen-cli"
   cargo install --locked bindgen-cli >&2

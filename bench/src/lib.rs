@@ -15,4 +15,3 @@ pub fn register_font() -> Result<(), String> {
     plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, bytes)
         .map_err(|_| "cannot load the font".to_string())
 }
-

@@ -122,13 +122,21 @@ abi_struct! {
 
 impl From<AbiMapEntry> for MapEntry {
     fn from(e: AbiMapEntry) -> Self {
-        MapEntry { first: e.first, addr: e.addr, count: e.count }
+        MapEntry {
+            first: e.first,
+            addr: e.addr,
+            count: e.count,
+        }
     }
 }
 
 impl From<MapEntry> for AbiMapEntry {
     fn from(e: MapEntry) -> Self {
-        AbiMapEntry { first: e.first, addr: e.addr, count: e.count }
+        AbiMapEntry {
+            first: e.first,
+            addr: e.addr,
+            count: e.count,
+        }
     }
 }
 
@@ -298,7 +306,14 @@ abi_struct! {
 impl ProcArg {
     /// The argument that keeps everything of process `pid`.
     pub const fn keep(pid: i32) -> ProcArg {
-        ProcArg { pid, lock: -1, decay: -1, rate: 0, hint: -1, reserved: 0 }
+        ProcArg {
+            pid,
+            lock: -1,
+            decay: -1,
+            rate: 0,
+            hint: -1,
+            reserved: 0,
+        }
     }
 
     /// The change it asks for; `Err` names the bad field.
@@ -331,7 +346,12 @@ impl ProcArg {
         if self.reserved != 0 {
             return Err("reserved");
         }
-        Ok(Change { mode, lock, hint, ..Change::default() })
+        Ok(Change {
+            mode,
+            lock,
+            hint,
+            ..Change::default()
+        })
     }
 }
 
@@ -358,7 +378,12 @@ impl KeyArg {
         let mut hi = [0u8; 8];
         lo.copy_from_slice(&key[..8]);
         hi.copy_from_slice(&key[8..]);
-        KeyArg { key_lo: u64::from_le_bytes(lo), key_hi: u64::from_le_bytes(hi), flags: 0, reserved: 0 }
+        KeyArg {
+            key_lo: u64::from_le_bytes(lo),
+            key_hi: u64::from_le_bytes(hi),
+            flags: 0,
+            reserved: 0,
+        }
     }
 
     /// The key bytes.
@@ -433,12 +458,25 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let n = NodeInfo { id: 3, status: 3, addr: 0x0a00_0003, load: -101, age_ms: 7, ..Default::default() };
+        let n = NodeInfo {
+            id: 3,
+            status: 3,
+            addr: 0x0a00_0003,
+            load: -101,
+            age_ms: 7,
+            ..Default::default()
+        };
         assert_eq!(NodeInfo::from_bytes(&n.to_bytes()), n);
         let b = n.to_bytes();
         assert_eq!(&b[0..4], &3u32.to_ne_bytes());
         assert_eq!(&b[24..32], &(-101i64).to_ne_bytes());
-        let t = TableArg { entries: 0xdead_beef_0000, count: 5, mospe: 2, gateways: 1, flags: 0 };
+        let t = TableArg {
+            entries: 0xdead_beef_0000,
+            count: 5,
+            mospe: 2,
+            gateways: 1,
+            flags: 0,
+        };
         assert_eq!(TableArg::from_bytes(&t.to_bytes()), t);
         let k = *b"0123456789abcdef";
         let a = KeyArg::install(&k);
@@ -454,13 +492,68 @@ mod tests {
         assert_eq!(size_of::<PlaceArg>(), 16);
         let c = ProcArg::keep(5).change().unwrap();
         assert_eq!((c.lock, c.mode, c.hint), (None, None, None));
-        let c = ProcArg { lock: 1, decay: 3, rate: 990, hint: 1, ..ProcArg::keep(5) }.change().unwrap();
-        assert_eq!((c.lock, c.mode, c.hint), (Some(true), Some(DecayMode::Rate(990)), Some(Hint::Cpu)));
-        assert_eq!(ProcArg { lock: 2, ..ProcArg::keep(5) }.change(), Err("lock"));
-        assert_eq!(ProcArg { decay: 3, rate: 1001, ..ProcArg::keep(5) }.change(), Err("rate"));
-        assert_eq!(ProcArg { decay: 3, rate: -1, ..ProcArg::keep(5) }.change(), Err("rate"));
-        assert_eq!(ProcArg { decay: 4, ..ProcArg::keep(5) }.change(), Err("decay"));
-        assert_eq!(ProcArg { hint: 3, ..ProcArg::keep(5) }.change(), Err("hint"));
-        assert_eq!(ProcArg { reserved: 1, ..ProcArg::keep(5) }.change(), Err("reserved"));
+        let c = ProcArg {
+            lock: 1,
+            decay: 3,
+            rate: 990,
+            hint: 1,
+            ..ProcArg::keep(5)
+        }
+        .change()
+        .unwrap();
+        assert_eq!(
+            (c.lock, c.mode, c.hint),
+            (Some(true), Some(DecayMode::Rate(990)), Some(Hint::Cpu))
+        );
+        assert_eq!(
+            ProcArg {
+                lock: 2,
+                ..ProcArg::keep(5)
+            }
+            .change(),
+            Err("lock")
+        );
+        assert_eq!(
+            ProcArg {
+                decay: 3,
+                rate: 1001,
+                ..ProcArg::keep(5)
+            }
+            .change(),
+            Err("rate")
+        );
+        assert_eq!(
+            ProcArg {
+                decay: 3,
+                rate: -1,
+                ..ProcArg::keep(5)
+            }
+            .change(),
+            Err("rate")
+        );
+        assert_eq!(
+            ProcArg {
+                decay: 4,
+                ..ProcArg::keep(5)
+            }
+            .change(),
+            Err("decay")
+        );
+        assert_eq!(
+            ProcArg {
+                hint: 3,
+                ..ProcArg::keep(5)
+            }
+            .change(),
+            Err("hint")
+        );
+        assert_eq!(
+            ProcArg {
+                reserved: 1,
+                ..ProcArg::keep(5)
+            }
+            .change(),
+            Err("reserved")
+        );
     }
 }

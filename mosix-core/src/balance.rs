@@ -71,7 +71,10 @@ impl Node {
     /// standard processor, as `nodes/<id>/load` shows it).
     pub fn demand_from_load(load: i64, cpus: u32, speed: u32) -> u64 {
         let load = u64::try_from(load.max(0)).unwrap_or(0);
-        let num = load.saturating_mul(10).saturating_mul(u64::from(cpus.max(1))).saturating_mul(u64::from(speed.max(1)));
+        let num = load
+            .saturating_mul(10)
+            .saturating_mul(u64::from(cpus.max(1)))
+            .saturating_mul(u64::from(speed.max(1)));
         num.checked_div(STD_SPEED as u64).unwrap_or(0)
     }
 
@@ -164,7 +167,8 @@ impl Tunables {
 
     /// The estimated time to move `size` bytes, ms.
     pub fn cost_ms(&self, size: u64) -> u64 {
-        self.cost_fixed_ms.saturating_add(size.checked_div(self.bytes_per_ms.max(1)).unwrap_or(0))
+        self.cost_fixed_ms
+            .saturating_add(size.checked_div(self.bytes_per_ms.max(1)).unwrap_or(0))
     }
 }
 
@@ -221,25 +225,48 @@ fn eligible(p: &Proc, flags: Flags) -> bool {
 }
 
 /// The nodes `p` may go to: any other node that takes guests, or its home if it is a guest.
-fn targets<'a>(p: &'a Proc, here: &'a Node, peers: &'a [Node]) -> impl Iterator<Item = &'a Node> + 'a {
+fn targets<'a>(
+    p: &'a Proc,
+    here: &'a Node,
+    peers: &'a [Node],
+) -> impl Iterator<Item = &'a Node> + 'a {
     peers.iter().filter(move |n| {
-        n.id != here.id && if p.home == 0 { n.takes_guests } else { n.id == p.home && n.up }
+        n.id != here.id
+            && if p.home == 0 {
+                n.takes_guests
+            } else {
+                n.id == p.home && n.up
+            }
     })
 }
 
 /// How much of a processor `p` wants, thousandths: its CPU share over the share it could have
 /// had here.
 pub fn weight(p: &Proc, here: &Node) -> u64 {
-    let could = here.rate(here.demand).saturating_mul(STD_SPEED as u64) / u64::from(here.speed.max(1)) / 1000;
+    let could = here.rate(here.demand).saturating_mul(STD_SPEED as u64)
+        / u64::from(here.speed.max(1))
+        / 1000;
     let used = u64::from(p.cpu).saturating_mul(10);
-    used.saturating_mul(1000).checked_div(could.max(1)).unwrap_or(0).min(1000)
+    used.saturating_mul(1000)
+        .checked_div(could.max(1))
+        .unwrap_or(0)
+        .min(1000)
 }
 
 /// The best load move from this node, if any is worth making.
-pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tunables) -> Option<Move> {
+pub fn decide(
+    here: &Node,
+    flags: Flags,
+    peers: &[Node],
+    procs: &[Proc],
+    t: &Tunables,
+) -> Option<Move> {
     let mut best: Option<(Move, u64)> = None;
     let rate_here = here.rate(here.demand);
-    for p in procs.iter().filter(|p| eligible(p, flags) && p.hint != Hint::Io) {
+    for p in procs
+        .iter()
+        .filter(|p| eligible(p, flags) && p.hint != Hint::Io)
+    {
         let cpu_job = p.hint == Hint::Cpu;
         if (p.age_ms < t.min_age_ms && !cpu_job) || p.since_move_ms < t.residency_ms {
             continue;
@@ -252,18 +279,25 @@ pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tun
         // share instead made a node export one job too many to an idle target).
         let w = RUNNABLE;
         // The expected remaining life: its age (a CPU job: at least `cpu_job_life_ms`).
-        let life = if cpu_job { p.age_ms.max(t.cpu_job_life_ms) } else { p.age_ms };
+        let life = if cpu_job {
+            p.age_ms.max(t.cpu_job_life_ms)
+        } else {
+            p.age_ms
+        };
         let cost = t.cost_ms(p.size);
         for n in targets(p, here, peers) {
             let after = n.demand.saturating_add(w);
             let rate_there = n.rate(after);
-            if rate_there.saturating_mul(100) <= rate_here.saturating_mul(100 + u64::from(t.margin_pct)) {
+            if rate_there.saturating_mul(100)
+                <= rate_here.saturating_mul(100 + u64::from(t.margin_pct))
+            {
                 continue;
             }
             if !n.fits(p.size) {
                 continue;
             }
-            let saved = life.saturating_mul(rate_there - rate_here.min(rate_there)) / rate_there.max(1);
+            let saved =
+                life.saturating_mul(rate_there - rate_here.min(rate_there)) / rate_there.max(1);
             if saved <= cost {
                 continue;
             }
@@ -271,13 +305,26 @@ pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tun
             // Ties: the less loaded target, then the lower id (a deterministic choice).
             let better = match &best {
                 None => true,
-                Some((b, b_after)) => score > b.score || (score == b.score && (after, n.id) < (*b_after, b.to)),
+                Some((b, b_after)) => {
+                    score > b.score || (score == b.score && (after, n.id) < (*b_after, b.to))
+                }
             };
             if better {
                 let contended = here.demand > u64::from(here.cpus).saturating_mul(1000);
                 let why = if contended { Why::Load } else { Why::Speed };
                 let demands = (here.demand, n.demand);
-                best = Some((Move { pid: p.pid, to: n.id, why, weight: w, rates: (rate_here, rate_there), score, demands }, after));
+                best = Some((
+                    Move {
+                        pid: p.pid,
+                        to: n.id,
+                        why,
+                        weight: w,
+                        rates: (rate_here, rate_there),
+                        score,
+                        demands,
+                    },
+                    after,
+                ));
             }
         }
     }
@@ -289,22 +336,47 @@ pub fn decide(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tun
 /// shortage with half a reserve to spare (migrate-smallest: the cheapest move that does; the
 /// spare keeps a tiny process from being moved while a growing one deepens the shortage),
 /// else the biggest.
-pub fn usher(here: &Node, flags: Flags, peers: &[Node], procs: &[Proc], t: &Tunables) -> Option<Move> {
+pub fn usher(
+    here: &Node,
+    flags: Flags,
+    peers: &[Node],
+    procs: &[Proc],
+    t: &Tunables,
+) -> Option<Move> {
     let deficit = here.reserve().checked_sub(here.avail).filter(|d| *d > 0)?;
     let deficit = deficit.saturating_add(here.reserve() / 2);
     // Preference: enough (smallest first), then not enough (biggest first); then more room.
-    let rank = |size: u64| if size >= deficit { (0, size) } else { (1, u64::MAX - size) };
+    let rank = |size: u64| {
+        if size >= deficit {
+            (0, size)
+        } else {
+            (1, u64::MAX - size)
+        }
+    };
     let mut best: Option<(Move, u64, u64)> = None;
-    for p in procs.iter().filter(|p| eligible(p, flags) && p.since_move_ms >= t.residency_ms.min(1000)) {
+    for p in procs
+        .iter()
+        .filter(|p| eligible(p, flags) && p.since_move_ms >= t.residency_ms.min(1000))
+    {
         for n in targets(p, here, peers).filter(|n| n.fits(p.size)) {
             let room = n.avail - n.reserve() - p.size;
             let better = match &best {
                 None => true,
-                Some((_, size, b_room)) => (rank(p.size), u64::MAX - room) < (rank(*size), u64::MAX - *b_room),
+                Some((_, size, b_room)) => {
+                    (rank(p.size), u64::MAX - room) < (rank(*size), u64::MAX - *b_room)
+                }
             };
             if better {
                 let demands = (here.demand, n.demand);
-                let m = Move { pid: p.pid, to: n.id, why: Why::Memory, weight: weight(p, here), rates: (0, 0), score: 0, demands };
+                let m = Move {
+                    pid: p.pid,
+                    to: n.id,
+                    why: Why::Memory,
+                    weight: weight(p, here),
+                    rates: (0, 0),
+                    score: 0,
+                    demands,
+                };
                 best = Some((m, p.size, room));
             }
         }
@@ -328,7 +400,12 @@ pub struct Recent {
 impl Recent {
     /// The record of move `m`, ended at `done_ms`.
     pub fn of(m: &Move, done_ms: i64) -> Recent {
-        Recent { to: m.to, weight: m.weight, done_ms, before: m.demands }
+        Recent {
+            to: m.to,
+            weight: m.weight,
+            done_ms,
+            before: m.demands,
+        }
     }
 }
 
@@ -348,7 +425,10 @@ pub const SETTLE_MS: i64 = 1500;
 /// loops look like four, and it exported a third job to a node with two.)
 pub fn adjusted(demand: u64, id: u32, self_id: u32, measured_ms: i64, recent: &[Recent]) -> u64 {
     let mut d = demand;
-    for r in recent.iter().filter(|r| measured_ms < r.done_ms.saturating_add(SETTLE_MS)) {
+    for r in recent
+        .iter()
+        .filter(|r| measured_ms < r.done_ms.saturating_add(SETTLE_MS))
+    {
         if r.to == id {
             d = d.max(r.before.1.saturating_add(r.weight));
         } else if id == self_id {
@@ -379,7 +459,16 @@ mod tests {
     }
 
     fn job(pid: i32, cpu: u32) -> Proc {
-        Proc { pid, home: 0, cpu, age_ms: 5000, size: MIB, since_move_ms: u64::MAX, movable: true, hint: Hint::None }
+        Proc {
+            pid,
+            home: 0,
+            cpu,
+            age_ms: 5000,
+            size: MIB,
+            since_move_ms: u64::MAX,
+            movable: true,
+            hint: Hint::None,
+        }
     }
 
     /// Runs the balancer of every node until nothing moves (each node makes one move per round,
@@ -389,12 +478,17 @@ mod tests {
         let mut moves = 0;
         for _round in 0..100 {
             let nodes: Vec<Node> = (0..jobs.len())
-                .map(|i| Node { cpus: cpus[i], speed: speeds[i], ..node(i as u32 + 1, jobs[i]) })
+                .map(|i| Node {
+                    cpus: cpus[i],
+                    speed: speeds[i],
+                    ..node(i as u32 + 1, jobs[i])
+                })
                 .collect();
             let mut moved = false;
             for i in 0..jobs.len() {
                 let here = nodes[i];
-                let share = here.rate(here.demand) * 100 / 1_000_000 * STD_SPEED as u64 / u64::from(here.speed);
+                let share = here.rate(here.demand) * 100 / 1_000_000 * STD_SPEED as u64
+                    / u64::from(here.speed);
                 let procs: Vec<Proc> = (0..jobs[i]).map(|k| job(k as i32, share as u32)).collect();
                 if let Some(m) = decide(&here, Flags::default(), &nodes, &procs, &t) {
                     jobs[i] -= 1;
@@ -440,8 +534,23 @@ mod tests {
         // But not to one only 20% faster (the margin).
         let (end, _) = settle(std::vec![1, 0], &[1, 1], &[std, std * 6 / 5]);
         assert_eq!(end, [1, 0]);
-        let here = Node { speed: std, ..node(1, 1) };
-        let m = decide(&here, Flags::default(), &[here, Node { speed: 2 * std, ..node(2, 0) }], &[job(1, 100)], &Tunables::DEFAULT);
+        let here = Node {
+            speed: std,
+            ..node(1, 1)
+        };
+        let m = decide(
+            &here,
+            Flags::default(),
+            &[
+                here,
+                Node {
+                    speed: 2 * std,
+                    ..node(2, 0)
+                },
+            ],
+            &[job(1, 100)],
+            &Tunables::DEFAULT,
+        );
         assert_eq!(m.map(|m| m.why), Some(Why::Speed));
     }
 
@@ -450,51 +559,235 @@ mod tests {
         let here = node(1, 4);
         let peers = [here, node(2, 0)];
         let t = Tunables::DEFAULT;
-        let go = |procs: &[Proc], flags: Flags, peers: &[Node]| decide(&here, flags, peers, procs, &t).map(|m| (m.pid, m.to));
+        let go = |procs: &[Proc], flags: Flags, peers: &[Node]| {
+            decide(&here, flags, peers, procs, &t).map(|m| (m.pid, m.to))
+        };
         assert_eq!(go(&[job(7, 25)], Flags::default(), &peers), Some((7, 2)));
         // Locked or stay reasons.
-        assert_eq!(go(&[Proc { movable: false, ..job(7, 25) }], Flags::default(), &peers), None);
+        assert_eq!(
+            go(
+                &[Proc {
+                    movable: false,
+                    ..job(7, 25)
+                }],
+                Flags::default(),
+                &peers
+            ),
+            None
+        );
         // Node flags: stay keeps everything; lstay keeps own processes, not guests.
-        assert_eq!(go(&[job(7, 25)], Flags { stay: true, lstay: false }, &peers), None);
-        assert_eq!(go(&[job(7, 25)], Flags { stay: false, lstay: true }, &peers), None);
+        assert_eq!(
+            go(
+                &[job(7, 25)],
+                Flags {
+                    stay: true,
+                    lstay: false
+                },
+                &peers
+            ),
+            None
+        );
+        assert_eq!(
+            go(
+                &[job(7, 25)],
+                Flags {
+                    stay: false,
+                    lstay: true
+                },
+                &peers
+            ),
+            None
+        );
         // A guest goes home when home is faster for it (lstay keeps only this node's own
         // processes), not when it is locked, and nowhere else.
-        let guest = Proc { home: 2, ..job(8, 25) };
+        let guest = Proc {
+            home: 2,
+            ..job(8, 25)
+        };
         assert_eq!(go(&[guest], Flags::default(), &peers), Some((8, 2)));
-        assert_eq!(go(&[guest], Flags { stay: false, lstay: true }, &peers), Some((8, 2)));
-        assert_eq!(go(&[Proc { movable: false, ..guest }], Flags::default(), &peers), None);
-        assert_eq!(go(&[Proc { home: 3, ..guest }], Flags::default(), &[here, node(2, 0), node(3, 4)]), None);
-        assert_eq!(go(&[Proc { home: 3, ..guest }], Flags::default(), &[here, node(2, 0), node(3, 2)]), Some((8, 3)));
+        assert_eq!(
+            go(
+                &[guest],
+                Flags {
+                    stay: false,
+                    lstay: true
+                },
+                &peers
+            ),
+            Some((8, 2))
+        );
+        assert_eq!(
+            go(
+                &[Proc {
+                    movable: false,
+                    ..guest
+                }],
+                Flags::default(),
+                &peers
+            ),
+            None
+        );
+        assert_eq!(
+            go(
+                &[Proc { home: 3, ..guest }],
+                Flags::default(),
+                &[here, node(2, 0), node(3, 4)]
+            ),
+            None
+        );
+        assert_eq!(
+            go(
+                &[Proc { home: 3, ..guest }],
+                Flags::default(),
+                &[here, node(2, 0), node(3, 2)]
+            ),
+            Some((8, 3))
+        );
         // Blocked targets receive nothing.
-        let blocked = [here, Node { takes_guests: false, ..node(2, 0) }];
+        let blocked = [
+            here,
+            Node {
+                takes_guests: false,
+                ..node(2, 0)
+            },
+        ];
         assert_eq!(go(&[job(7, 25)], Flags::default(), &blocked), None);
         // I/O-bound, young, just moved: stay.
         assert_eq!(go(&[job(7, 5)], Flags::default(), &peers), None);
-        assert_eq!(go(&[Proc { age_ms: 400, ..job(7, 25) }], Flags::default(), &peers), None);
-        assert_eq!(go(&[Proc { since_move_ms: 1000, ..job(7, 25) }], Flags::default(), &peers), None);
+        assert_eq!(
+            go(
+                &[Proc {
+                    age_ms: 400,
+                    ..job(7, 25)
+                }],
+                Flags::default(),
+                &peers
+            ),
+            None
+        );
+        assert_eq!(
+            go(
+                &[Proc {
+                    since_move_ms: 1000,
+                    ..job(7, 25)
+                }],
+                Flags::default(),
+                &peers
+            ),
+            None
+        );
         // The target lacks memory.
-        let full = [here, Node { avail: 80 * MIB, ..node(2, 0) }];
-        assert_eq!(go(&[Proc { size: 30 * MIB, ..job(7, 25) }], Flags::default(), &full), None);
+        let full = [
+            here,
+            Node {
+                avail: 80 * MIB,
+                ..node(2, 0)
+            },
+        ];
+        assert_eq!(
+            go(
+                &[Proc {
+                    size: 30 * MIB,
+                    ..job(7, 25)
+                }],
+                Flags::default(),
+                &full
+            ),
+            None
+        );
         // Big processes wait until they have run long enough to pay for the move.
-        let big = Proc { size: 200 * MIB, ..job(7, 25) };
+        let big = Proc {
+            size: 200 * MIB,
+            ..job(7, 25)
+        };
         assert_eq!(go(&[big], Flags::default(), &peers), None);
-        assert_eq!(go(&[Proc { age_ms: 60_000, ..big }], Flags::default(), &peers), Some((7, 2)));
+        assert_eq!(
+            go(
+                &[Proc {
+                    age_ms: 60_000,
+                    ..big
+                }],
+                Flags::default(),
+                &peers
+            ),
+            Some((7, 2))
+        );
         // Hints: a CPU job goes at once, an I/O job stays.
-        let young = Proc { age_ms: 0, cpu: 0, ..job(7, 0) };
+        let young = Proc {
+            age_ms: 0,
+            cpu: 0,
+            ..job(7, 0)
+        };
         assert_eq!(go(&[young], Flags::default(), &peers), None);
-        assert_eq!(go(&[Proc { hint: Hint::Cpu, ..young }], Flags::default(), &peers), Some((7, 2)));
-        assert_eq!(go(&[Proc { hint: Hint::Io, ..job(7, 25) }], Flags::default(), &peers), None);
+        assert_eq!(
+            go(
+                &[Proc {
+                    hint: Hint::Cpu,
+                    ..young
+                }],
+                Flags::default(),
+                &peers
+            ),
+            Some((7, 2))
+        );
+        assert_eq!(
+            go(
+                &[Proc {
+                    hint: Hint::Io,
+                    ..job(7, 25)
+                }],
+                Flags::default(),
+                &peers
+            ),
+            None
+        );
         // Of several, the oldest goes first.
-        assert_eq!(go(&[job(7, 25), Proc { age_ms: 9000, ..job(9, 25) }], Flags::default(), &peers), Some((9, 2)));
+        assert_eq!(
+            go(
+                &[
+                    job(7, 25),
+                    Proc {
+                        age_ms: 9000,
+                        ..job(9, 25)
+                    }
+                ],
+                Flags::default(),
+                &peers
+            ),
+            Some((9, 2))
+        );
     }
 
     #[test]
     fn ushering() {
         let t = Tunables::DEFAULT;
-        let here = Node { avail: 40 * MIB, ..node(1, 1) };
-        let procs = [Proc { size: 300 * MIB, ..job(7, 100) }, Proc { size: 10 * MIB, ..job(8, 100) }];
-        let roomy = Node { avail: 450 * MIB, total: 1024 * MIB, ..node(3, 3) };
-        let peers = [here, Node { avail: 200 * MIB, ..node(2, 0) }, roomy];
+        let here = Node {
+            avail: 40 * MIB,
+            ..node(1, 1)
+        };
+        let procs = [
+            Proc {
+                size: 300 * MIB,
+                ..job(7, 100)
+            },
+            Proc {
+                size: 10 * MIB,
+                ..job(8, 100)
+            },
+        ];
+        let roomy = Node {
+            avail: 450 * MIB,
+            total: 1024 * MIB,
+            ..node(3, 3)
+        };
+        let peers = [
+            here,
+            Node {
+                avail: 200 * MIB,
+                ..node(2, 0)
+            },
+            roomy,
+        ];
         let m = usher(&here, Flags::default(), &peers, &procs, &t);
         assert_eq!(m.map(|m| (m.pid, m.to, m.why)), Some((7, 3, Why::Memory)));
         // Nobody has room for the big one: the small one goes.
@@ -502,21 +795,81 @@ mod tests {
         assert_eq!(m.map(|m| (m.pid, m.to)), Some((8, 2)));
         // The smallest that ends the shortage (24 MiB short, 32 to spare) goes: 60 MiB, not
         // 300, nor 30.
-        let three = [procs[0], procs[1], Proc { size: 60 * MIB, ..job(9, 100) }, Proc { size: 30 * MIB, ..job(10, 100) }];
+        let three = [
+            procs[0],
+            procs[1],
+            Proc {
+                size: 60 * MIB,
+                ..job(9, 100)
+            },
+            Proc {
+                size: 30 * MIB,
+                ..job(10, 100)
+            },
+        ];
         let m = usher(&here, Flags::default(), &peers, &three, &t);
-        assert_eq!(m.map(|m| (m.pid, m.to)), Some((9, 3)), "the roomiest target");
+        assert_eq!(
+            m.map(|m| (m.pid, m.to)),
+            Some((9, 3)),
+            "the roomiest target"
+        );
         // Enough memory: nothing.
-        assert_eq!(usher(&node(1, 1), Flags::default(), &peers, &procs, &t), None);
+        assert_eq!(
+            usher(&node(1, 1), Flags::default(), &peers, &procs, &t),
+            None
+        );
         // Locked processes stay.
-        let locked = [Proc { movable: false, ..procs[0] }];
+        let locked = [Proc {
+            movable: false,
+            ..procs[0]
+        }];
         assert_eq!(usher(&here, Flags::default(), &peers, &locked, &t), None);
         // A guest goes home (even if home blocks guests, even under lstay), and nowhere else.
-        let guest = [Proc { home: 2, ..procs[1] }];
-        let blocked = [here, Node { takes_guests: false, ..node(2, 0) }, roomy];
-        let m = usher(&here, Flags { stay: false, lstay: true }, &blocked, &guest, &t);
+        let guest = [Proc {
+            home: 2,
+            ..procs[1]
+        }];
+        let blocked = [
+            here,
+            Node {
+                takes_guests: false,
+                ..node(2, 0)
+            },
+            roomy,
+        ];
+        let m = usher(
+            &here,
+            Flags {
+                stay: false,
+                lstay: true,
+            },
+            &blocked,
+            &guest,
+            &t,
+        );
         assert_eq!(m.map(|m| (m.pid, m.to)), Some((8, 2)));
-        assert_eq!(usher(&here, Flags { stay: true, lstay: false }, &blocked, &guest, &t), None);
-        let down = [here, Node { takes_guests: false, up: false, ..node(2, 0) }, roomy];
+        assert_eq!(
+            usher(
+                &here,
+                Flags {
+                    stay: true,
+                    lstay: false
+                },
+                &blocked,
+                &guest,
+                &t
+            ),
+            None
+        );
+        let down = [
+            here,
+            Node {
+                takes_guests: false,
+                up: false,
+                ..node(2, 0)
+            },
+            roomy,
+        ];
         assert_eq!(usher(&here, Flags::default(), &down, &guest, &t), None);
     }
 
@@ -531,19 +884,54 @@ mod tests {
         assert_eq!(Node::demand_from_load(100, 2, std), 2000);
         assert_eq!(Node::demand_from_load(50, 1, 2 * std), 1000);
         assert_eq!(Node::demand_from_load(-101, 1, std), 0);
-        assert_eq!(Node::demand_from_load(i64::MAX, u32::MAX, u32::MAX), u64::MAX / STD_SPEED as u64);
+        assert_eq!(
+            Node::demand_from_load(i64::MAX, u32::MAX, u32::MAX),
+            u64::MAX / STD_SPEED as u64
+        );
         // Node 1 (demand 4) moved a process to node 2 (demand 0.5).
-        let r = [Recent { to: 2, weight: 1000, done_ms: 10_000, before: (4000, 500) }];
-        assert_eq!(adjusted(500, 2, 1, 10_500, &r), 1500, "not shown yet: added");
+        let r = [Recent {
+            to: 2,
+            weight: 1000,
+            done_ms: 10_000,
+            before: (4000, 500),
+        }];
+        assert_eq!(
+            adjusted(500, 2, 1, 10_500, &r),
+            1500,
+            "not shown yet: added"
+        );
         assert_eq!(adjusted(1400, 2, 1, 10_500, &r), 1500);
-        assert_eq!(adjusted(1600, 2, 1, 10_500, &r), 1600, "already shown: not twice");
-        assert_eq!(adjusted(500, 2, 1, 12_000, &r), 500, "a settled figure as it is");
-        assert_eq!(adjusted(4000, 1, 1, 10_500, &r), 3000, "here: at most what was left");
+        assert_eq!(
+            adjusted(1600, 2, 1, 10_500, &r),
+            1600,
+            "already shown: not twice"
+        );
+        assert_eq!(
+            adjusted(500, 2, 1, 12_000, &r),
+            500,
+            "a settled figure as it is"
+        );
+        assert_eq!(
+            adjusted(4000, 1, 1, 10_500, &r),
+            3000,
+            "here: at most what was left"
+        );
         assert_eq!(adjusted(2500, 1, 1, 10_500, &r), 2500);
         assert_eq!(adjusted(500, 3, 1, 10_500, &r), 500);
         // No arithmetic panics at the extremes.
-        let n = Node { cpus: 0, speed: 0, demand: u64::MAX, ..node(1, 0) };
+        let n = Node {
+            cpus: 0,
+            speed: 0,
+            demand: u64::MAX,
+            ..node(1, 0)
+        };
         assert_eq!(n.rate(u64::MAX), 0);
-        let _ = weight(&Proc { cpu: u32::MAX, ..job(1, 0) }, &n);
+        let _ = weight(
+            &Proc {
+                cpu: u32::MAX,
+                ..job(1, 0)
+            },
+            &n,
+        );
     }
 }

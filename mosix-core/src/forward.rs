@@ -101,7 +101,10 @@ pub fn classify(nr: u64, args: &[u64; 6]) -> Call {
         // A file mapping needs the descriptor, which is at home.
         9 if args[3] & MAP_ANONYMOUS == 0 => c.place = Place::GoHome,
         16 => {
-            if let Some((_, a)) = IOCTLS.iter().find(|(r, _)| u64::from(*r) == args[1] & 0xffff_ffff) {
+            if let Some((_, a)) = IOCTLS
+                .iter()
+                .find(|(r, _)| u64::from(*r) == args[1] & 0xffff_ffff)
+            {
                 c.place = Place::Home;
                 c.args = [Arg::Val, Arg::Val, *a, Arg::None, Arg::None, Arg::None];
             }
@@ -179,7 +182,11 @@ pub fn reply_lens(p: &Plan, ret: i64) -> [u32; 6] {
     }
     for (i, o) in out.iter_mut().enumerate() {
         if p.dirs[i].returned() {
-            *o = if p.by_ret[i] { p.lens[i].min(u32::try_from(ret).unwrap_or(u32::MAX)) } else { p.lens[i] };
+            *o = if p.by_ret[i] {
+                p.lens[i].min(u32::try_from(ret).unwrap_or(u32::MAX))
+            } else {
+                p.lens[i]
+            };
         }
     }
     out
@@ -187,7 +194,10 @@ pub fn reply_lens(p: &Plan, ret: i64) -> [u32; 6] {
 
 /// Bytes the request carries after its head.
 pub fn sent_total(p: &Plan) -> u64 {
-    (0..6).filter(|i| p.dirs[*i].sent()).map(|i| u64::from(p.lens[i])).sum()
+    (0..6)
+        .filter(|i| p.dirs[*i].sent())
+        .map(|i| u64::from(p.lens[i]))
+        .sum()
 }
 
 /// Why a request or reply was refused.
@@ -253,7 +263,10 @@ impl Request {
         if frame.len() < REQUEST_LEN {
             return Err(ForwardError::Malformed);
         }
-        let mut r = Request { nr: get_u64(frame, 0), ..Default::default() };
+        let mut r = Request {
+            nr: get_u64(frame, 0),
+            ..Default::default()
+        };
         for i in 0..6 {
             r.args[i] = get_u64(frame, 8 + i * 8);
             r.lens[i] = get_u32(frame, 56 + i * 4);
@@ -311,7 +324,10 @@ impl Reply {
         if frame.len() < REPLY_LEN {
             return Err(ForwardError::Malformed);
         }
-        let mut r = Reply { ret: get_u64(frame, 0) as i64, ..Default::default() };
+        let mut r = Reply {
+            ret: get_u64(frame, 0) as i64,
+            ..Default::default()
+        };
         let mut total = 0u64;
         for i in 0..6 {
             r.lens[i] = get_u32(frame, 8 + i * 4);
@@ -342,33 +358,98 @@ mod tests {
 
     #[test]
     fn refinements() {
-        assert_eq!(classify(9, &args(&[0, 4096, 3, 0x22, u64::MAX, 0])).place, Place::Local, "anonymous mmap");
-        assert_eq!(classify(9, &args(&[0, 4096, 1, 0x02, 3, 0])).place, Place::GoHome, "file mmap");
-        assert_eq!(classify(72, &args(&[3, 1, 0])).place, Place::Home, "F_GETFD");
-        assert_eq!(classify(72, &args(&[3, 5, 0x1000])).place, Place::GoHome, "F_GETLK has a pointer");
+        assert_eq!(
+            classify(9, &args(&[0, 4096, 3, 0x22, u64::MAX, 0])).place,
+            Place::Local,
+            "anonymous mmap"
+        );
+        assert_eq!(
+            classify(9, &args(&[0, 4096, 1, 0x02, 3, 0])).place,
+            Place::GoHome,
+            "file mmap"
+        );
+        assert_eq!(
+            classify(72, &args(&[3, 1, 0])).place,
+            Place::Home,
+            "F_GETFD"
+        );
+        assert_eq!(
+            classify(72, &args(&[3, 5, 0x1000])).place,
+            Place::GoHome,
+            "F_GETLK has a pointer"
+        );
         let t = classify(16, &args(&[0, 0x5401, 0x1000]));
-        assert_eq!((t.place, t.args[2]), (Place::Home, Arg::Out(Len::Fixed(36))), "TCGETS");
-        assert_eq!(classify(16, &args(&[0, 0x1234, 0])).place, Place::GoHome, "unknown ioctl");
-        assert_eq!(classify(271, &args(&[0x1000, 1, 0, 0x2000, 8])).place, Place::GoHome, "ppoll with a mask");
-        assert_eq!(classify(271, &args(&[0x1000, 1, 0, 0, 8])).place, Place::Home);
-        assert_eq!(classify(302, &args(&[0, 7, 0, 0x1000])).place, Place::Home, "prlimit64 reading a limit");
-        assert_eq!(classify(302, &args(&[0, 7, 0x1000, 0])).place, Place::GoHome, "prlimit64 setting one");
+        assert_eq!(
+            (t.place, t.args[2]),
+            (Place::Home, Arg::Out(Len::Fixed(36))),
+            "TCGETS"
+        );
+        assert_eq!(
+            classify(16, &args(&[0, 0x1234, 0])).place,
+            Place::GoHome,
+            "unknown ioctl"
+        );
+        assert_eq!(
+            classify(271, &args(&[0x1000, 1, 0, 0x2000, 8])).place,
+            Place::GoHome,
+            "ppoll with a mask"
+        );
+        assert_eq!(
+            classify(271, &args(&[0x1000, 1, 0, 0, 8])).place,
+            Place::Home
+        );
+        assert_eq!(
+            classify(302, &args(&[0, 7, 0, 0x1000])).place,
+            Place::Home,
+            "prlimit64 reading a limit"
+        );
+        assert_eq!(
+            classify(302, &args(&[0, 7, 0x1000, 0])).place,
+            Place::GoHome,
+            "prlimit64 setting one"
+        );
     }
 
     #[test]
     fn plans() {
         let mut a = args(&[1, 0x1000, 10 << 20]);
         let p = plan(&classify(0, &a), &mut a).unwrap();
-        assert_eq!((p.dirs[1], p.lens[1], p.by_ret[1], a[2]), (Dir::Out, MAX_BUF, true, u64::from(MAX_BUF)), "read clamped");
+        assert_eq!(
+            (p.dirs[1], p.lens[1], p.by_ret[1], a[2]),
+            (Dir::Out, MAX_BUF, true, u64::from(MAX_BUF)),
+            "read clamped"
+        );
         let mut a = args(&[-100i64 as u64, 0x1000, 0x2000, 0]);
         let p = plan(&classify(262, &a), &mut a).unwrap();
-        assert_eq!((p.dirs[1], p.dirs[2], p.lens[2]), (Dir::Str, Dir::InOut, 144), "newfstatat");
+        assert_eq!(
+            (p.dirs[1], p.dirs[2], p.lens[2]),
+            (Dir::Str, Dir::InOut, 144),
+            "newfstatat"
+        );
         let mut a = args(&[-1i64 as u64, 0, 1, 0]);
         let p = plan(&classify(61, &a), &mut a).unwrap();
-        assert_eq!(p.dirs, [Dir::None; 6], "wait4 with null pointers carries nothing");
+        assert_eq!(
+            p.dirs,
+            [Dir::None; 6],
+            "wait4 with null pointers carries nothing"
+        );
         let mut a = args(&[0x1000, 1 << 40, 0]);
-        assert!(plan(&classify(7, &a), &mut a).is_none(), "too many pollfds: home");
-        let p = Plan { dirs: [Dir::Str, Dir::InOut, Dir::None, Dir::Out, Dir::None, Dir::None], lens: [5, 144, 0, 100, 0, 0], ..Default::default() };
+        assert!(
+            plan(&classify(7, &a), &mut a).is_none(),
+            "too many pollfds: home"
+        );
+        let p = Plan {
+            dirs: [
+                Dir::Str,
+                Dir::InOut,
+                Dir::None,
+                Dir::Out,
+                Dir::None,
+                Dir::None,
+            ],
+            lens: [5, 144, 0, 100, 0, 0],
+            ..Default::default()
+        };
         assert_eq!(layout(&p), Some([0, 16, 0, 160, 0, 0]));
     }
 
@@ -389,7 +470,11 @@ mod tests {
         for (i, s) in strs {
             p.lens[*i] = s.len() as u32;
         }
-        let r = Request { nr, args: a, lens: p.lens };
+        let r = Request {
+            nr,
+            args: a,
+            lens: p.lens,
+        };
         let mut f = r.encode().to_vec();
         for i in 0..6 {
             if p.dirs[i] == Dir::Str {
@@ -403,9 +488,16 @@ mod tests {
 
     #[test]
     fn request_round_trip() {
-        let f = request_frame(257, &[-100i64 as u64, 0x1000, 0o101, 0o644], &[(1, b"/tmp/x\0")]);
+        let f = request_frame(
+            257,
+            &[-100i64 as u64, 0x1000, 0o101, 0o644],
+            &[(1, b"/tmp/x\0")],
+        );
         let (r, p, data) = Request::decode(&f).unwrap();
-        assert_eq!((r.nr, p.dirs[1], p.lens[1], data), (257, Dir::Str, 7, &b"/tmp/x\0"[..]));
+        assert_eq!(
+            (r.nr, p.dirs[1], p.lens[1], data),
+            (257, Dir::Str, 7, &b"/tmp/x\0"[..])
+        );
         let f = request_frame(1, &[1, 0x1000, 5], &[]);
         let (_, p, data) = Request::decode(&f).unwrap();
         assert_eq!((p.dirs[1], data.len()), (Dir::In, 5));
@@ -416,7 +508,12 @@ mod tests {
         let mut short = request_frame(1, &[1, 0x1000, 5], &[]);
         short.pop();
         assert_eq!(Request::decode(&short), Err(ForwardError::Malformed));
-        let mut fork = Request { nr: 57, ..Default::default() }.encode().to_vec();
+        let mut fork = Request {
+            nr: 57,
+            ..Default::default()
+        }
+        .encode()
+        .to_vec();
         assert_eq!(Request::decode(&fork), Err(ForwardError::NotForwarded));
         fork.truncate(10);
         assert_eq!(Request::decode(&fork), Err(ForwardError::Malformed));
@@ -426,15 +523,35 @@ mod tests {
     fn reply_round_trip() {
         let mut a = args(&[1, 0x1000, 4096]);
         let p = plan(&classify(0, &a), &mut a).unwrap();
-        let r = Reply { ret: 3, lens: reply_lens(&p, 3) };
+        let r = Reply {
+            ret: 3,
+            lens: reply_lens(&p, 3),
+        };
         let mut f = r.encode().to_vec();
         f.extend_from_slice(b"abc");
         assert_eq!(Reply::decode(&f, &p), Ok((r, &b"abc"[..])));
-        let mut over = Reply { ret: 3, lens: [0, 5000, 0, 0, 0, 0] }.encode().to_vec();
+        let mut over = Reply {
+            ret: 3,
+            lens: [0, 5000, 0, 0, 0, 0],
+        }
+        .encode()
+        .to_vec();
         over.extend(std::iter::repeat_n(0u8, 5000));
-        assert_eq!(Reply::decode(&over, &p), Err(ForwardError::Malformed), "longer than the buffer");
-        let wrong = Reply { ret: 3, lens: [3, 0, 0, 0, 0, 0] }.encode();
-        assert_eq!(Reply::decode(&wrong, &p).map(|_| ()), Err(ForwardError::Malformed), "not an output");
+        assert_eq!(
+            Reply::decode(&over, &p),
+            Err(ForwardError::Malformed),
+            "longer than the buffer"
+        );
+        let wrong = Reply {
+            ret: 3,
+            lens: [3, 0, 0, 0, 0, 0],
+        }
+        .encode();
+        assert_eq!(
+            Reply::decode(&wrong, &p).map(|_| ()),
+            Err(ForwardError::Malformed),
+            "not an output"
+        );
     }
 
     proptest! {

@@ -203,7 +203,11 @@ pub fn encode(key: &[u8; KEY_LEN], hdr: &Header, entries: &[LoadEntry], buf: &mu
     out[12..16].copy_from_slice(&hdr.epoch.to_be_bytes());
     out[16..24].copy_from_slice(&hdr.seq.to_be_bytes());
     out[24..28].copy_from_slice(&hdr.dest.to_be_bytes());
-    for (e, chunk) in entries.iter().take(n).zip(out[HEADER_LEN..body].chunks_exact_mut(ENTRY_LEN)) {
+    for (e, chunk) in entries
+        .iter()
+        .take(n)
+        .zip(out[HEADER_LEN..body].chunks_exact_mut(ENTRY_LEN))
+    {
         e.encode(chunk);
     }
     let tag = siphash128(key, &out[..body]);
@@ -310,8 +314,16 @@ impl Slot {
 /// of an older one, is a replay. Senders start `seq` at their wall clock in nanoseconds, so a
 /// reloaded module continues upwards. A sender that is down (it restarted, maybe with its clock
 /// set back) is accepted whatever it says, and its count starts over.
-pub fn accept_seq(slot: &mut Slot, hdr: &Header, now_ms: i64, timeout_ms: i64) -> Result<(), DropReason> {
-    if slot.seq != 0 && slot.is_up(now_ms, timeout_ms) && (hdr.epoch, hdr.seq) <= (slot.epoch, slot.seq) {
+pub fn accept_seq(
+    slot: &mut Slot,
+    hdr: &Header,
+    now_ms: i64,
+    timeout_ms: i64,
+) -> Result<(), DropReason> {
+    if slot.seq != 0
+        && slot.is_up(now_ms, timeout_ms)
+        && (hdr.epoch, hdr.seq) <= (slot.epoch, slot.seq)
+    {
         return Err(DropReason::Replayed);
     }
     slot.epoch = hdr.epoch;
@@ -322,7 +334,13 @@ pub fn accept_seq(slot: &mut Slot, hdr: &Header, now_ms: i64, timeout_ms: i64) -
 /// Merges one received entry into the view (`index` is the node's slot, from
 /// [`super::map::NodeTable::index_of`]). Keeps the younger; never overwrites `self_index`.
 /// Returns whether the entry was taken.
-pub fn merge(view: &mut [Slot], index: usize, self_index: Option<usize>, e: &LoadEntry, now_ms: i64) -> bool {
+pub fn merge(
+    view: &mut [Slot],
+    index: usize,
+    self_index: Option<usize>,
+    e: &LoadEntry,
+    now_ms: i64,
+) -> bool {
     if Some(index) == self_index {
         return false;
     }
@@ -404,19 +422,36 @@ pub struct Counters {
 impl Counters {
     /// All zero.
     pub const fn new() -> Self {
-        Counters { sent: 0, sent_bytes: 0, send_errors: 0, received: 0, merged: 0, unknown_entries: 0, dropped: [0; DropReason::ALL.len()] }
+        Counters {
+            sent: 0,
+            sent_bytes: 0,
+            send_errors: 0,
+            received: 0,
+            merged: 0,
+            unknown_entries: 0,
+            dropped: [0; DropReason::ALL.len()],
+        }
     }
 
     /// Counts a dropped packet.
     pub fn count_drop(&mut self, r: DropReason) {
-        if let Some(c) = DropReason::ALL.iter().position(|x| *x == r).and_then(|i| self.dropped.get_mut(i)) {
+        if let Some(c) = DropReason::ALL
+            .iter()
+            .position(|x| *x == r)
+            .and_then(|i| self.dropped.get_mut(i))
+        {
             *c = c.saturating_add(1);
         }
     }
 
     /// Dropped packets for reason `r`.
     pub fn drops(&self, r: DropReason) -> u64 {
-        DropReason::ALL.iter().position(|x| *x == r).and_then(|i| self.dropped.get(i)).copied().unwrap_or(0)
+        DropReason::ALL
+            .iter()
+            .position(|x| *x == r)
+            .and_then(|i| self.dropped.get(i))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every counter with its name, in `/proc/mosix/admin/stats` order.
@@ -496,7 +531,12 @@ impl Gossip<'_> {
         if others == 0 {
             return None;
         }
-        let alive = self.view.iter().enumerate().filter(|(i, s)| Some(*i) != me && s.is_up(now, timeout)).count();
+        let alive = self
+            .view
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| Some(*i) != me && s.is_up(now, timeout))
+            .count();
         let dead = others - alive;
         let want_dead = dead > 0 && (alive == 0 || below(rnd as u32, alive.max(5)) == 0);
         let k = below((rnd >> 32) as u32, if want_dead { dead } else { alive });
@@ -535,9 +575,25 @@ impl Gossip<'_> {
         }
         let addr = self.table.addr_of(self.table.id_at(to)?)?;
         let (first, rest) = scratch.split_first_mut()?;
-        *first = LoadEntry { id: self.self_id, age_ms: 0, ..*own };
-        let n = select_window(self.view, Some(me), Some(to), self.now_ms, self.timeout_ms, window, rest);
-        let hdr = Header { sender: self.self_id, dest: self.table.id_at(to)?, ..*hdr };
+        *first = LoadEntry {
+            id: self.self_id,
+            age_ms: 0,
+            ..*own
+        };
+        let n = select_window(
+            self.view,
+            Some(me),
+            Some(to),
+            self.now_ms,
+            self.timeout_ms,
+            window,
+            rest,
+        );
+        let hdr = Header {
+            sender: self.self_id,
+            dest: self.table.id_at(to)?,
+            ..*hdr
+        };
         let len = encode(key, &hdr, scratch.get(..n + 1)?, buf);
         (len > 0).then_some(Outgoing { to, addr, len })
     }
@@ -545,7 +601,12 @@ impl Gossip<'_> {
     /// Checks a datagram from `src` (host-order IPv4) and merges what it carries. Checks, in
     /// order: the address is in the table, a key is installed, the packet parses and its MAC
     /// verifies, the sender id matches the address, `(epoch, seq)` is new.
-    pub fn receive(&mut self, key: Option<&[u8; KEY_LEN]>, src: u32, buf: &[u8]) -> Result<Received, DropReason> {
+    pub fn receive(
+        &mut self,
+        key: Option<&[u8; KEY_LEN]>,
+        src: u32,
+        buf: &[u8],
+    ) -> Result<Received, DropReason> {
         let from = self.table.id_of(src).ok_or(DropReason::UnknownSender)?;
         let key = key.ok_or(DropReason::NoKey)?;
         let p = decode(key, buf)?;
@@ -567,7 +628,12 @@ impl Gossip<'_> {
                 None => unknown += 1,
             }
         }
-        Ok(Received { sender, merged, unknown, wants_reply: p.header.flags & FLAG_REPLY == 0 })
+        Ok(Received {
+            sender,
+            merged,
+            unknown,
+            wants_reply: p.header.flags & FLAG_REPLY == 0,
+        })
     }
 
     /// Updates every other node's `up` flag; calls `changed(index, up)` for each that changed.
@@ -594,14 +660,31 @@ mod tests {
     const KEY: [u8; 16] = *b"0123456789abcdef";
 
     fn entry(id: u32, load: u32, age: u32) -> LoadEntry {
-        LoadEntry { id, load, cpus: 2, speed: 10000, util: 100, mem: 1 << 33, rmem: 5, tmem: 9, age_ms: age, ..Default::default() }
+        LoadEntry {
+            id,
+            load,
+            cpus: 2,
+            speed: 10000,
+            util: 100,
+            mem: 1 << 33,
+            rmem: 5,
+            tmem: 9,
+            age_ms: age,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn round_trip() {
         let es: Vec<LoadEntry> = (1..=21).map(|i| entry(i, i * 10, i * 100)).collect();
         let mut buf = [0u8; MAX_PACKET];
-        let hdr = Header { flags: FLAG_REPLY, sender: 3, epoch: 0xdead_beef, seq: 42, dest: 7 };
+        let hdr = Header {
+            flags: FLAG_REPLY,
+            sender: 3,
+            epoch: 0xdead_beef,
+            seq: 42,
+            dest: 7,
+        };
         let n = encode(&KEY, &hdr, &es, &mut buf);
         assert_eq!(n, HEADER_LEN + 21 * ENTRY_LEN + TAG_LEN);
         let p = decode(&KEY, &buf[..n]).unwrap();
@@ -612,9 +695,26 @@ mod tests {
     #[test]
     fn rejects_bad_packets() {
         let mut buf = [0u8; MAX_PACKET];
-        let n = encode(&KEY, &Header { flags: 0, sender: 1, epoch: 1, seq: 1, dest: 2 }, &[entry(1, 5, 0)], &mut buf);
-        assert_eq!(decode(&[0u8; 16], &buf[..n]).err(), Some(DropReason::BadMac));
-        assert_eq!(decode(&KEY, &buf[..n - 1]).err(), Some(DropReason::Malformed));
+        let n = encode(
+            &KEY,
+            &Header {
+                flags: 0,
+                sender: 1,
+                epoch: 1,
+                seq: 1,
+                dest: 2,
+            },
+            &[entry(1, 5, 0)],
+            &mut buf,
+        );
+        assert_eq!(
+            decode(&[0u8; 16], &buf[..n]).err(),
+            Some(DropReason::BadMac)
+        );
+        assert_eq!(
+            decode(&KEY, &buf[..n - 1]).err(),
+            Some(DropReason::Malformed)
+        );
         assert_eq!(decode(&KEY, &buf[..10]).err(), Some(DropReason::Malformed));
         let mut bad = buf;
         bad[30] ^= 1;
@@ -630,16 +730,35 @@ mod tests {
     #[test]
     fn replay() {
         let mut s = Slot::default();
-        let h = |epoch, seq| Header { flags: 0, sender: 1, epoch, seq, dest: 2 };
+        let h = |epoch, seq| Header {
+            flags: 0,
+            sender: 1,
+            epoch,
+            seq,
+            dest: 2,
+        };
         let t = 3000;
         // Up: heard of at 0, timeout 3000.
         s.known = true;
         assert!(accept_seq(&mut s, &h(7, 1), 0, t).is_ok());
         assert!(accept_seq(&mut s, &h(7, 2), 0, t).is_ok());
-        assert_eq!(accept_seq(&mut s, &h(7, 2), 0, t), Err(DropReason::Replayed));
-        assert_eq!(accept_seq(&mut s, &h(7, 1), 0, t), Err(DropReason::Replayed));
-        assert!(accept_seq(&mut s, &h(9, 1), 0, t).is_ok(), "a reloaded sender starts a new epoch");
-        assert_eq!(accept_seq(&mut s, &h(8, 5), 1000, t), Err(DropReason::Replayed), "older epoch while up");
+        assert_eq!(
+            accept_seq(&mut s, &h(7, 2), 0, t),
+            Err(DropReason::Replayed)
+        );
+        assert_eq!(
+            accept_seq(&mut s, &h(7, 1), 0, t),
+            Err(DropReason::Replayed)
+        );
+        assert!(
+            accept_seq(&mut s, &h(9, 1), 0, t).is_ok(),
+            "a reloaded sender starts a new epoch"
+        );
+        assert_eq!(
+            accept_seq(&mut s, &h(8, 5), 1000, t),
+            Err(DropReason::Replayed),
+            "older epoch while up"
+        );
         // Down: a restarted node whose clock went back is heard again.
         assert!(accept_seq(&mut s, &h(3, 5), 10_000, t).is_ok());
         assert_eq!((s.epoch, s.seq), (3, 5));
@@ -650,11 +769,23 @@ mod tests {
         let mut view = [Slot::default(); 4];
         assert!(merge(&mut view, 2, Some(0), &entry(3, 50, 1000), 10_000));
         assert_eq!(view[2].measured_ms, 9_000);
-        assert!(!merge(&mut view, 2, Some(0), &entry(3, 60, 2000), 10_000), "older loses");
-        assert!(merge(&mut view, 2, Some(0), &entry(3, 70, 500), 10_000), "younger wins");
+        assert!(
+            !merge(&mut view, 2, Some(0), &entry(3, 60, 2000), 10_000),
+            "older loses"
+        );
+        assert!(
+            merge(&mut view, 2, Some(0), &entry(3, 70, 500), 10_000),
+            "younger wins"
+        );
         assert_eq!(view[2].entry.load, 70);
-        assert!(!merge(&mut view, 0, Some(0), &entry(1, 1, 0), 10_000), "own entry is never replaced");
-        assert!(!merge(&mut view, 9, Some(0), &entry(1, 1, 0), 10_000), "out of range");
+        assert!(
+            !merge(&mut view, 0, Some(0), &entry(1, 1, 0), 10_000),
+            "own entry is never replaced"
+        );
+        assert!(
+            !merge(&mut view, 9, Some(0), &entry(1, 1, 0), 10_000),
+            "out of range"
+        );
         assert!(view[2].is_up(10_000, 3000));
         assert!(!view[2].is_up(20_000, 3000));
         assert!(!view[1].is_up(10_000, 3000));
@@ -678,22 +809,47 @@ mod tests {
             .map(|(i, s)| (s.measured_ms, i))
             .collect();
         want.sort_by_key(|w| core::cmp::Reverse(w.0));
-        let got: Vec<i64> = out[..n].iter().map(|e| 2000 - i64::from(e.age_ms)).collect();
+        let got: Vec<i64> = out[..n]
+            .iter()
+            .map(|e| 2000 - i64::from(e.age_ms))
+            .collect();
         let want_t: Vec<i64> = want[..5].iter().map(|w| w.0).collect();
         assert_eq!(got, want_t);
         // Stale entries are not spread.
-        assert_eq!(select_window(&view, None, None, 100_000, 5000, 20, &mut out), 0);
+        assert_eq!(
+            select_window(&view, None, None, 100_000, 5000, 20, &mut out),
+            0
+        );
     }
 
     /// A table of `n` nodes 1..=n at 10.0.0.1.., a view, and keys.
     fn cluster(n: u32) -> (crate::map::NodeTable, Vec<Vec<Slot>>) {
         let mut t = crate::map::NodeTable::new();
-        t.push(crate::map::MapEntry { first: 1, addr: 0x0a00_0001, count: n }, 1).unwrap();
-        (t, (0..n).map(|_| std::vec![Slot::default(); n as usize]).collect())
+        t.push(
+            crate::map::MapEntry {
+                first: 1,
+                addr: 0x0a00_0001,
+                count: n,
+            },
+            1,
+        )
+        .unwrap();
+        (
+            t,
+            (0..n)
+                .map(|_| std::vec![Slot::default(); n as usize])
+                .collect(),
+        )
     }
 
     fn g<'a>(t: &'a crate::map::NodeTable, view: &'a mut [Slot], id: u32, now: i64) -> Gossip<'a> {
-        Gossip { table: t, view, self_id: id, now_ms: now, timeout_ms: 3000 }
+        Gossip {
+            table: t,
+            view,
+            self_id: id,
+            now_ms: now,
+            timeout_ms: 3000,
+        }
     }
 
     #[test]
@@ -702,21 +858,65 @@ mod tests {
         let mut buf = [0u8; MAX_PACKET];
         let mut scratch = [LoadEntry::default(); MAX_WINDOW + 1];
         let own1 = entry(1, 150, 0);
-        let hdr = Header { flags: 0, sender: 1, epoch: 5, seq: 1, dest: 0 };
-        let out = g(&t, &mut views[0], 1, 1000).prepare(&KEY, &own1, &hdr, Some(1), 20, 0, &mut scratch, &mut buf).unwrap();
-        assert_eq!(out, Outgoing { to: 1, addr: 0x0a00_0002, len: HEADER_LEN + ENTRY_LEN + TAG_LEN });
-        let r = g(&t, &mut views[1], 2, 5000).receive(Some(&KEY), 0x0a00_0001, &buf[..out.len]).unwrap();
-        assert_eq!(r, Received { sender: 0, merged: 1, unknown: 0, wants_reply: true });
+        let hdr = Header {
+            flags: 0,
+            sender: 1,
+            epoch: 5,
+            seq: 1,
+            dest: 0,
+        };
+        let out = g(&t, &mut views[0], 1, 1000)
+            .prepare(&KEY, &own1, &hdr, Some(1), 20, 0, &mut scratch, &mut buf)
+            .unwrap();
+        assert_eq!(
+            out,
+            Outgoing {
+                to: 1,
+                addr: 0x0a00_0002,
+                len: HEADER_LEN + ENTRY_LEN + TAG_LEN
+            }
+        );
+        let r = g(&t, &mut views[1], 2, 5000)
+            .receive(Some(&KEY), 0x0a00_0001, &buf[..out.len])
+            .unwrap();
+        assert_eq!(
+            r,
+            Received {
+                sender: 0,
+                merged: 1,
+                unknown: 0,
+                wants_reply: true
+            }
+        );
         assert_eq!(views[1][0].entry.load, 150);
         assert_eq!(views[1][0].measured_ms, 5000);
         // The same packet again is a replay.
         let again = g(&t, &mut views[1], 2, 5001).receive(Some(&KEY), 0x0a00_0001, &buf[..out.len]);
         assert_eq!(again, Err(DropReason::Replayed));
         // The reply carries node 2's entry and node 1's is not sent back to it.
-        let hdr2 = Header { flags: FLAG_REPLY, sender: 2, epoch: 9, seq: 1, dest: 0 };
-        let out2 = g(&t, &mut views[1], 2, 5002).prepare(&KEY, &entry(2, 7, 0), &hdr2, Some(0), 20, 0, &mut scratch, &mut buf).unwrap();
+        let hdr2 = Header {
+            flags: FLAG_REPLY,
+            sender: 2,
+            epoch: 9,
+            seq: 1,
+            dest: 0,
+        };
+        let out2 = g(&t, &mut views[1], 2, 5002)
+            .prepare(
+                &KEY,
+                &entry(2, 7, 0),
+                &hdr2,
+                Some(0),
+                20,
+                0,
+                &mut scratch,
+                &mut buf,
+            )
+            .unwrap();
         assert_eq!(out2.len, HEADER_LEN + ENTRY_LEN + TAG_LEN);
-        let r2 = g(&t, &mut views[0], 1, 1010).receive(Some(&KEY), 0x0a00_0002, &buf[..out2.len]).unwrap();
+        let r2 = g(&t, &mut views[0], 1, 1010)
+            .receive(Some(&KEY), 0x0a00_0002, &buf[..out2.len])
+            .unwrap();
         assert!(!r2.wants_reply);
         assert_eq!(views[0][1].entry.load, 7);
     }
@@ -726,19 +926,60 @@ mod tests {
         let (t, mut views) = cluster(3);
         let mut buf = [0u8; MAX_PACKET];
         let mut scratch = [LoadEntry::default(); MAX_WINDOW + 1];
-        let hdr = Header { flags: 0, sender: 1, epoch: 5, seq: 1, dest: 0 };
-        let n = g(&t, &mut views[0], 1, 0).prepare(&KEY, &entry(1, 1, 0), &hdr, Some(2), 20, 0, &mut scratch, &mut buf).unwrap().len;
-        let mut rx = |src: u32, key: Option<&[u8; 16]>, b: &[u8]| g(&t, &mut views[2], 3, 0).receive(key, src, b).err();
-        assert_eq!(rx(0x0a00_0009, Some(&KEY), &buf[..n]), Some(DropReason::UnknownSender));
+        let hdr = Header {
+            flags: 0,
+            sender: 1,
+            epoch: 5,
+            seq: 1,
+            dest: 0,
+        };
+        let n = g(&t, &mut views[0], 1, 0)
+            .prepare(
+                &KEY,
+                &entry(1, 1, 0),
+                &hdr,
+                Some(2),
+                20,
+                0,
+                &mut scratch,
+                &mut buf,
+            )
+            .unwrap()
+            .len;
+        let mut rx = |src: u32, key: Option<&[u8; 16]>, b: &[u8]| {
+            g(&t, &mut views[2], 3, 0).receive(key, src, b).err()
+        };
+        assert_eq!(
+            rx(0x0a00_0009, Some(&KEY), &buf[..n]),
+            Some(DropReason::UnknownSender)
+        );
         assert_eq!(rx(0x0a00_0001, None, &buf[..n]), Some(DropReason::NoKey));
-        assert_eq!(rx(0x0a00_0001, Some(&[1; 16]), &buf[..n]), Some(DropReason::BadMac));
-        assert_eq!(rx(0x0a00_0001, Some(&KEY), &buf[..n - 3]), Some(DropReason::Malformed));
-        assert_eq!(rx(0x0a00_0002, Some(&KEY), &buf[..n]), Some(DropReason::Spoofed));
-        assert_eq!(rx(0x0a00_0003, Some(&KEY), &buf[..n]), Some(DropReason::Spoofed), "claims to be us");
+        assert_eq!(
+            rx(0x0a00_0001, Some(&[1; 16]), &buf[..n]),
+            Some(DropReason::BadMac)
+        );
+        assert_eq!(
+            rx(0x0a00_0001, Some(&KEY), &buf[..n - 3]),
+            Some(DropReason::Malformed)
+        );
+        assert_eq!(
+            rx(0x0a00_0002, Some(&KEY), &buf[..n]),
+            Some(DropReason::Spoofed)
+        );
+        assert_eq!(
+            rx(0x0a00_0003, Some(&KEY), &buf[..n]),
+            Some(DropReason::Spoofed),
+            "claims to be us"
+        );
         assert_eq!(rx(0x0a00_0001, Some(&KEY), &buf[..n]), None);
-        assert_eq!(rx(0x0a00_0001, Some(&KEY), &buf[..n]), Some(DropReason::Replayed));
+        assert_eq!(
+            rx(0x0a00_0001, Some(&KEY), &buf[..n]),
+            Some(DropReason::Replayed)
+        );
         // The same packet arriving at node 2 was meant for node 3.
-        let r = g(&t, &mut views[1], 2, 0).receive(Some(&KEY), 0x0a00_0001, &buf[..n]).err();
+        let r = g(&t, &mut views[1], 2, 0)
+            .receive(Some(&KEY), 0x0a00_0001, &buf[..n])
+            .err();
         assert_eq!(r, Some(DropReason::Misdirected));
         let mut c = Counters::default();
         c.count_drop(DropReason::BadMac);
@@ -790,6 +1031,10 @@ mod tests {
         g(&t, view, 1, 2000).refresh_liveness(|i, up| seen.push((i, up)));
         g(&t, view, 1, 2500).refresh_liveness(|i, up| seen.push((i, up)));
         g(&t, view, 1, 9000).refresh_liveness(|i, up| seen.push((i, up)));
-        assert_eq!(seen, [(1, true), (1, false)], "only other nodes, only changes");
+        assert_eq!(
+            seen,
+            [(1, true), (1, false)],
+            "only other nodes, only changes"
+        );
     }
 }

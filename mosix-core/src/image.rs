@@ -211,7 +211,16 @@ impl ProcHeader {
             put(&mut b, at, &u.to_le_bytes());
         }
         put(&mut b, at, &self.comm);
-        for v in self.mm.iter().chain([self.vdso, self.fs_base, self.gs_base, self.blocked, self.rseq].iter()) {
+        for v in self.mm.iter().chain(
+            [
+                self.vdso,
+                self.fs_base,
+                self.gs_base,
+                self.blocked,
+                self.rseq,
+            ]
+            .iter(),
+        ) {
             put(&mut b, at, &v.to_le_bytes());
         }
         put(&mut b, at, &self.rseq_len.to_le_bytes());
@@ -228,7 +237,11 @@ impl ProcHeader {
             return Err(ImageError::Length);
         }
         let at = &mut 0;
-        let mut h = ProcHeader { home: get_u32(b, at), pid: get_u32(b, at) as i32, ..Default::default() };
+        let mut h = ProcHeader {
+            home: get_u32(b, at),
+            pid: get_u32(b, at) as i32,
+            ..Default::default()
+        };
         for u in h.uids.iter_mut() {
             *u = get_u32(b, at);
         }
@@ -300,7 +313,12 @@ impl VmaDesc {
 
     fn decode(b: &[u8]) -> Self {
         let at = &mut 0;
-        VmaDesc { start: get_u64(b, at), end: get_u64(b, at), prot: get_u32(b, at), flags: get_u32(b, at) }
+        VmaDesc {
+            start: get_u64(b, at),
+            end: get_u64(b, at),
+            prot: get_u32(b, at),
+            flags: get_u32(b, at),
+        }
     }
 
     /// Pages in the area.
@@ -310,7 +328,11 @@ impl VmaDesc {
 }
 
 /// Decodes a `VMAS` payload (any number of descriptors), checking each against the previous.
-pub fn decode_vmas(b: &[u8], prev_end: &mut u64, out: &mut dyn FnMut(VmaDesc)) -> Result<u32, ImageError> {
+pub fn decode_vmas(
+    b: &[u8],
+    prev_end: &mut u64,
+    out: &mut dyn FnMut(VmaDesc),
+) -> Result<u32, ImageError> {
     if b.len() % VmaDesc::LEN != 0 {
         return Err(ImageError::Length);
     }
@@ -318,7 +340,13 @@ pub fn decode_vmas(b: &[u8], prev_end: &mut u64, out: &mut dyn FnMut(VmaDesc)) -
     for c in b.chunks_exact(VmaDesc::LEN) {
         let v = VmaDesc::decode(c);
         let aligned = v.start % PAGE == 0 && v.end % PAGE == 0;
-        if !aligned || v.start >= v.end || v.end > USER_TOP || v.start < *prev_end || v.prot & !7 != 0 || v.flags & !3 != 0 {
+        if !aligned
+            || v.start >= v.end
+            || v.end > USER_TOP
+            || v.start < *prev_end
+            || v.prot & !7 != 0
+            || v.flags & !3 != 0
+        {
             return Err(ImageError::BadVma);
         }
         *prev_end = v.end;
@@ -385,14 +413,23 @@ pub struct ImageCheck {
 impl ImageCheck {
     /// A check at the start of an image.
     pub const fn new() -> Self {
-        ImageCheck { stage: 0, vmas_left: 0, prev_end: 0, pages: 0 }
+        ImageCheck {
+            stage: 0,
+            vmas_left: 0,
+            prev_end: 0,
+            pages: 0,
+        }
     }
 
     /// Checks the next frame's kind against the order BEGIN, REGS, FPU, SIGNALS, RLIMITS,
     /// VMAS+, PAGES*, PENDING, END.
     pub fn next(&mut self, kind: u8) -> Result<(), ImageError> {
         let ok = match (self.stage, kind) {
-            (0, kind::BEGIN) | (1, kind::REGS) | (2, kind::FPU) | (3, kind::SIGNALS) | (4, kind::RLIMITS) => {
+            (0, kind::BEGIN)
+            | (1, kind::REGS)
+            | (2, kind::FPU)
+            | (3, kind::SIGNALS)
+            | (4, kind::RLIMITS) => {
                 self.stage += 1;
                 true
             }
@@ -420,15 +457,23 @@ impl ImageCheck {
     /// Checks a `VMAS` payload, handing each descriptor to `out`.
     pub fn vmas(&mut self, payload: &[u8], out: &mut dyn FnMut(VmaDesc)) -> Result<(), ImageError> {
         let n = decode_vmas(payload, &mut self.prev_end, out)?;
-        self.vmas_left = self.vmas_left.checked_sub(n).ok_or(ImageError::TooManyVmas)?;
+        self.vmas_left = self
+            .vmas_left
+            .checked_sub(n)
+            .ok_or(ImageError::TooManyVmas)?;
         Ok(())
     }
 
     /// Checks a page run against the VMAs (sorted) and counts its pages.
     pub fn run(&mut self, run: &PageRun, vmas: &[VmaDesc]) -> Result<(), ImageError> {
-        let end = run.addr.checked_add(u64::from(run.count) * PAGE).ok_or(ImageError::BadRun)?;
+        let end = run
+            .addr
+            .checked_add(u64::from(run.count) * PAGE)
+            .ok_or(ImageError::BadRun)?;
         let i = vmas.partition_point(|v| v.end <= run.addr);
-        let inside = vmas.get(i).is_some_and(|v| v.start <= run.addr && end <= v.end && v.flags & VMA_SPECIAL == 0);
+        let inside = vmas
+            .get(i)
+            .is_some_and(|v| v.start <= run.addr && end <= v.end && v.flags & VMA_SPECIAL == 0);
         if run.addr % PAGE != 0 || !inside {
             return Err(ImageError::BadRun);
         }
@@ -485,7 +530,12 @@ const ERESTART_RESTARTBLOCK: i64 = 516;
 pub fn fix_restart(r: &mut [u64; reg::COUNT]) {
     let nr = r[reg::ORIG_AX] as i64;
     let ret = r[reg::AX] as i64;
-    if nr >= 0 && matches!(-ret, ERESTARTSYS | ERESTARTNOINTR | ERESTARTNOHAND | ERESTART_RESTARTBLOCK) {
+    if nr >= 0
+        && matches!(
+            -ret,
+            ERESTARTSYS | ERESTARTNOINTR | ERESTARTNOHAND | ERESTART_RESTARTBLOCK
+        )
+    {
         r[reg::AX] = nr as u64;
         r[reg::IP] = r[reg::IP].wrapping_sub(2);
     }
@@ -536,10 +586,16 @@ mod tests {
     fn header_round_trip() {
         let h = header();
         assert_eq!(ProcHeader::decode(&h.encode()), Ok(h));
-        assert_eq!(ProcHeader::decode(&h.encode()[1..]), Err(ImageError::Length));
+        assert_eq!(
+            ProcHeader::decode(&h.encode()[1..]),
+            Err(ImageError::Length)
+        );
         let mut many = h;
         many.nvmas = MAX_VMAS + 1;
-        assert_eq!(ProcHeader::decode(&many.encode()), Err(ImageError::TooManyVmas));
+        assert_eq!(
+            ProcHeader::decode(&many.encode()),
+            Err(ImageError::TooManyVmas)
+        );
     }
 
     fn vmas_bytes(v: &[VmaDesc]) -> Vec<u8> {
@@ -549,8 +605,18 @@ mod tests {
     #[test]
     fn a_whole_image_is_checked() {
         let vmas = [
-            VmaDesc { start: 0x400000, end: 0x402000, prot: PROT_READ | PROT_EXEC, flags: 0 },
-            VmaDesc { start: 0x7ffd_0000_0000, end: 0x7ffd_0002_0000, prot: 3, flags: VMA_GROWSDOWN },
+            VmaDesc {
+                start: 0x400000,
+                end: 0x402000,
+                prot: PROT_READ | PROT_EXEC,
+                flags: 0,
+            },
+            VmaDesc {
+                start: 0x7ffd_0000_0000,
+                end: 0x7ffd_0002_0000,
+                prot: 3,
+                flags: VMA_GROWSDOWN,
+            },
         ];
         let mut c = ImageCheck::new();
         assert_eq!(c.next(kind::REGS), Err(ImageError::Order));
@@ -568,70 +634,191 @@ mod tests {
         c.vmas(&vmas_bytes(&vmas), &mut |v| got.push(v)).unwrap();
         assert_eq!(got, vmas);
         c.next(kind::PAGES).unwrap();
-        c.run(&PageRun { addr: 0x400000, count: 2, zero: false }, &got).unwrap();
-        c.run(&PageRun { addr: 0x7ffd_0000_0000, count: 32, zero: true }, &got).unwrap();
-        assert_eq!(c.run(&PageRun { addr: 0x401000, count: 2, zero: false }, &got), Err(ImageError::BadRun), "past the end");
-        assert_eq!(c.run(&PageRun { addr: 0x500000, count: 1, zero: true }, &got), Err(ImageError::BadRun), "no area");
-        assert_eq!(c.run(&PageRun { addr: 0x400800, count: 1, zero: true }, &got), Err(ImageError::BadRun), "unaligned");
+        c.run(
+            &PageRun {
+                addr: 0x400000,
+                count: 2,
+                zero: false,
+            },
+            &got,
+        )
+        .unwrap();
+        c.run(
+            &PageRun {
+                addr: 0x7ffd_0000_0000,
+                count: 32,
+                zero: true,
+            },
+            &got,
+        )
+        .unwrap();
+        assert_eq!(
+            c.run(
+                &PageRun {
+                    addr: 0x401000,
+                    count: 2,
+                    zero: false
+                },
+                &got
+            ),
+            Err(ImageError::BadRun),
+            "past the end"
+        );
+        assert_eq!(
+            c.run(
+                &PageRun {
+                    addr: 0x500000,
+                    count: 1,
+                    zero: true
+                },
+                &got
+            ),
+            Err(ImageError::BadRun),
+            "no area"
+        );
+        assert_eq!(
+            c.run(
+                &PageRun {
+                    addr: 0x400800,
+                    count: 1,
+                    zero: true
+                },
+                &got
+            ),
+            Err(ImageError::BadRun),
+            "unaligned"
+        );
         assert_eq!(c.end(&33u64.to_le_bytes()), Err(ImageError::Count));
-        assert_eq!(c.next(kind::END), Err(ImageError::Order), "the pending signals first");
+        assert_eq!(
+            c.next(kind::END),
+            Err(ImageError::Order),
+            "the pending signals first"
+        );
         c.next(kind::PENDING).unwrap();
-        assert_eq!(c.next(kind::PAGES), Err(ImageError::Order), "no pages after the signals");
+        assert_eq!(
+            c.next(kind::PAGES),
+            Err(ImageError::Order),
+            "no pages after the signals"
+        );
         c.next(kind::END).unwrap();
         c.end(&34u64.to_le_bytes()).unwrap();
         assert!(c.complete());
-        assert_eq!(c.next(kind::PENDING), Err(ImageError::Order), "nothing after the end");
+        assert_eq!(
+            c.next(kind::PENDING),
+            Err(ImageError::Order),
+            "nothing after the end"
+        );
     }
 
     #[test]
     fn pending_signals() {
-        let b: Vec<u8> = [14u32, 34, 34, 35].iter().flat_map(|s| s.to_le_bytes()).collect();
+        let b: Vec<u8> = [14u32, 34, 34, 35]
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect();
         let mut got = Vec::new();
         decode_pending(&b, &mut |s| got.push(s)).unwrap();
         assert_eq!(got, [14, 34, 34, 35], "in order, real-time instances each");
         decode_pending(&[], &mut |_| panic!("none")).unwrap();
-        assert_eq!(decode_pending(&[1, 0, 0], &mut |_| {}), Err(ImageError::Length));
-        assert_eq!(decode_pending(&0u32.to_le_bytes(), &mut |_| {}), Err(ImageError::BadSignal));
-        assert_eq!(decode_pending(&65u32.to_le_bytes(), &mut |_| {}), Err(ImageError::BadSignal));
+        assert_eq!(
+            decode_pending(&[1, 0, 0], &mut |_| {}),
+            Err(ImageError::Length)
+        );
+        assert_eq!(
+            decode_pending(&0u32.to_le_bytes(), &mut |_| {}),
+            Err(ImageError::BadSignal)
+        );
+        assert_eq!(
+            decode_pending(&65u32.to_le_bytes(), &mut |_| {}),
+            Err(ImageError::BadSignal)
+        );
         let many = [1u8, 0, 0, 0].repeat(MAX_PENDING + 1);
         assert_eq!(decode_pending(&many, &mut |_| {}), Err(ImageError::Length));
     }
 
     #[test]
     fn bad_vmas() {
-        let ok = VmaDesc { start: 0x1000, end: 0x3000, prot: 3, flags: 0 };
+        let ok = VmaDesc {
+            start: 0x1000,
+            end: 0x3000,
+            prot: 3,
+            flags: 0,
+        };
         for bad in [
-            VmaDesc { start: 0x1000, end: 0x1000, ..ok },
-            VmaDesc { start: 0x1800, ..ok },
-            VmaDesc { end: USER_TOP + PAGE, ..ok },
+            VmaDesc {
+                start: 0x1000,
+                end: 0x1000,
+                ..ok
+            },
+            VmaDesc {
+                start: 0x1800,
+                ..ok
+            },
+            VmaDesc {
+                end: USER_TOP + PAGE,
+                ..ok
+            },
             VmaDesc { prot: 8, ..ok },
             VmaDesc { flags: 4, ..ok },
         ] {
-            assert_eq!(decode_vmas(&bad.encode(), &mut 0, &mut |_| {}), Err(ImageError::BadVma), "{bad:?}");
+            assert_eq!(
+                decode_vmas(&bad.encode(), &mut 0, &mut |_| {}),
+                Err(ImageError::BadVma),
+                "{bad:?}"
+            );
         }
         // Overlap with the previous one.
-        assert_eq!(decode_vmas(&vmas_bytes(&[ok, ok]), &mut 0, &mut |_| {}), Err(ImageError::BadVma));
-        assert_eq!(decode_vmas(&[0u8; 23], &mut 0, &mut |_| {}), Err(ImageError::Length));
+        assert_eq!(
+            decode_vmas(&vmas_bytes(&[ok, ok]), &mut 0, &mut |_| {}),
+            Err(ImageError::BadVma)
+        );
+        assert_eq!(
+            decode_vmas(&[0u8; 23], &mut 0, &mut |_| {}),
+            Err(ImageError::Length)
+        );
         // More than the header announced.
         let mut c = ImageCheck::new();
         let mut h = header();
         h.nvmas = 1;
         c.begin(&h);
-        let two = [ok, VmaDesc { start: 0x4000, end: 0x5000, ..ok }];
-        assert_eq!(c.vmas(&vmas_bytes(&two), &mut |_| {}), Err(ImageError::TooManyVmas));
+        let two = [
+            ok,
+            VmaDesc {
+                start: 0x4000,
+                end: 0x5000,
+                ..ok
+            },
+        ];
+        assert_eq!(
+            c.vmas(&vmas_bytes(&two), &mut |_| {}),
+            Err(ImageError::TooManyVmas)
+        );
     }
 
     #[test]
     fn page_runs() {
-        let r = PageRun { addr: 0x1000, count: 2, zero: false };
+        let r = PageRun {
+            addr: 0x1000,
+            count: 2,
+            zero: false,
+        };
         let mut b = r.encode().to_vec();
         b.extend_from_slice(&[7u8; 8192]);
         let (got, data) = PageRun::decode(&b).unwrap();
         assert_eq!((got, data.len()), (r, 8192));
         assert_eq!(PageRun::decode(&b[..b.len() - 1]), Err(ImageError::Length));
-        let z = PageRun { addr: 0x1000, count: 1_000_000, zero: true };
+        let z = PageRun {
+            addr: 0x1000,
+            count: 1_000_000,
+            zero: true,
+        };
         assert_eq!(PageRun::decode(&z.encode()).unwrap().0, z);
-        let mut big = PageRun { count: MAX_RUN + 1, ..r }.encode().to_vec();
+        let mut big = PageRun {
+            count: MAX_RUN + 1,
+            ..r
+        }
+        .encode()
+        .to_vec();
         big.extend(std::iter::repeat_n(0u8, (MAX_RUN as usize + 1) * 4096));
         assert_eq!(PageRun::decode(&big), Err(ImageError::Length));
         assert!(16 + MAX_RUN as usize * 4096 <= super::super::link::MAX_PAYLOAD as usize);
@@ -644,7 +831,10 @@ mod tests {
         r[reg::AX] = (-516i64) as u64;
         r[reg::IP] = 0x401002;
         fix_restart(&mut r);
-        assert_eq!((r[reg::AX], r[reg::IP], r[reg::ORIG_AX] as i64), (35, 0x401000, -1));
+        assert_eq!(
+            (r[reg::AX], r[reg::IP], r[reg::ORIG_AX] as i64),
+            (35, 0x401000, -1)
+        );
         // Not in a system call, or a call that returned a result: untouched (but orig_ax).
         let mut q = [0u64; reg::COUNT];
         q[reg::ORIG_AX] = u64::MAX;
@@ -667,7 +857,15 @@ mod tests {
         }
         let mut got = Vec::new();
         runs(&pages, &mut |i, n, z| got.push((i, n, z)));
-        assert_eq!(got, [(0, 10, false), (10, 20, true), (30, 63, false), (93, 37, false)]);
+        assert_eq!(
+            got,
+            [
+                (0, 10, false),
+                (10, 20, true),
+                (30, 63, false),
+                (93, 37, false)
+            ]
+        );
         let mut all_zero = Vec::new();
         runs(&[true; 500], &mut |i, n, z| all_zero.push((i, n, z)));
         assert_eq!(all_zero, [(0, 500, true)]);

@@ -190,7 +190,10 @@ impl Greeting {
             from: u32_at(8),
             to: u32_at(12),
             nonce,
-            cpu: Cpu { xfeatures: u64::from_le_bytes(x), xstate_size: u32_at(40) },
+            cpu: Cpu {
+                xfeatures: u64::from_le_bytes(x),
+                xstate_size: u32_at(40),
+            },
         })
     }
 }
@@ -212,7 +215,11 @@ pub fn decode_hello(key: &[u8; KEY_LEN], b: &[u8; HELLO_LEN]) -> Result<Greeting
     Ok(g)
 }
 
-fn welcome_tag(key: &[u8; KEY_LEN], signed: &[u8], client_nonce: &[u8; NONCE_LEN]) -> [u8; TAG_LEN] {
+fn welcome_tag(
+    key: &[u8; KEY_LEN],
+    signed: &[u8],
+    client_nonce: &[u8; NONCE_LEN],
+) -> [u8; TAG_LEN] {
     let mut h = SipHasher128::new(key);
     h.update(signed);
     h.update(client_nonce);
@@ -220,7 +227,11 @@ fn welcome_tag(key: &[u8; KEY_LEN], signed: &[u8], client_nonce: &[u8; NONCE_LEN
 }
 
 /// The server's answer to a `Hello` with nonce `client_nonce`.
-pub fn encode_welcome(key: &[u8; KEY_LEN], g: &Greeting, client_nonce: &[u8; NONCE_LEN]) -> [u8; HELLO_LEN] {
+pub fn encode_welcome(
+    key: &[u8; KEY_LEN],
+    g: &Greeting,
+    client_nonce: &[u8; NONCE_LEN],
+) -> [u8; HELLO_LEN] {
     let mut b = g.encode(WELCOME_MAGIC);
     let tag = welcome_tag(key, &b[..SIGNED_LEN], client_nonce);
     b[SIGNED_LEN..].copy_from_slice(&tag);
@@ -234,7 +245,10 @@ pub fn decode_welcome(
     client_nonce: &[u8; NONCE_LEN],
 ) -> Result<Greeting, LinkError> {
     let g = Greeting::decode(b, WELCOME_MAGIC)?;
-    if !tags_equal(&welcome_tag(key, &b[..SIGNED_LEN], client_nonce), &b[SIGNED_LEN..]) {
+    if !tags_equal(
+        &welcome_tag(key, &b[..SIGNED_LEN], client_nonce),
+        &b[SIGNED_LEN..],
+    ) {
         return Err(LinkError::BadMac);
     }
     Ok(g)
@@ -249,7 +263,12 @@ pub enum Role {
     Server,
 }
 
-fn direction_key(key: &[u8; KEY_LEN], label: &[u8], nc: &[u8; NONCE_LEN], ns: &[u8; NONCE_LEN]) -> [u8; KEY_LEN] {
+fn direction_key(
+    key: &[u8; KEY_LEN],
+    label: &[u8],
+    nc: &[u8; NONCE_LEN],
+    ns: &[u8; NONCE_LEN],
+) -> [u8; KEY_LEN] {
     let mut h = SipHasher128::new(key);
     h.update(label);
     h.update(nc);
@@ -258,7 +277,12 @@ fn direction_key(key: &[u8; KEY_LEN], label: &[u8], nc: &[u8; NONCE_LEN], ns: &[
 }
 
 /// The two halves of an established link: one seals what we send, one opens what we receive.
-pub fn session(key: &[u8; KEY_LEN], role: Role, nc: &[u8; NONCE_LEN], ns: &[u8; NONCE_LEN]) -> (Sealer, Opener) {
+pub fn session(
+    key: &[u8; KEY_LEN],
+    role: Role,
+    nc: &[u8; NONCE_LEN],
+    ns: &[u8; NONCE_LEN],
+) -> (Sealer, Opener) {
     let c2s = direction_key(key, b"mosix-link c2s\0\0", nc, ns);
     let s2c = direction_key(key, b"mosix-link s2c\0\0", nc, ns);
     let (send, recv) = match role {
@@ -301,10 +325,21 @@ pub struct Sealer {
 impl Sealer {
     /// Seals a frame whose payload is `parts` concatenated: returns its header and tag (send
     /// header, the parts, then the tag). `None` if the payload is too long.
-    pub fn seal(&mut self, kind: u8, flags: u8, parts: &[&[u8]]) -> Option<([u8; HEADER_LEN], [u8; TAG_LEN])> {
+    pub fn seal(
+        &mut self,
+        kind: u8,
+        flags: u8,
+        parts: &[&[u8]],
+    ) -> Option<([u8; HEADER_LEN], [u8; TAG_LEN])> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let len = u32::try_from(len).ok().filter(|l| *l <= MAX_PAYLOAD)?;
-        let header = FrameHeader { kind, flags, len, seq: self.seq }.encode();
+        let header = FrameHeader {
+            kind,
+            flags,
+            len,
+            seq: self.seq,
+        }
+        .encode();
         let mut h = SipHasher128::new(&self.key);
         h.update(&header);
         for p in parts {
@@ -334,12 +369,22 @@ impl Opener {
         }
         let mut s = [0u8; 8];
         s.copy_from_slice(&b[8..16]);
-        Ok(FrameHeader { kind: b[0], flags: b[1], len, seq: u64::from_le_bytes(s) })
+        Ok(FrameHeader {
+            kind: b[0],
+            flags: b[1],
+            len,
+            seq: u64::from_le_bytes(s),
+        })
     }
 
     /// Authenticates a whole frame (header bytes, payload, tag) and moves to the next
     /// sequence number.
-    pub fn verify(&mut self, header: &[u8; HEADER_LEN], payload: &[u8], tag: &[u8]) -> Result<FrameHeader, LinkError> {
+    pub fn verify(
+        &mut self,
+        header: &[u8; HEADER_LEN],
+        payload: &[u8],
+        tag: &[u8],
+    ) -> Result<FrameHeader, LinkError> {
         let h = self.header(header)?;
         if h.len as usize != payload.len() {
             return Err(LinkError::Malformed);
@@ -404,9 +449,10 @@ impl LinkCounters {
     pub fn count_error(&mut self, e: LinkError) {
         let c = match e {
             LinkError::BadMac => &mut self.bad_mac,
-            LinkError::Malformed | LinkError::Version | LinkError::Sequence | LinkError::TooLong => {
-                &mut self.malformed
-            }
+            LinkError::Malformed
+            | LinkError::Version
+            | LinkError::Sequence
+            | LinkError::TooLong => &mut self.malformed,
         };
         *c = c.saturating_add(1);
     }
@@ -433,10 +479,19 @@ mod tests {
     use std::vec::Vec;
 
     const KEY: [u8; 16] = *b"cluster-key-0001";
-    const CPU: Cpu = Cpu { xfeatures: 0x2e7, xstate_size: 2696 };
+    const CPU: Cpu = Cpu {
+        xfeatures: 0x2e7,
+        xstate_size: 2696,
+    };
 
     fn hello() -> Greeting {
-        Greeting { code: Purpose::Migrate as u16, from: 1, to: 2, nonce: [7; 16], cpu: CPU }
+        Greeting {
+            code: Purpose::Migrate as u16,
+            from: 1,
+            to: 2,
+            nonce: [7; 16],
+            cpu: CPU,
+        }
     }
 
     #[test]
@@ -445,13 +500,25 @@ mod tests {
         let got = decode_hello(&KEY, &h).unwrap();
         assert_eq!(got, hello());
         assert_eq!(got.purpose(), Some(Purpose::Migrate));
-        let w = Greeting { code: Status::Ok as u16, from: 2, to: 1, nonce: [9; 16], cpu: CPU };
+        let w = Greeting {
+            code: Status::Ok as u16,
+            from: 2,
+            to: 1,
+            nonce: [9; 16],
+            cpu: CPU,
+        };
         let wb = encode_welcome(&KEY, &w, &got.nonce);
-        assert_eq!(decode_welcome(&KEY, &wb, &[7; 16]).unwrap().status(), Some(Status::Ok));
+        assert_eq!(
+            decode_welcome(&KEY, &wb, &[7; 16]).unwrap().status(),
+            Some(Status::Ok)
+        );
         // A recorded Welcome does not answer another Hello.
         assert_eq!(decode_welcome(&KEY, &wb, &[8; 16]), Err(LinkError::BadMac));
         // Another key, a flipped bit, another version, a Welcome taken for a Hello.
-        assert_eq!(decode_hello(b"cluster-key-0002", &h), Err(LinkError::BadMac));
+        assert_eq!(
+            decode_hello(b"cluster-key-0002", &h),
+            Err(LinkError::BadMac)
+        );
         for i in 0..HELLO_LEN {
             let mut bad = h;
             bad[i] ^= 0x10;
@@ -463,8 +530,18 @@ mod tests {
         assert_eq!(decode_hello(&KEY, &wb), Err(LinkError::Malformed));
     }
 
-    fn frame(s: &mut Sealer, kind: u8, payload: &[u8]) -> ([u8; HEADER_LEN], Vec<u8>, [u8; TAG_LEN]) {
-        let (h, t) = s.seal(kind, 0, &[&payload[..payload.len() / 2], &payload[payload.len() / 2..]]).unwrap();
+    fn frame(
+        s: &mut Sealer,
+        kind: u8,
+        payload: &[u8],
+    ) -> ([u8; HEADER_LEN], Vec<u8>, [u8; TAG_LEN]) {
+        let (h, t) = s
+            .seal(
+                kind,
+                0,
+                &[&payload[..payload.len() / 2], &payload[payload.len() / 2..]],
+            )
+            .unwrap();
         (h, payload.to_vec(), t)
     }
 
@@ -498,8 +575,16 @@ mod tests {
         bad[0] ^= 1;
         assert_eq!(so.verify(&f0.0, &bad, &f0.2), Err(LinkError::BadMac));
         so.verify(&f0.0, &f0.1, &f0.2).unwrap();
-        assert_eq!(so.verify(&f0.0, &f0.1, &f0.2), Err(LinkError::Sequence), "replayed");
-        assert_eq!(so.verify(&f2.0, &f2.1, &f2.2), Err(LinkError::Sequence), "f1 lost");
+        assert_eq!(
+            so.verify(&f0.0, &f0.1, &f0.2),
+            Err(LinkError::Sequence),
+            "replayed"
+        );
+        assert_eq!(
+            so.verify(&f2.0, &f2.1, &f2.2),
+            Err(LinkError::Sequence),
+            "f1 lost"
+        );
         so.verify(&f1.0, &f1.1, &f1.2).unwrap();
         // Another session (other nonces) cannot open these frames.
         let (_, mut other) = session(&KEY, Role::Server, &nc, &[3u8; 16]);
@@ -508,6 +593,8 @@ mod tests {
         let mut long = f0.0;
         long[4..8].copy_from_slice(&(MAX_PAYLOAD + 1).to_le_bytes());
         assert_eq!(so.header(&long), Err(LinkError::TooLong));
-        assert!(cs.seal(0, 0, &[&std::vec![0u8; MAX_PAYLOAD as usize + 1]]).is_none());
+        assert!(cs
+            .seal(0, 0, &[&std::vec![0u8; MAX_PAYLOAD as usize + 1]])
+            .is_none());
     }
 }

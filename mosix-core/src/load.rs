@@ -17,7 +17,9 @@ pub const FIXED_1: u64 = 1 << FSHIFT;
 pub fn normalised_load(runq_fixed: u64, cpus: u32, speed: i64) -> i64 {
     let cpus = u64::from(cpus.max(1));
     let speed = u64::try_from(speed.max(1)).unwrap_or(1);
-    let num = runq_fixed.saturating_mul(100).saturating_mul(STD_SPEED as u64);
+    let num = runq_fixed
+        .saturating_mul(100)
+        .saturating_mul(STD_SPEED as u64);
     let den = FIXED_1.saturating_mul(cpus).saturating_mul(speed);
     // `checked_div` keeps a panic path (division by zero) out of kernel code.
     i64::try_from(num.checked_div(den).unwrap_or(0)).unwrap_or(i64::MAX)
@@ -85,18 +87,27 @@ mod tests {
         for _ in 0..9 {
             a.update(1);
         }
-        assert!(a.fixed() >= FIXED_1 * 94 / 100, "a new hog shows 94% within 10 samples");
+        assert!(
+            a.fixed() >= FIXED_1 * 94 / 100,
+            "a new hog shows 94% within 10 samples"
+        );
         for _ in 0..40 {
             a.update(1);
         }
         assert!(a.fixed() > FIXED_1 - 8 && a.fixed() <= FIXED_1);
         let top = a.fixed();
         a.update(0);
-        assert!(a.fixed().abs_diff(top * 15 / 16) <= 1, "one idle sample only takes a sixteenth off");
+        assert!(
+            a.fixed().abs_diff(top * 15 / 16) <= 1,
+            "one idle sample only takes a sixteenth off"
+        );
         for _ in 0..10 {
             a.update(0);
         }
-        assert!(a.fixed() > FIXED_1 * 45 / 100 && a.fixed() < FIXED_1 * 55 / 100, "half-life about a second");
+        assert!(
+            a.fixed() > FIXED_1 * 45 / 100 && a.fixed() < FIXED_1 * 55 / 100,
+            "half-life about a second"
+        );
         for _ in 0..100 {
             a.update(0);
         }
@@ -118,7 +129,10 @@ mod tests {
         for _ in 0..10 {
             a.update_even(2);
         }
-        assert!(a.fixed() < 2 * FIXED_1 * 106 / 100, "falls as fast as it rises");
+        assert!(
+            a.fixed() < 2 * FIXED_1 * 106 / 100,
+            "falls as fast as it rises"
+        );
     }
 
     #[test]
@@ -127,7 +141,10 @@ mod tests {
         assert_eq!(decay(1000, 926), 926);
         assert_eq!(decay(7, 1000), 7);
         assert_eq!(decay(7, 0), 0);
-        assert_eq!(decay(u64::MAX, 999), (u64::MAX / 1000) * 999 + (u64::MAX % 1000) * 999 / 1000);
+        assert_eq!(
+            decay(u64::MAX, 999),
+            (u64::MAX / 1000) * 999 + (u64::MAX % 1000) * 999 / 1000
+        );
         // Slow decay halves a statistic in 28 steps, fast in 10 (0.975^28, 0.926^10 < 1/2).
         let (mut s, mut f, mut ns, mut nf) = (1_000_000u64, 1_000_000u64, 0, 0);
         while s > 500_000 {
@@ -148,6 +165,9 @@ mod tests {
         assert_eq!(normalised_load(FIXED_1, 1, 2 * STD_SPEED), 50);
         assert_eq!(normalised_load(FIXED_1 / 2, 1, STD_SPEED), 50);
         assert_eq!(normalised_load(0, 0, 0), 0);
-        assert_eq!(normalised_load(u64::MAX, 1, 1), i64::try_from(u64::MAX / FIXED_1).unwrap());
+        assert_eq!(
+            normalised_load(u64::MAX, 1, 1),
+            i64::try_from(u64::MAX / FIXED_1).unwrap()
+        );
     }
 }

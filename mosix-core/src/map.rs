@@ -96,7 +96,9 @@ pub enum EntryError<'a> {
 impl fmt::Display for EntryError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            EntryError::MissingField(what) => write!(f, "missing {what} (expected `first-id address count`)"),
+            EntryError::MissingField(what) => {
+                write!(f, "missing {what} (expected `first-id address count`)")
+            }
             EntryError::TrailingText(t) => write!(f, "unexpected text `{t}` after the count"),
             EntryError::BadId(t) => write!(f, "node id `{t}` is not a number"),
             EntryError::BadCount(t) => write!(f, "count `{t}` is neither a number nor ALIAS"),
@@ -104,23 +106,39 @@ impl fmt::Display for EntryError<'_> {
             EntryError::IdTooLarge(id) => write!(f, "node id {id} is above 65535"),
             EntryError::CountZero => f.write_str("count 0 is not allowed (use ALIAS for an alias)"),
             EntryError::IdRangeOverflow { last } => {
-                write!(f, "range overflow: the range would end at node id {last}, above 65535")
+                write!(
+                    f,
+                    "range overflow: the range would end at node id {last}, above 65535"
+                )
             }
             EntryError::AddrRangeOverflow => {
                 f.write_str("range overflow: the addresses would run past 255.255.255.255")
             }
             EntryError::RangeNeedsAddress(h) => {
-                write!(f, "a range of more than one node needs an IP address, not the host name `{h}`")
+                write!(
+                    f,
+                    "a range of more than one node needs an IP address, not the host name `{h}`"
+                )
             }
             EntryError::UnknownHost(h) => write!(f, "unknown host `{h}`"),
-            EntryError::BadAddress(a) => write!(f, "address {} cannot be a node's address", Ipv4(a)),
+            EntryError::BadAddress(a) => {
+                write!(f, "address {} cannot be a node's address", Ipv4(a))
+            }
             EntryError::OverlappingIds { other } => {
-                write!(f, "overlapping node ids: some are already given on line {other}")
+                write!(
+                    f,
+                    "overlapping node ids: some are already given on line {other}"
+                )
             }
             EntryError::OverlappingAddrs { other } => {
-                write!(f, "overlapping addresses: some are already used on line {other}")
+                write!(
+                    f,
+                    "overlapping addresses: some are already used on line {other}"
+                )
             }
-            EntryError::AliasUnknownId(id) => write!(f, "ALIAS for node {id}, which no line defines"),
+            EntryError::AliasUnknownId(id) => {
+                write!(f, "ALIAS for node {id}, which no line defines")
+            }
             EntryError::TooManyLines => write!(f, "more than {MAX_LINES} entry lines"),
             EntryError::Empty => f.write_str("the table defines no node"),
         }
@@ -181,7 +199,11 @@ impl NodeTable {
     /// An empty table (openMosix unconfigured).
     pub const fn new() -> Self {
         Self {
-            entries: [MapEntry { first: 0, addr: 0, count: 0 }; MAX_LINES],
+            entries: [MapEntry {
+                first: 0,
+                addr: 0,
+                count: 0,
+            }; MAX_LINES],
             lines: [0; MAX_LINES],
             len: 0,
         }
@@ -221,17 +243,26 @@ impl NodeTable {
             }
         }
         if e.addr == 0 || e.last_addr() == u32::MAX {
-            return Err(EntryError::BadAddress(if e.addr == 0 { 0 } else { u32::MAX }));
+            return Err(EntryError::BadAddress(if e.addr == 0 {
+                0
+            } else {
+                u32::MAX
+            }));
         }
         for (o, &oline) in self.entries().iter().zip(self.lines.iter()) {
-            if !e.is_alias() && !o.is_alias() && overlaps(e.first, e.last_id(), o.first, o.last_id()) {
+            if !e.is_alias()
+                && !o.is_alias()
+                && overlaps(e.first, e.last_id(), o.first, o.last_id())
+            {
                 return Err(EntryError::OverlappingIds { other: oline });
             }
             if overlaps(e.addr, e.last_addr(), o.addr, o.last_addr()) {
                 return Err(EntryError::OverlappingAddrs { other: oline });
             }
         }
-        if let (Some(slot), Some(lslot)) = (self.entries.get_mut(self.len), self.lines.get_mut(self.len)) {
+        if let (Some(slot), Some(lslot)) =
+            (self.entries.get_mut(self.len), self.lines.get_mut(self.len))
+        {
             *slot = e;
             *lslot = line;
             self.len += 1;
@@ -242,11 +273,17 @@ impl NodeTable {
     /// Final checks once every entry is in: aliases name defined nodes; the table is not empty.
     pub fn finish<'a>(&self) -> Result<(), MapError<'a>> {
         if self.node_count() == 0 {
-            return Err(MapError { line: 0, kind: EntryError::Empty });
+            return Err(MapError {
+                line: 0,
+                kind: EntryError::Empty,
+            });
         }
         for (e, &line) in self.entries().iter().zip(self.lines.iter()) {
             if e.is_alias() && self.addr_of(e.first).is_none() {
-                return Err(MapError { line, kind: EntryError::AliasUnknownId(e.first) });
+                return Err(MapError {
+                    line,
+                    kind: EntryError::AliasUnknownId(e.first),
+                });
             }
         }
         Ok(())
@@ -272,14 +309,18 @@ impl NodeTable {
     fn fill_inner<'a>(&mut self, entries: &[MapEntry]) -> Result<(), MapError<'a>> {
         for (i, e) in entries.iter().enumerate() {
             let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            self.push(*e, line).map_err(|kind| MapError { line, kind })?;
+            self.push(*e, line)
+                .map_err(|kind| MapError { line, kind })?;
         }
         self.finish()
     }
 
     /// Number of nodes (aliases do not count).
     pub fn node_count(&self) -> u32 {
-        self.entries().iter().map(|e| e.count).fold(0u32, u32::saturating_add)
+        self.entries()
+            .iter()
+            .map(|e| e.count)
+            .fold(0u32, u32::saturating_add)
     }
 
     /// Whether node `id` is in the table.
@@ -300,7 +341,13 @@ impl NodeTable {
         self.entries()
             .iter()
             .find(|e| e.addr <= addr && addr <= e.last_addr())
-            .map(|e| if e.is_alias() { e.first } else { e.first + (addr - e.addr) })
+            .map(|e| {
+                if e.is_alias() {
+                    e.first
+                } else {
+                    e.first + (addr - e.addr)
+                }
+            })
     }
 
     /// Position of node `id` in [`NodeTable::ids`] order (the index of its slot in per-node
@@ -390,7 +437,9 @@ fn parse_line<'a>(body: &'a str, resolver: &mut dyn Resolver) -> Result<MapEntry
             if count > 1 {
                 return Err(EntryError::RangeNeedsAddress(host));
             }
-            resolver.resolve(host).ok_or(EntryError::UnknownHost(host))?
+            resolver
+                .resolve(host)
+                .ok_or(EntryError::UnknownHost(host))?
         }
     };
     Ok(MapEntry { first, addr, count })
@@ -411,7 +460,11 @@ pub fn parse_map_into<'a>(
     r
 }
 
-fn parse_lines<'a>(text: &'a str, resolver: &mut dyn Resolver, table: &mut NodeTable) -> Result<(), MapError<'a>> {
+fn parse_lines<'a>(
+    text: &'a str,
+    resolver: &mut dyn Resolver,
+    table: &mut NodeTable,
+) -> Result<(), MapError<'a>> {
     for (i, raw) in text.lines().enumerate() {
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let body = match raw.find('#') {
@@ -422,13 +475,18 @@ fn parse_lines<'a>(text: &'a str, resolver: &mut dyn Resolver, table: &mut NodeT
             continue;
         }
         let e = parse_line(body, resolver).map_err(|kind| MapError { line, kind })?;
-        table.push(e, line).map_err(|kind| MapError { line, kind })?;
+        table
+            .push(e, line)
+            .map_err(|kind| MapError { line, kind })?;
     }
     table.finish()
 }
 
 /// Parses a whole map (see [`parse_map_into`]).
-pub fn parse_map<'a>(text: &'a str, resolver: &mut dyn Resolver) -> Result<NodeTable, MapError<'a>> {
+pub fn parse_map<'a>(
+    text: &'a str,
+    resolver: &mut dyn Resolver,
+) -> Result<NodeTable, MapError<'a>> {
     let mut table = NodeTable::new();
     parse_map_into(text, resolver, &mut table)?;
     Ok(table)
@@ -479,9 +537,7 @@ mod tests {
 
     #[test]
     fn comments_blank_lines_alias_hostnames() {
-        let t = parse(
-            "# cluster\n\n  1 10.0.0.1 4   # four nodes\n\t\n5 node1x 1\n",
-        );
+        let t = parse("# cluster\n\n  1 10.0.0.1 4   # four nodes\n\t\n5 node1x 1\n");
         assert_eq!(t.unwrap_err().line, 5);
         let t = parse("# c\n1 10.0.0.1 4 # four\n5 gw 1\n3 172.16.0.3 ALIAS\n9 node1 alias\n");
         // node1 resolves to 10.0.0.1, already node 1.
@@ -501,33 +557,77 @@ mod tests {
     fn every_error_names_its_line() {
         assert_eq!(err("1 10.0.0.1\n").0, 1);
         assert!(err("1 10.0.0.1\n").1.contains("missing count"));
-        assert_eq!(err("\n\n0 10.0.0.1 1\n"), (3, "node id 0 is not allowed (ids are 1-65535)".into()));
+        assert_eq!(
+            err("\n\n0 10.0.0.1 1\n"),
+            (3, "node id 0 is not allowed (ids are 1-65535)".into())
+        );
         assert_eq!(err("65536 10.0.0.1 1\n").1, "node id 65536 is above 65535");
-        assert_eq!(err("1 10.0.0.1 0\n").1, "count 0 is not allowed (use ALIAS for an alias)");
+        assert_eq!(
+            err("1 10.0.0.1 0\n").1,
+            "count 0 is not allowed (use ALIAS for an alias)"
+        );
         assert!(err("65530 10.0.0.1 10\n").1.starts_with("range overflow"));
-        assert!(err("1 255.255.255.250 10\n").1.contains("past 255.255.255.255"));
-        assert_eq!(err("1 10.0.0.1 4\n3 10.0.1.1 1\n"), (2, "overlapping node ids: some are already given on line 1".into()));
-        assert_eq!(err("1 10.0.0.1 4\n7 10.0.0.4 1\n"), (2, "overlapping addresses: some are already used on line 1".into()));
-        assert_eq!(err("1 10.0.0.1 4\n9 10.0.0.9 ALIAS\n"), (2, "ALIAS for node 9, which no line defines".into()));
+        assert!(err("1 255.255.255.250 10\n")
+            .1
+            .contains("past 255.255.255.255"));
+        assert_eq!(
+            err("1 10.0.0.1 4\n3 10.0.1.1 1\n"),
+            (
+                2,
+                "overlapping node ids: some are already given on line 1".into()
+            )
+        );
+        assert_eq!(
+            err("1 10.0.0.1 4\n7 10.0.0.4 1\n"),
+            (
+                2,
+                "overlapping addresses: some are already used on line 1".into()
+            )
+        );
+        assert_eq!(
+            err("1 10.0.0.1 4\n9 10.0.0.9 ALIAS\n"),
+            (2, "ALIAS for node 9, which no line defines".into())
+        );
         assert_eq!(err("1 nosuch 1\n"), (1, "unknown host `nosuch`".into()));
         assert_eq!(err("1 node1 2\n").0, 1);
         assert!(err("1 node1 2\n").1.contains("needs an IP address"));
-        assert_eq!(err("1 10.0.0.1 1 x\n").1, "unexpected text `x` after the count");
+        assert_eq!(
+            err("1 10.0.0.1 1 x\n").1,
+            "unexpected text `x` after the count"
+        );
         assert_eq!(err("x 10.0.0.1 1\n").1, "node id `x` is not a number");
-        assert_eq!(err("1 10.0.0.1 -1\n").1, "count `-1` is neither a number nor ALIAS");
+        assert_eq!(
+            err("1 10.0.0.1 -1\n").1,
+            "count `-1` is neither a number nor ALIAS"
+        );
         assert_eq!(err("# nothing\n"), (0, "the table defines no node".into()));
         assert_eq!(err("1 0.0.0.0 1\n").0, 1);
-        let many: String = (1..=257).map(|i| std::format!("{i} 10.1.{}.{} 1\n", i / 200, i % 200 + 1)).collect();
-        assert_eq!(err(&many), (257, std::format!("more than {MAX_LINES} entry lines")));
-        let ok: String = (1..=256).map(|i| std::format!("{i} 10.1.{}.{} 1\n", i / 200, i % 200 + 1)).collect();
+        let many: String = (1..=257)
+            .map(|i| std::format!("{i} 10.1.{}.{} 1\n", i / 200, i % 200 + 1))
+            .collect();
+        assert_eq!(
+            err(&many),
+            (257, std::format!("more than {MAX_LINES} entry lines"))
+        );
+        let ok: String = (1..=256)
+            .map(|i| std::format!("{i} 10.1.{}.{} 1\n", i / 200, i % 200 + 1))
+            .collect();
         assert_eq!(parse(&ok).unwrap().node_count(), 256);
     }
 
     #[test]
     fn from_entries_revalidates() {
         let e = [
-            MapEntry { first: 1, addr: 0x0a00_0001, count: 3 },
-            MapEntry { first: 2, addr: 0x0b00_0001, count: 1 },
+            MapEntry {
+                first: 1,
+                addr: 0x0a00_0001,
+                count: 3,
+            },
+            MapEntry {
+                first: 2,
+                addr: 0x0b00_0001,
+                count: 1,
+            },
         ];
         let mut t = NodeTable::new();
         assert_eq!(t.fill_from_entries(&e).unwrap_err().line, 2);

@@ -194,8 +194,14 @@ impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             ParamError::ReadOnly => f.write_str("read-only"),
-            ParamError::OutOfRange { value, min: 0, max: 1 } => write!(f, "{value} is not 0 or 1"),
-            ParamError::OutOfRange { value, min, max } => write!(f, "{value} is outside {min}..{max}"),
+            ParamError::OutOfRange {
+                value,
+                min: 0,
+                max: 1,
+            } => write!(f, "{value} is not 0 or 1"),
+            ParamError::OutOfRange { value, min, max } => {
+                write!(f, "{value} is outside {min}..{max}")
+            }
             ParamError::ActionNeedsOne(v) => write!(f, "{v} given; only 1 may be written"),
         }
     }
@@ -279,12 +285,27 @@ impl Param {
             Param::Gateways => Access::Value { min: 0, max: 2 },
             Param::DecayInterval => Access::Value { min: 1, max: 3600 },
             Param::SlowDecay | Param::FastDecay => Access::Value { min: 0, max: 1000 },
-            Param::Speed => Access::Value { min: 1, max: 100_000_000 },
+            Param::Speed => Access::Value {
+                min: 1,
+                max: 100_000_000,
+            },
             Param::Version => Access::ReadOnly,
-            Param::GossipInterval => Access::Value { min: 100, max: 60_000 },
-            Param::GossipWindow => Access::Value { min: 0, max: super::gossip::MAX_WINDOW as i64 },
-            Param::GossipTimeout => Access::Value { min: 500, max: 3_600_000 },
-            Param::LinkTimeout => Access::Value { min: 2000, max: 3_600_000 },
+            Param::GossipInterval => Access::Value {
+                min: 100,
+                max: 60_000,
+            },
+            Param::GossipWindow => Access::Value {
+                min: 0,
+                max: super::gossip::MAX_WINDOW as i64,
+            },
+            Param::GossipTimeout => Access::Value {
+                min: 500,
+                max: 3_600_000,
+            },
+            Param::LinkTimeout => Access::Value {
+                min: 2000,
+                max: 3_600_000,
+            },
             Param::Placement => Access::Value { min: 0, max: 4 },
         }
     }
@@ -342,7 +363,13 @@ mod tests {
             }
         }
         assert_eq!(Param::from_u32(Param::COUNT as u32), None);
-        assert_eq!(Param::Mospe.access(), Access::Value { min: 0, max: i64::from(crate::map::MAX_NODE_ID) });
+        assert_eq!(
+            Param::Mospe.access(),
+            Access::Value {
+                min: 0,
+                max: i64::from(crate::map::MAX_NODE_ID)
+            }
+        );
         assert_eq!(Param::SlowDecay.default_value(), 975);
         assert_eq!(Param::FastDecay.default_value(), 926);
     }
@@ -350,8 +377,18 @@ mod tests {
     #[test]
     fn checks() {
         assert_eq!(Param::Lstay.check(1), Ok(()));
-        assert_eq!(Param::Lstay.check(2), Err(ParamError::OutOfRange { value: 2, min: 0, max: 1 }));
-        assert_eq!(std::format!("{}", Param::Lstay.check(2).unwrap_err()), "2 is not 0 or 1");
+        assert_eq!(
+            Param::Lstay.check(2),
+            Err(ParamError::OutOfRange {
+                value: 2,
+                min: 0,
+                max: 1
+            })
+        );
+        assert_eq!(
+            std::format!("{}", Param::Lstay.check(2).unwrap_err()),
+            "2 is not 0 or 1"
+        );
         assert_eq!(Param::Bring.check(0), Err(ParamError::ActionNeedsOne(0)));
         assert_eq!(Param::Version.check(1), Err(ParamError::ReadOnly));
         assert!(Param::Gateways.check(3).is_err());

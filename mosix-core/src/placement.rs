@@ -24,7 +24,13 @@ pub enum Policy {
 
 impl Policy {
     /// Every policy, in `admin/placement` order (0-4).
-    pub const ALL: [Policy; 5] = [Policy::Here, Policy::RoundRobin, Policy::BestFit, Policy::NextFit, Policy::MigrateSmallest];
+    pub const ALL: [Policy; 5] = [
+        Policy::Here,
+        Policy::RoundRobin,
+        Policy::BestFit,
+        Policy::NextFit,
+        Policy::MigrateSmallest,
+    ];
 
     /// The name `mosrun -P` takes.
     pub const fn name(self) -> &'static str {
@@ -44,12 +50,18 @@ impl Policy {
 
     /// The policy of an `admin/placement` value.
     pub fn from_index(v: i64) -> Option<Policy> {
-        usize::try_from(v).ok().and_then(|i| Self::ALL.get(i)).copied()
+        usize::try_from(v)
+            .ok()
+            .and_then(|i| Self::ALL.get(i))
+            .copied()
     }
 
     /// Its `admin/placement` value.
     pub fn index(self) -> i64 {
-        Self::ALL.iter().position(|p| *p == self).map_or(0, |i| i as i64)
+        Self::ALL
+            .iter()
+            .position(|p| *p == self)
+            .map_or(0, |i| i as i64)
     }
 }
 
@@ -71,9 +83,12 @@ pub fn choose(policy: Policy, bins: &[Bin], size: u64, cursor: &mut usize) -> Op
     let pick = match policy {
         Policy::Here => None,
         Policy::RoundRobin => (1..=n).map(|k| (*cursor + k) % n).find(|&i| bins[i].usable),
-        Policy::BestFit | Policy::MigrateSmallest => {
-            bins.iter().enumerate().filter(|(_, b)| fits(b)).min_by_key(|(i, b)| (b.free, *i)).map(|(i, _)| i)
-        }
+        Policy::BestFit | Policy::MigrateSmallest => bins
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| fits(b))
+            .min_by_key(|(i, b)| (b.free, *i))
+            .map(|(i, _)| i),
         Policy::NextFit => (0..n).map(|k| (*cursor + k) % n).find(|&i| fits(&bins[i])),
     };
     if let (Some(i), Policy::RoundRobin | Policy::NextFit) = (pick, policy) {
@@ -99,7 +114,9 @@ pub struct Resident {
 pub fn make_room(bins: &[Bin], procs: &[Resident], size: u64) -> Option<(usize, usize)> {
     let mut best: Option<(u64, usize, usize)> = None;
     for (k, p) in procs.iter().enumerate() {
-        let Some(from) = bins.get(p.node) else { continue };
+        let Some(from) = bins.get(p.node) else {
+            continue;
+        };
         if !p.movable || !from.usable || from.free.saturating_add(p.size) < size {
             continue;
         }
@@ -124,7 +141,12 @@ mod tests {
     use super::*;
 
     fn bins(free: &[u64]) -> std::vec::Vec<Bin> {
-        free.iter().map(|&f| Bin { free: f, usable: true }).collect()
+        free.iter()
+            .map(|&f| Bin {
+                free: f,
+                usable: true,
+            })
+            .collect()
     }
 
     #[test]
@@ -137,7 +159,9 @@ mod tests {
         // Round robin ignores memory and skips unusable nodes.
         let mut rb = b.clone();
         rb[2].usable = false;
-        let picks: std::vec::Vec<_> = (0..4).filter_map(|_| choose(Policy::RoundRobin, &rb, 1000, &mut c)).collect();
+        let picks: std::vec::Vec<_> = (0..4)
+            .filter_map(|_| choose(Policy::RoundRobin, &rb, 1000, &mut c))
+            .collect();
         assert_eq!(picks, [1, 3, 0, 1]);
         // Next fit stays on the current node while it has room.
         let mut c = 0;
@@ -161,17 +185,51 @@ mod tests {
         // Nobody has 40 free; node 0 would with its 15 moved out (to node 1, the best fit).
         let b = bins(&[30, 20, 35]);
         let procs = [
-            Resident { node: 0, size: 15, movable: true },
-            Resident { node: 0, size: 50, movable: true },
-            Resident { node: 2, size: 10, movable: true },
-            Resident { node: 2, size: 4, movable: true },
+            Resident {
+                node: 0,
+                size: 15,
+                movable: true,
+            },
+            Resident {
+                node: 0,
+                size: 50,
+                movable: true,
+            },
+            Resident {
+                node: 2,
+                size: 10,
+                movable: true,
+            },
+            Resident {
+                node: 2,
+                size: 4,
+                movable: true,
+            },
         ];
-        assert_eq!(make_room(&b, &procs, 40), Some((2, 1)), "the smallest that is enough: 10 from node 2");
+        assert_eq!(
+            make_room(&b, &procs, 40),
+            Some((2, 1)),
+            "the smallest that is enough: 10 from node 2"
+        );
         assert_eq!(make_room(&b, &procs[..2], 40), Some((0, 1)));
-        let locked = [Resident { movable: false, ..procs[0] }];
+        let locked = [Resident {
+            movable: false,
+            ..procs[0]
+        }];
         assert_eq!(make_room(&b, &locked, 40), None);
         // Nowhere to put it.
         assert_eq!(make_room(&bins(&[30, 5]), &procs[..1], 40), None);
-        assert_eq!(make_room(&b, &[Resident { node: 9, size: 1, movable: true }], 1), None);
+        assert_eq!(
+            make_room(
+                &b,
+                &[Resident {
+                    node: 9,
+                    size: 1,
+                    movable: true
+                }],
+                1
+            ),
+            None
+        );
     }
 }

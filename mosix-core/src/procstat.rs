@@ -99,7 +99,10 @@ impl Carried {
 
     /// What a process's settings carry.
     pub const fn of(s: Settings) -> Carried {
-        Carried { locked: s.locked, hint: s.hint }
+        Carried {
+            locked: s.locked,
+            hint: s.hint,
+        }
     }
 
     /// The wire form.
@@ -119,7 +122,10 @@ impl Carried {
             2 => Hint::Io,
             _ => Hint::None,
         };
-        Carried { locked: v & 1 != 0, hint }
+        Carried {
+            locked: v & 1 != 0,
+            hint,
+        }
     }
 }
 
@@ -177,13 +183,28 @@ pub struct ProcStat {
 impl ProcStat {
     /// An entry for a process that no scan has seen yet.
     pub const fn pending(pid: i32, start_ns: u64, mode: DecayMode) -> Self {
-        ProcStat { pid, start_ns, mode, locked: false, hint: Hint::None, node: 0, nmigs: 0, sampled: false, runtime_ns: 0, ran: 0, span: 0 }
+        ProcStat {
+            pid,
+            start_ns,
+            mode,
+            locked: false,
+            hint: Hint::None,
+            node: 0,
+            nmigs: 0,
+            sampled: false,
+            runtime_ns: 0,
+            ran: 0,
+            span: 0,
+        }
     }
 
     /// Decayed CPU share in hundredths of one CPU (100: one CPU all the time; a process with
     /// several running threads can exceed it); 0 until the process has been watched.
     pub fn cpu(&self) -> u64 {
-        self.ran.saturating_mul(100).checked_div(self.span).unwrap_or(0)
+        self.ran
+            .saturating_mul(100)
+            .checked_div(self.span)
+            .unwrap_or(0)
     }
 
     /// Forgets the figures (openMosix's `decay/clear`): the next step counts only the CPU time
@@ -198,7 +219,11 @@ impl ProcStat {
 
     /// What a child inherits from this process.
     pub const fn settings(&self) -> Settings {
-        Settings { mode: self.mode, locked: self.locked, hint: self.hint }
+        Settings {
+            mode: self.mode,
+            locked: self.locked,
+            hint: self.hint,
+        }
     }
 
     fn first_sight(s: &Sample, inherit: Settings, now_ns: u64, elapsed_ns: u64) -> Self {
@@ -256,22 +281,34 @@ pub fn step(
     let mut n = 0;
     for s in samples.iter() {
         let Some(slot) = out.get_mut(n) else { break };
-        let known = find(old, s.pid).and_then(|i| old.get(i)).filter(|e| e.start_ns == s.start_ns);
+        let known = find(old, s.pid)
+            .and_then(|i| old.get(i))
+            .filter(|e| e.start_ns == s.start_ns);
         *slot = match known {
             Some(e) if e.sampled => {
                 let keep = e.mode.keep(rates);
                 ProcStat {
                     runtime_ns: s.runtime_ns,
-                    ran: decay(e.ran, keep).saturating_add(s.runtime_ns.saturating_sub(e.runtime_ns)),
+                    ran: decay(e.ran, keep)
+                        .saturating_add(s.runtime_ns.saturating_sub(e.runtime_ns)),
                     span: decay(e.span, keep).saturating_add(elapsed_ns),
                     ..*e
                 }
             }
             // A pending entry keeps where the process runs (it may have moved before any scan).
-            Some(e) => ProcStat { node: e.node, nmigs: e.nmigs, ..ProcStat::first_sight(s, e.settings(), scan_ns, elapsed_ns) },
+            Some(e) => ProcStat {
+                node: e.node,
+                nmigs: e.nmigs,
+                ..ProcStat::first_sight(s, e.settings(), scan_ns, elapsed_ns)
+            },
             None => {
                 let parent = find(old, s.ppid).and_then(|i| old.get(i));
-                ProcStat::first_sight(s, parent.map(|p| p.settings()).unwrap_or_default(), scan_ns, elapsed_ns)
+                ProcStat::first_sight(
+                    s,
+                    parent.map(|p| p.settings()).unwrap_or_default(),
+                    scan_ns,
+                    elapsed_ns,
+                )
             }
         };
         n += 1;
@@ -305,9 +342,13 @@ pub struct Settings {
 /// The settings of a process: its entry's, else (a process no scan has seen yet) what it will
 /// inherit from its parent, else the defaults.
 pub fn settings_of(table: &[ProcStat], pid: i32, start_ns: u64, ppid: i32) -> Settings {
-    let own = find(table, pid).and_then(|i| table.get(i)).filter(|e| e.start_ns == start_ns);
+    let own = find(table, pid)
+        .and_then(|i| table.get(i))
+        .filter(|e| e.start_ns == start_ns);
     let parent = || find(table, ppid).and_then(|i| table.get(i));
-    own.or_else(parent).map(|e| e.settings()).unwrap_or_default()
+    own.or_else(parent)
+        .map(|e| e.settings())
+        .unwrap_or_default()
 }
 
 /// A change a process (or its owner) makes between scans.
@@ -358,9 +399,18 @@ pub enum Placement {
 /// Applies a change to process `pid` (started at `start_ns`, child of `ppid`), or says which
 /// pending entry to insert where: the settings it would inherit from its parent, changed. An
 /// entry of an older process with the same pid is replaced the same way.
-pub fn change(table: &mut [ProcStat], pid: i32, start_ns: u64, ppid: i32, change: &Change) -> Placement {
+pub fn change(
+    table: &mut [ProcStat],
+    pid: i32,
+    start_ns: u64,
+    ppid: i32,
+    change: &Change,
+) -> Placement {
     let inherit = |t: &[ProcStat]| {
-        let s = find(t, ppid).and_then(|i| t.get(i)).map(|p| p.settings()).unwrap_or_default();
+        let s = find(t, ppid)
+            .and_then(|i| t.get(i))
+            .map(|p| p.settings())
+            .unwrap_or_default();
         let mut e = ProcStat::pending(pid, start_ns, s.mode);
         e.locked = s.locked;
         e.hint = s.hint;
@@ -389,10 +439,18 @@ mod tests {
     use std::{vec, vec::Vec};
 
     const S: u64 = 1_000_000_000;
-    const RATES: Rates = Rates { slow: 975, fast: 926 };
+    const RATES: Rates = Rates {
+        slow: 975,
+        fast: 926,
+    };
 
     fn sample(pid: i32, ppid: i32, start_ns: u64, runtime_ns: u64) -> Sample {
-        Sample { pid, ppid, start_ns, runtime_ns }
+        Sample {
+            pid,
+            ppid,
+            start_ns,
+            runtime_ns,
+        }
     }
 
     /// Runs one step, returning the new table.
@@ -452,28 +510,63 @@ mod tests {
     #[test]
     fn new_processes_inherit_the_parent_mode_and_start_unbiased() {
         let old = vec![
-            ProcStat { locked: true, sampled: true, span: S, ..ProcStat::pending(10, 5, DecayMode::Fast) },
-            ProcStat { sampled: true, span: S, ..ProcStat::pending(20, 6, DecayMode::None) },
+            ProcStat {
+                locked: true,
+                sampled: true,
+                span: S,
+                ..ProcStat::pending(10, 5, DecayMode::Fast)
+            },
+            ProcStat {
+                sampled: true,
+                span: S,
+                ..ProcStat::pending(20, 6, DecayMode::None)
+            },
         ];
         // pid 30 (child of 10) was born 0.5 s before the scan and ran all the time; pid 40
         // (child of an unknown parent) is old and used 1% on average.
         let now = 1000 * S;
         let t = run(
             &old,
-            vec![sample(40, 99, 0, 10 * S), sample(30, 10, now - S / 2, S / 2), sample(10, 1, 5, 0), sample(20, 1, 6, 0)],
+            vec![
+                sample(40, 99, 0, 10 * S),
+                sample(30, 10, now - S / 2, S / 2),
+                sample(10, 1, 5, 0),
+                sample(20, 1, 6, 0),
+            ],
             now,
             S,
         );
-        assert_eq!(t.iter().map(|e| e.pid).collect::<Vec<_>>(), [10, 20, 30, 40], "sorted");
-        assert_eq!((t[2].mode, t[2].locked), (DecayMode::Fast, true), "inherited");
+        assert_eq!(
+            t.iter().map(|e| e.pid).collect::<Vec<_>>(),
+            [10, 20, 30, 40],
+            "sorted"
+        );
+        assert_eq!(
+            (t[2].mode, t[2].locked),
+            (DecayMode::Fast, true),
+            "inherited"
+        );
         assert_eq!(t[2].cpu(), 100, "born during the step, busy all its life");
-        assert_eq!((t[3].mode, t[3].locked), (DecayMode::Slow, false), "default");
-        assert_eq!(t[3].cpu(), 1, "an old process starts at its lifetime average");
+        assert_eq!(
+            (t[3].mode, t[3].locked),
+            (DecayMode::Slow, false),
+            "default"
+        );
+        assert_eq!(
+            t[3].cpu(),
+            1,
+            "an old process starts at its lifetime average"
+        );
     }
 
     #[test]
     fn reused_pids_and_gone_processes() {
-        let mut t = run(&[], vec![sample(5, 1, 100, 0), sample(6, 1, 100, 0)], 100 + S, S);
+        let mut t = run(
+            &[],
+            vec![sample(5, 1, 100, 0), sample(6, 1, 100, 0)],
+            100 + S,
+            S,
+        );
         t[0].mode = DecayMode::Fast;
         // pid 5 is a new process now; pid 6 is gone.
         let t2 = run(&t, vec![sample(5, 1, 200, S / 2)], 200 + S, S);
@@ -490,7 +583,10 @@ mod tests {
     }
 
     fn mode(m: DecayMode) -> Change {
-        Change { mode: Some(m), ..Change::default() }
+        Change {
+            mode: Some(m),
+            ..Change::default()
+        }
     }
 
     #[test]
@@ -498,7 +594,10 @@ mod tests {
         let now = 10 * S;
         let mut t = run(&[], vec![sample(5, 1, 0, 0)], now, S);
         // Known process: updated in place.
-        assert_eq!(change(&mut t, 5, 0, 1, &mode(DecayMode::Fast)), Placement::Updated(0));
+        assert_eq!(
+            change(&mut t, 5, 0, 1, &mode(DecayMode::Fast)),
+            Placement::Updated(0)
+        );
         assert_eq!(t[0].mode, DecayMode::Fast);
         // Unknown: the caller inserts the pending entry where told.
         set(&mut t, 3, now + 1, 1, mode(DecayMode::None));
@@ -508,44 +607,127 @@ mod tests {
         // The next scan began before pid 3 started and does not list it: it is kept. Pid 9
         // started before the scan and is not listed: it is gone.
         let t2 = run(&t, vec![sample(5, 1, 0, S)], now + 1, S);
-        assert_eq!(t2.iter().map(|e| (e.pid, e.sampled)).collect::<Vec<_>>(), [(3, false), (5, true)]);
+        assert_eq!(
+            t2.iter().map(|e| (e.pid, e.sampled)).collect::<Vec<_>>(),
+            [(3, false), (5, true)]
+        );
         // A scan that sees pid 3 gives it figures and keeps its mode, and where it runs (a
         // process may migrate before any scan has seen it).
         let mut t2 = t2;
-        set(&mut t2, 3, now + 1, 1, Change { node: Some(2), ..Change::default() });
-        let t3 = run(&t2, vec![sample(5, 1, 0, S), sample(3, 5, now + 1, S / 4)], now + 1 + S / 2, S);
+        set(
+            &mut t2,
+            3,
+            now + 1,
+            1,
+            Change {
+                node: Some(2),
+                ..Change::default()
+            },
+        );
+        let t3 = run(
+            &t2,
+            vec![sample(5, 1, 0, S), sample(3, 5, now + 1, S / 4)],
+            now + 1 + S / 2,
+            S,
+        );
         assert_eq!(t3[0].mode, DecayMode::None);
         assert_eq!((t3[0].node, t3[0].nmigs), (2, 1));
         assert!(t3[0].sampled && t3[0].cpu() == 50, "{:?}", t3[0]);
         // clear forgets the figures, and the CPU time used before it.
         let mut t4 = t3.clone();
-        set(&mut t4, 5, 0, 1, Change { clear: Some(3 * S), ..Change::default() });
+        set(
+            &mut t4,
+            5,
+            0,
+            1,
+            Change {
+                clear: Some(3 * S),
+                ..Change::default()
+            },
+        );
         assert_eq!((t4[1].ran, t4[1].span, t4[1].cpu()), (0, 0, 0));
-        let t5 = run(&t4, vec![sample(5, 1, 0, 3 * S), sample(3, 5, now + 1, S / 4)], now + 1 + S, S);
+        let t5 = run(
+            &t4,
+            vec![sample(5, 1, 0, 3 * S), sample(3, 5, now + 1, S / 4)],
+            now + 1 + S,
+            S,
+        );
         assert_eq!(t5[1].cpu(), 0, "idle since the clear");
         // A lock on pid 5 (fast); a new process with pid 3 (child of 5) replaces the old
         // entry and inherits 5's settings, then its own change.
-        set(&mut t4, 5, 0, 1, Change { lock: Some(true), ..Change::default() });
+        set(
+            &mut t4,
+            5,
+            0,
+            1,
+            Change {
+                lock: Some(true),
+                ..Change::default()
+            },
+        );
         set(&mut t4, 3, 77, 5, Change::default());
-        assert_eq!((t4[0].start_ns, t4[0].mode, t4[0].locked, t4[0].sampled), (77, DecayMode::Fast, true, false));
+        assert_eq!(
+            (t4[0].start_ns, t4[0].mode, t4[0].locked, t4[0].sampled),
+            (77, DecayMode::Fast, true, false)
+        );
         // Location: a move counts, a repeated one does not; a scan keeps both.
-        set(&mut t4, 5, 0, 1, Change { node: Some(3), ..Change::default() });
-        set(&mut t4, 5, 0, 1, Change { node: Some(3), ..Change::default() });
+        set(
+            &mut t4,
+            5,
+            0,
+            1,
+            Change {
+                node: Some(3),
+                ..Change::default()
+            },
+        );
+        set(
+            &mut t4,
+            5,
+            0,
+            1,
+            Change {
+                node: Some(3),
+                ..Change::default()
+            },
+        );
         assert_eq!((t4[1].node, t4[1].nmigs), (3, 1));
         let t6 = run(&t4, vec![sample(5, 1, 0, 3 * S)], now + 2 * S, S);
         assert_eq!((t6[0].node, t6[0].nmigs), (3, 1));
         // A process no scan has seen yet has the settings it will inherit.
-        let fast_locked = Settings { mode: DecayMode::Fast, locked: true, hint: Hint::None };
+        let fast_locked = Settings {
+            mode: DecayMode::Fast,
+            locked: true,
+            hint: Hint::None,
+        };
         assert_eq!(settings_of(&t4, 3, 77, 1), fast_locked, "own entry");
         assert_eq!(settings_of(&t4, 4, 1, 5), fast_locked, "parent's");
-        assert_eq!(settings_of(&t4, 3, 78, 99), Settings::default(), "stale own entry, unknown parent");
+        assert_eq!(
+            settings_of(&t4, 3, 78, 99),
+            Settings::default(),
+            "stale own entry, unknown parent"
+        );
     }
 
     #[test]
     fn small_output_and_extremes_do_not_panic() {
-        let mut samples = vec![sample(1, 0, u64::MAX, u64::MAX), sample(2, 1, 0, u64::MAX), sample(-1, -1, 0, 0)];
+        let mut samples = vec![
+            sample(1, 0, u64::MAX, u64::MAX),
+            sample(2, 1, 0, u64::MAX),
+            sample(-1, -1, 0, 0),
+        ];
         let mut out = [ProcStat::default(); 2];
-        let n = step(&[], &mut samples, Rates { slow: 5000, fast: 0 }, 0, 0, &mut out);
+        let n = step(
+            &[],
+            &mut samples,
+            Rates {
+                slow: 5000,
+                fast: 0,
+            },
+            0,
+            0,
+            &mut out,
+        );
         assert_eq!(n, 2);
         let old = out;
         let n = step(&old, &mut samples, RATES, u64::MAX, u64::MAX, &mut out);
@@ -562,8 +744,25 @@ mod tests {
             }
         }
         assert_eq!(Carried::decode(0), Carried::default());
-        assert_eq!(Carried::decode(0xffff_fff7), Carried { locked: true, hint: Hint::None }, "unknown hint 3");
-        let s = Settings { mode: DecayMode::Fast, locked: true, hint: Hint::Io };
-        assert_eq!(Carried::of(s), Carried { locked: true, hint: Hint::Io });
+        assert_eq!(
+            Carried::decode(0xffff_fff7),
+            Carried {
+                locked: true,
+                hint: Hint::None
+            },
+            "unknown hint 3"
+        );
+        let s = Settings {
+            mode: DecayMode::Fast,
+            locked: true,
+            hint: Hint::Io,
+        };
+        assert_eq!(
+            Carried::of(s),
+            Carried {
+                locked: true,
+                hint: Hint::Io
+            }
+        );
     }
 }

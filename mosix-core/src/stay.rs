@@ -83,9 +83,20 @@ mod tests {
     #[test]
     fn names_follow_weight_and_unknown_bits_are_other() {
         let v: Vec<_> = reasons(MLOCK | CLONE | USER_LOCK | 0x4000).collect();
-        assert_eq!(v, [(CLONE, "clone_vm"), (MLOCK, "mem_lock"), (USER_LOCK, "user_lock"), (0x4000, "other")]);
+        assert_eq!(
+            v,
+            [
+                (CLONE, "clone_vm"),
+                (MLOCK, "mem_lock"),
+                (USER_LOCK, "user_lock"),
+                (0x4000, "other")
+            ]
+        );
         assert_eq!(reasons(0).count(), 0);
-        assert_eq!(reasons(0x0300_0000).collect::<Vec<_>>(), [(0x0300_0000, "extern")]);
+        assert_eq!(
+            reasons(0x0300_0000).collect::<Vec<_>>(),
+            [(0x0300_0000, "extern")]
+        );
     }
 
     #[test]
@@ -95,7 +106,10 @@ mod tests {
             assert_eq!(seen & b, 0, "{b:#x} overlaps");
             seen |= b;
         }
-        assert_eq!((DEV, MLOCK, CLONE, RT, SYSTEM, USER_LOCK), (0x2, 0x20, 0x40, 0x80, 0x200, 0x8000_0000));
+        assert_eq!(
+            (DEV, MLOCK, CLONE, RT, SYSTEM, USER_LOCK),
+            (0x2, 0x20, 0x40, 0x80, 0x200, 0x8000_0000)
+        );
     }
 
     #[test]

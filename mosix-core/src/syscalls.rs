@@ -80,11 +80,23 @@ const V: Arg = Arg::Val;
 const PATH: Arg = Arg::In(Len::CStr);
 
 const fn c(nr: u32, name: &'static str, place: Place, args: [Arg; 6]) -> Call {
-    Call { nr, name, place, args, out_by_ret: false }
+    Call {
+        nr,
+        name,
+        place,
+        args,
+        out_by_ret: false,
+    }
 }
 
 const fn r(nr: u32, name: &'static str, args: [Arg; 6]) -> Call {
-    Call { nr, name, place: Place::Home, args, out_by_ret: true }
+    Call {
+        nr,
+        name,
+        place: Place::Home,
+        args,
+        out_by_ret: true,
+    }
 }
 
 const fn local(nr: u32, name: &'static str) -> Call {
@@ -123,7 +135,11 @@ pub const CALLS: &[Call] = &[
     home(4, "stat", [PATH, Arg::Out(Fixed(size::STAT)), N, N, N, N]),
     home(5, "fstat", [V, Arg::Out(Fixed(size::STAT)), N, N, N, N]),
     home(6, "lstat", [PATH, Arg::Out(Fixed(size::STAT)), N, N, N, N]),
-    home(7, "poll", [Arg::InOut(ArgTimes(1, size::POLLFD)), V, V, N, N, N]),
+    home(
+        7,
+        "poll",
+        [Arg::InOut(ArgTimes(1, size::POLLFD)), V, V, N, N, N],
+    ),
     home(8, "lseek", [V, V, V, N, N, N]),
     local(9, "mmap"),
     local(10, "mprotect"),
@@ -156,7 +172,18 @@ pub const CALLS: &[Call] = &[
     go_home(58, "vfork"),
     go_home(59, "execve"),
     local(60, "exit"),
-    home(61, "wait4", [V, Arg::Out(Fixed(4)), V, Arg::Out(Fixed(size::RUSAGE)), N, N]),
+    home(
+        61,
+        "wait4",
+        [
+            V,
+            Arg::Out(Fixed(4)),
+            V,
+            Arg::Out(Fixed(size::RUSAGE)),
+            N,
+            N,
+        ],
+    ),
     home(62, "kill", [V, V, N, N, N, N]),
     home(63, "uname", [Arg::Out(Fixed(size::UTSNAME)), N, N, N, N, N]),
     home(72, "fcntl", [V, V, V, N, N, N]),
@@ -199,8 +226,16 @@ pub const CALLS: &[Call] = &[
     local(128, "rt_sigtimedwait"),
     local(130, "rt_sigsuspend"),
     local(131, "sigaltstack"),
-    home(137, "statfs", [PATH, Arg::Out(Fixed(size::STATFS)), N, N, N, N]),
-    home(138, "fstatfs", [V, Arg::Out(Fixed(size::STATFS)), N, N, N, N]),
+    home(
+        137,
+        "statfs",
+        [PATH, Arg::Out(Fixed(size::STATFS)), N, N, N, N],
+    ),
+    home(
+        138,
+        "fstatfs",
+        [V, Arg::Out(Fixed(size::STATFS)), N, N, N, N],
+    ),
     local(158, "arch_prctl"),
     c(186, "gettid", Place::Emulated, [N, N, N, N, N, N]),
     local(201, "time"),
@@ -214,20 +249,43 @@ pub const CALLS: &[Call] = &[
     go_home(232, "epoll_wait"),
     home(257, "openat", [V, PATH, V, V, N, N]),
     home(258, "mkdirat", [V, PATH, V, N, N, N]),
-    home(262, "newfstatat", [V, PATH, Arg::Out(Fixed(size::STAT)), V, N, N]),
+    home(
+        262,
+        "newfstatat",
+        [V, PATH, Arg::Out(Fixed(size::STAT)), V, N, N],
+    ),
     home(263, "unlinkat", [V, PATH, V, N, N, N]),
     home(264, "renameat", [V, PATH, V, PATH, N, N]),
     r(267, "readlinkat", [V, PATH, Arg::Out(L(3)), V, N, N]),
     home(269, "faccessat", [V, PATH, V, N, N, N]),
-    home(271, "ppoll", [Arg::InOut(ArgTimes(1, size::POLLFD)), V, Arg::In(Fixed(size::TIMESPEC)), N, N, N]),
+    home(
+        271,
+        "ppoll",
+        [
+            Arg::InOut(ArgTimes(1, size::POLLFD)),
+            V,
+            Arg::In(Fixed(size::TIMESPEC)),
+            N,
+            N,
+            N,
+        ],
+    ),
     local(273, "set_robust_list"),
     local(274, "get_robust_list"),
     home(292, "dup3", [V, V, V, N, N, N]),
     home(293, "pipe2", [Arg::Out(Fixed(8)), V, N, N, N, N]),
-    home(302, "prlimit64", [V, V, Arg::In(Fixed(16)), Arg::Out(Fixed(16)), N, N]),
+    home(
+        302,
+        "prlimit64",
+        [V, V, Arg::In(Fixed(16)), Arg::Out(Fixed(16)), N, N],
+    ),
     r(318, "getrandom", [Arg::Out(L(1)), V, V, N, N, N]),
     go_home(322, "execveat"),
-    home(332, "statx", [V, PATH, V, V, Arg::Out(Fixed(size::STATX)), N]),
+    home(
+        332,
+        "statx",
+        [V, PATH, V, V, Arg::Out(Fixed(size::STATX)), N],
+    ),
     local(334, "rseq"),
     go_home(435, "clone3"),
     home(439, "faccessat2", [V, PATH, V, V, N, N]),
@@ -247,8 +305,19 @@ pub const IOCTLS: &[(u32, Arg)] = &[
 
 /// The table entry of call `nr`; a call that is not there goes home.
 pub fn lookup(nr: u64) -> Call {
-    let miss = Call { nr: u32::MAX, name: "unknown", place: Place::GoHome, args: [N; 6], out_by_ret: false };
-    u32::try_from(nr).ok().and_then(|nr| CALLS.binary_search_by_key(&nr, |c| c.nr).ok()).and_then(|i| CALLS.get(i)).copied().unwrap_or(miss)
+    let miss = Call {
+        nr: u32::MAX,
+        name: "unknown",
+        place: Place::GoHome,
+        args: [N; 6],
+        out_by_ret: false,
+    };
+    u32::try_from(nr)
+        .ok()
+        .and_then(|nr| CALLS.binary_search_by_key(&nr, |c| c.nr).ok())
+        .and_then(|i| CALLS.get(i))
+        .copied()
+        .unwrap_or(miss)
 }
 
 /// Whether a `Home` call that blocks at home may be stopped so that the process can go home
@@ -302,14 +371,21 @@ mod tests {
 
     #[test]
     fn the_table_is_sorted_and_unique() {
-        assert!(CALLS.windows(2).all(|w| w[0].nr < w[1].nr), "sorted by number, no duplicates");
+        assert!(
+            CALLS.windows(2).all(|w| w[0].nr < w[1].nr),
+            "sorted by number, no duplicates"
+        );
         for c in CALLS {
             if c.place != Place::Home {
                 continue;
             }
             // An output sized by the return value must have a length argument to bound it.
             if c.out_by_ret {
-                assert!(c.args.iter().any(|a| matches!(a, Arg::Out(Len::Arg(_)))), "{}", c.name);
+                assert!(
+                    c.args.iter().any(|a| matches!(a, Arg::Out(Len::Arg(_)))),
+                    "{}",
+                    c.name
+                );
             }
         }
     }
@@ -322,7 +398,11 @@ mod tests {
         assert_eq!(lookup(9).place, Place::Local, "mmap");
         assert_eq!(lookup(57).place, Place::GoHome, "fork");
         assert_eq!(lookup(59).place, Place::GoHome, "execve");
-        assert_eq!(lookup(39).place, Place::Emulated, "getpid answers the home pid");
+        assert_eq!(
+            lookup(39).place,
+            Place::Emulated,
+            "getpid answers the home pid"
+        );
         assert_eq!(lookup(110).place, Place::Home, "getppid");
         assert_eq!(lookup(231).place, Place::Local, "exit_group");
         assert_eq!(lookup(9999).place, Place::GoHome, "unknown calls go home");
@@ -340,14 +420,23 @@ mod tests {
         assert!(!stops_for_move(3), "close");
         assert!(!stops_for_move(2), "open");
         // No forwarded call that sends a buffer of the caller's length out (a write) is stopped.
-        for c in CALLS.iter().filter(|c| c.args.iter().any(|a| matches!(a, Arg::In(Len::Arg(_))))) {
+        for c in CALLS
+            .iter()
+            .filter(|c| c.args.iter().any(|a| matches!(a, Arg::In(Len::Arg(_)))))
+        {
             assert!(!stops_for_move(u64::from(c.nr)), "{}", c.name);
         }
         for code in [512, 513, 514, 516] {
             assert!(remade_after_stop(61, -code));
         }
-        assert!(remade_after_stop(0, -4), "a read that says EINTR read nothing");
-        assert!(!remade_after_stop(3, -4), "close says EINTR once it has closed");
+        assert!(
+            remade_after_stop(0, -4),
+            "a read that says EINTR read nothing"
+        );
+        assert!(
+            !remade_after_stop(3, -4),
+            "close says EINTR once it has closed"
+        );
         assert!(!remade_after_stop(0, 5), "a read that read");
         assert!(!remade_after_stop(0, 0));
         assert!(!remade_after_stop(61, -10), "ECHILD is an answer");
@@ -356,11 +445,26 @@ mod tests {
     #[test]
     fn buffer_lengths() {
         let w = lookup(1);
-        assert_eq!(buffers(&w, &[1, 0x1000, 4096, 0, 0, 0]).map(|b| b[1]), Some((1, 4096)));
-        assert_eq!(buffers(&w, &[1, 0x1000, u64::from(MAX_BUF) + 1, 0, 0, 0]), None, "too long: go home");
+        assert_eq!(
+            buffers(&w, &[1, 0x1000, 4096, 0, 0, 0]).map(|b| b[1]),
+            Some((1, 4096))
+        );
+        assert_eq!(
+            buffers(&w, &[1, 0x1000, u64::from(MAX_BUF) + 1, 0, 0, 0]),
+            None,
+            "too long: go home"
+        );
         let p = lookup(7);
-        assert_eq!(buffers(&p, &[0x1000, 3, 100, 0, 0, 0]).map(|b| b[0]), Some((0, 24)), "3 pollfds");
-        assert_eq!(buffers(&p, &[0x1000, u64::MAX, 100, 0, 0, 0]), None, "overflow");
+        assert_eq!(
+            buffers(&p, &[0x1000, 3, 100, 0, 0, 0]).map(|b| b[0]),
+            Some((0, 24)),
+            "3 pollfds"
+        );
+        assert_eq!(
+            buffers(&p, &[0x1000, u64::MAX, 100, 0, 0, 0]),
+            None,
+            "overflow"
+        );
         let s = lookup(262);
         let b = buffers(&s, &[0, 0x1000, 0x2000, 0, 0, 0]).unwrap();
         assert_eq!((b[1], b[2]), ((1, PATH_MAX), (2, size::STAT)));

@@ -135,10 +135,20 @@ pub enum KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            KeyError::Missing => f.write_str("no key in the file (expected one line of 32 hexadecimal digits)"),
-            KeyError::NotHex { line } => write!(f, "line {line}: expected 32 hexadecimal digits (a 128-bit key)"),
-            KeyError::Extra { line } => write!(f, "line {line}: a second key; the file must hold exactly one"),
-            KeyError::Zero => f.write_str("the key is all zeros; generate one with `mosctl genkey`"),
+            KeyError::Missing => {
+                f.write_str("no key in the file (expected one line of 32 hexadecimal digits)")
+            }
+            KeyError::NotHex { line } => write!(
+                f,
+                "line {line}: expected 32 hexadecimal digits (a 128-bit key)"
+            ),
+            KeyError::Extra { line } => write!(
+                f,
+                "line {line}: a second key; the file must hold exactly one"
+            ),
+            KeyError::Zero => {
+                f.write_str("the key is all zeros; generate one with `mosctl genkey`")
+            }
         }
     }
 }
@@ -219,11 +229,20 @@ mod tests {
         assert_eq!(parse_key(""), Err(KeyError::Missing));
         assert_eq!(parse_key("# only\n"), Err(KeyError::Missing));
         assert_eq!(parse_key("0011\n"), Err(KeyError::NotHex { line: 1 }));
-        assert_eq!(parse_key("\nzz112233445566778899aabbccddeeff"), Err(KeyError::NotHex { line: 2 }));
-        assert_eq!(parse_key("+0112233445566778899aabbccddeeff"), Err(KeyError::NotHex { line: 1 }));
+        assert_eq!(
+            parse_key("\nzz112233445566778899aabbccddeeff"),
+            Err(KeyError::NotHex { line: 2 })
+        );
+        assert_eq!(
+            parse_key("+0112233445566778899aabbccddeeff"),
+            Err(KeyError::NotHex { line: 1 })
+        );
         let two = "00112233445566778899aabbccddeeff\n00112233445566778899aabbccddeeff\n";
         assert_eq!(parse_key(two), Err(KeyError::Extra { line: 2 }));
-        assert_eq!(parse_key("00000000000000000000000000000000"), Err(KeyError::Zero));
+        assert_eq!(
+            parse_key("00000000000000000000000000000000"),
+            Err(KeyError::Zero)
+        );
         assert!(std::format!("{}", KeyError::NotHex { line: 3 }).starts_with("line 3:"));
     }
 }

@@ -2,13 +2,24 @@
 //! kernel on what gossip and the process table say): they never panic, and a decision always
 //! respects the rules: an eligible process, a usable target, clearly faster there, room there.
 
-use mosix_core::balance::{adjusted, decide, usher, weight, Flags, Node, Proc, Recent, Tunables, Why};
+use mosix_core::balance::{
+    adjusted, decide, usher, weight, Flags, Node, Proc, Recent, Tunables, Why,
+};
 use mosix_core::placement::{choose, make_room, Bin, Policy, Resident};
 use mosix_core::procstat::Hint;
 use proptest::prelude::*;
 
 fn nodes() -> impl Strategy<Value = Vec<Node>> {
-    let node = (0u32..6, 0u32..5, 0u32..40_000, 0u64..10_000, 0u64..(1 << 34), 0u64..(1 << 34), any::<bool>(), any::<bool>())
+    let node = (
+        0u32..6,
+        0u32..5,
+        0u32..40_000,
+        0u64..10_000,
+        0u64..(1 << 34),
+        0u64..(1 << 34),
+        any::<bool>(),
+        any::<bool>(),
+    )
         .prop_map(|(id, cpus, speed, demand, avail, total, takes, up)| Node {
             id,
             cpus,
@@ -23,17 +34,28 @@ fn nodes() -> impl Strategy<Value = Vec<Node>> {
 }
 
 fn procs() -> impl Strategy<Value = Vec<Proc>> {
-    let p = (1i32..50, 0u32..4, 0u32..300, 0u64..100_000, 0u64..(1 << 33), any::<u64>(), any::<bool>(), 0usize..3)
-        .prop_map(|(pid, home, cpu, age_ms, size, since, movable, hint)| Proc {
-            pid,
-            home,
-            cpu,
-            age_ms,
-            size,
-            since_move_ms: since,
-            movable,
-            hint: [Hint::None, Hint::Cpu, Hint::Io][hint],
-        });
+    let p = (
+        1i32..50,
+        0u32..4,
+        0u32..300,
+        0u64..100_000,
+        0u64..(1 << 33),
+        any::<u64>(),
+        any::<bool>(),
+        0usize..3,
+    )
+        .prop_map(
+            |(pid, home, cpu, age_ms, size, since, movable, hint)| Proc {
+                pid,
+                home,
+                cpu,
+                age_ms,
+                size,
+                since_move_ms: since,
+                movable,
+                hint: [Hint::None, Hint::Cpu, Hint::Io][hint],
+            },
+        );
     // Distinct pids, as on a node.
     prop::collection::vec(p, 0..12).prop_map(|mut v| {
         for (i, p) in v.iter_mut().enumerate() {

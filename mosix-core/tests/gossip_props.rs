@@ -8,13 +8,15 @@ const KEY: [u8; 16] = *b"cluster-key-0001";
 
 fn entries() -> impl Strategy<Value = Vec<LoadEntry>> {
     prop::collection::vec(
-        (any::<u32>(), any::<u32>(), any::<u64>(), any::<u32>()).prop_map(|(id, load, mem, age)| LoadEntry {
-            id,
-            load,
-            mem,
-            age_ms: age,
-            ..Default::default()
-        }),
+        (any::<u32>(), any::<u32>(), any::<u64>(), any::<u32>()).prop_map(
+            |(id, load, mem, age)| LoadEntry {
+                id,
+                load,
+                mem,
+                age_ms: age,
+                ..Default::default()
+            },
+        ),
         0..30,
     )
 }

@@ -7,14 +7,20 @@ use proptest::prelude::*;
 struct Hosts;
 impl Resolver for Hosts {
     fn resolve(&mut self, host: &str) -> Option<u32> {
-        host.strip_prefix("host").and_then(|n| n.parse::<u8>().ok()).map(|n| 0x0a63_0000 | u32::from(n))
+        host.strip_prefix("host")
+            .and_then(|n| n.parse::<u8>().ok())
+            .map(|n| 0x0a63_0000 | u32::from(n))
     }
 }
 
 fn line_strategy() -> impl Strategy<Value = String> {
     prop_oneof![
         // Plausible lines with random fields.
-        (0u32..70000, "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|host[0-9]{1,3}|[a-z]{1,6}", "[0-9]{1,5}|ALIAS|alias|-1|x")
+        (
+            0u32..70000,
+            "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|host[0-9]{1,3}|[a-z]{1,6}",
+            "[0-9]{1,5}|ALIAS|alias|-1|x"
+        )
             .prop_map(|(id, h, c)| format!("{id} {h} {c}")),
         // Anything at all.
         ".{0,40}",

@@ -2,16 +2,21 @@
 //! process list changes between any two steps): it never panics, the table stays sorted with
 //! one entry per process seen, and figures stay within what a process can use.
 
-use mosix_core::procstat::{change, find, step, Change, DecayMode, Placement, ProcStat, Rates, Sample};
+use mosix_core::procstat::{
+    change, find, step, Change, DecayMode, Placement, ProcStat, Rates, Sample,
+};
 use proptest::prelude::*;
 
 fn scans() -> impl Strategy<Value = Vec<Vec<Sample>>> {
-    let sample = (0i32..40, 0i32..40, 0u64..4, 0u64..3_000_000_000).prop_map(|(pid, ppid, start, rt)| Sample {
-        pid,
-        ppid,
-        start_ns: start,
-        runtime_ns: rt,
-    });
+    let sample =
+        (0i32..40, 0i32..40, 0u64..4, 0u64..3_000_000_000).prop_map(|(pid, ppid, start, rt)| {
+            Sample {
+                pid,
+                ppid,
+                start_ns: start,
+                runtime_ns: rt,
+            }
+        });
     prop::collection::vec(prop::collection::vec(sample, 0..40), 1..8)
 }
 

@@ -29,11 +29,46 @@ pub struct Tool {
 
 /// Every tool, in the order `--help` texts refer to them.
 pub const TOOLS: [Tool; 7] = [
-    Tool { name: "setpe", section: "8", command: setpe::command, options_listed: true },
-    Tool { name: "mosctl", section: "8", command: mosctl::command, options_listed: true },
-    Tool { name: "mosmon", section: "1", command: mosmon::command, options_listed: true },
-    Tool { name: "mps", section: "1", command: mps::command, options_listed: true },
-    Tool { name: "migrate", section: "1", command: migrate::command, options_listed: true },
-    Tool { name: "mosrun", section: "1", command: mosrun::command, options_listed: false },
-    Tool { name: "mosix-adopt", section: "8", command: mosix_adopt::command, options_listed: true },
+    Tool {
+        name: "setpe",
+        section: "8",
+        command: setpe::command,
+        options_listed: true,
+    },
+    Tool {
+        name: "mosctl",
+        section: "8",
+        command: mosctl::command,
+        options_listed: true,
+    },
+    Tool {
+        name: "mosmon",
+        section: "1",
+        command: mosmon::command,
+        options_listed: true,
+    },
+    Tool {
+        name: "mps",
+        section: "1",
+        command: mps::command,
+        options_listed: true,
+    },
+    Tool {
+        name: "migrate",
+        section: "1",
+        command: migrate::command,
+        options_listed: true,
+    },
+    Tool {
+        name: "mosrun",
+        section: "1",
+        command: mosrun::command,
+        options_listed: false,
+    },
+    Tool {
+        name: "mosix-adopt",
+        section: "8",
+        command: mosix_adopt::command,
+        options_listed: true,
+    },
 ];

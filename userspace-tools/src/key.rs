@@ -46,14 +46,17 @@ pub fn generate_key_file(path: &Path, force: bool) -> Result<(), ToolError> {
         opts.create_new(true);
     }
     let mut f = opts.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => {
-            ToolError::failed(format!("{shown} exists; give --force to replace it (every node needs the new key)"))
-        }
+        std::io::ErrorKind::AlreadyExists => ToolError::failed(format!(
+            "{shown} exists; give --force to replace it (every node needs the new key)"
+        )),
         _ => ToolError::failed(format!("{shown}: {e}")),
     })?;
     // An existing file keeps its mode through truncation: tighten it.
     fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .map_err(|e| ToolError::failed(format!("{shown}: {e}")))?;
-    writeln!(f, "# openMosix cluster key: copy to every node, mode 0600\n{hex}")
-        .map_err(|e| ToolError::failed(format!("{shown}: {e}")))
+    writeln!(
+        f,
+        "# openMosix cluster key: copy to every node, mode 0600\n{hex}"
+    )
+    .map_err(|e| ToolError::failed(format!("{shown}: {e}")))
 }

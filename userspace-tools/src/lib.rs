@@ -44,7 +44,10 @@ pub struct ToolError {
 impl ToolError {
     /// An error with an explicit code.
     pub fn new(code: i32, msg: impl Into<String>) -> Self {
-        ToolError { msg: msg.into(), code }
+        ToolError {
+            msg: msg.into(),
+            code,
+        }
     }
 
     /// A failed operation (exit 1).

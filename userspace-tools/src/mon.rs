@@ -63,10 +63,15 @@ fn read_i64(path: &Path) -> Option<i64> {
 
 /// Reads a snapshot from a `/proc/mosix` tree (`root`).
 pub fn read_snapshot(root: &Path) -> io::Result<Snapshot> {
-    let self_id = read_i64(&root.join("admin/mospe"))
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}/admin/mospe is missing", root.display())))?;
-    let mut ids: Vec<u32> =
-        fs::read_dir(root.join("nodes"))?.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    let self_id = read_i64(&root.join("admin/mospe")).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{}/admin/mospe is missing", root.display()),
+        )
+    })?;
+    let mut ids: Vec<u32> = fs::read_dir(root.join("nodes"))?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
     ids.sort_unstable();
     let mut nodes = Vec::with_capacity(ids.len());
     for id in ids {
@@ -85,7 +90,10 @@ pub fn read_snapshot(root: &Path) -> io::Result<Snapshot> {
             age_ms: get(NodeField::Age),
         });
     }
-    Ok(Snapshot { self_id: u32::try_from(self_id).unwrap_or(0), nodes })
+    Ok(Snapshot {
+        self_id: u32::try_from(self_id).unwrap_or(0),
+        nodes,
+    })
 }
 
 /// What is shown.
@@ -177,7 +185,11 @@ fn bars(snap: &Snapshot, view: View) -> (Vec<Bar>, i64) {
         .iter()
         .map(|n| {
             let (solid, plus, text) = match view {
-                View::Load => (n.load.max(0), 0, format!("{}.{:02}", n.load.max(0) / 100, n.load.max(0) % 100)),
+                View::Load => (
+                    n.load.max(0),
+                    0,
+                    format!("{}.{:02}", n.load.max(0) / 100, n.load.max(0) % 100),
+                ),
                 View::Speed => (n.speed.max(0), 0, format!("{} x{}", n.speed, n.cpus)),
                 View::Mem | View::Rmem => {
                     let free = if view == View::Mem { n.mem } else { n.rmem };
@@ -188,9 +200,21 @@ fn bars(snap: &Snapshot, view: View) -> (Vec<Bar>, i64) {
                 View::Dead | View::Totals => (0, 0, String::new()),
             };
             if n.up() {
-                Bar { id: n.id, up: true, solid, plus, text }
+                Bar {
+                    id: n.id,
+                    up: true,
+                    solid,
+                    plus,
+                    text,
+                }
             } else {
-                Bar { id: n.id, up: false, solid: 0, plus: 0, text: "down".into() }
+                Bar {
+                    id: n.id,
+                    up: false,
+                    solid: 0,
+                    plus: 0,
+                    text: "down".into(),
+                }
             }
         })
         .collect();
@@ -237,7 +261,12 @@ pub enum KeyAction {
 impl Monitor {
     /// A monitor showing `view` in `layout`.
     pub fn new(view: View, layout: Layout) -> Monitor {
-        Monitor { view, layout, snap: Snapshot::default(), error: None }
+        Monitor {
+            view,
+            layout,
+            snap: Snapshot::default(),
+            error: None,
+        }
     }
 
     /// Handles a key: `l s m r u d t` views, `w v a` layouts, `q` quits.
@@ -256,7 +285,11 @@ impl Monitor {
     /// The layout used in an area `width` wide: wide if every node gets a column.
     pub fn effective_layout(&self, width: u16) -> Layout {
         match self.layout {
-            Layout::Auto if self.snap.nodes.len() * 2 + usize::from(AXIS_W) <= usize::from(width) => Layout::Wide,
+            Layout::Auto
+                if self.snap.nodes.len() * 2 + usize::from(AXIS_W) <= usize::from(width) =>
+            {
+                Layout::Wide
+            }
             Layout::Auto => Layout::Vertical,
             l => l,
         }
@@ -265,7 +298,13 @@ impl Monitor {
     /// Draws the whole screen into `buf` (header, body, key help).
     fn draw(&self, area: Rect, buf: &mut Buffer) {
         if area.height < 3 || area.width < 20 {
-            buf.set_stringn(area.x, area.y, "mosmon: terminal too small", usize::from(area.width), Style::default());
+            buf.set_stringn(
+                area.x,
+                area.y,
+                "mosmon: terminal too small",
+                usize::from(area.width),
+                Style::default(),
+            );
             return;
         }
         let up = self.snap.nodes.iter().filter(|n| n.up()).count();
@@ -288,9 +327,24 @@ impl Monitor {
             Some(e) => format!("{e}  [{help}]"),
             None => help.to_string(),
         };
-        let dim = Style::default().fg(if self.error.is_some() { Color::Red } else { Color::DarkGray });
-        buf.set_stringn(area.x, area.bottom() - 1, &foot, usize::from(area.width), dim);
-        let body = Rect { x: area.x, y: area.y + 1, width: area.width, height: area.height - 2 };
+        let dim = Style::default().fg(if self.error.is_some() {
+            Color::Red
+        } else {
+            Color::DarkGray
+        });
+        buf.set_stringn(
+            area.x,
+            area.bottom() - 1,
+            &foot,
+            usize::from(area.width),
+            dim,
+        );
+        let body = Rect {
+            x: area.x,
+            y: area.y + 1,
+            width: area.width,
+            height: area.height - 2,
+        };
         match self.view {
             View::Dead => self.draw_dead(body, buf),
             View::Totals => self.draw_totals(body, buf),
@@ -307,7 +361,11 @@ impl Monitor {
         let textw = bars.iter().map(|b| b.text.len()).max().unwrap_or(0).max(4);
         let barw = usize::from(area.width).saturating_sub(idw + textw + 3);
         let rows = usize::from(area.height);
-        let shown = if bars.len() > rows { rows.saturating_sub(1) } else { bars.len() };
+        let shown = if bars.len() > rows {
+            rows.saturating_sub(1)
+        } else {
+            bars.len()
+        };
         let fg = Style::default().fg(color(self.view));
         for (k, b) in bars.iter().take(shown).enumerate() {
             let y = area.y + k as u16;
@@ -322,31 +380,61 @@ impl Monitor {
                 buf.set_string(x0, y, "-", Style::default().fg(Color::Red));
             }
             line = format!("{:>textw$}", b.text);
-            let st = if b.up { Style::default() } else { Style::default().fg(Color::Red) };
+            let st = if b.up {
+                Style::default()
+            } else {
+                Style::default().fg(Color::Red)
+            };
             buf.set_string(area.x + (idw + 1 + barw + 1) as u16, y, &line, st);
         }
         if shown < bars.len() {
-            let msg = format!("... {} more nodes: a taller terminal shows them", bars.len() - shown);
-            buf.set_stringn(area.x, area.y + shown as u16, msg, usize::from(area.width), Style::default());
+            let msg = format!(
+                "... {} more nodes: a taller terminal shows them",
+                bars.len() - shown
+            );
+            buf.set_stringn(
+                area.x,
+                area.y + shown as u16,
+                msg,
+                usize::from(area.width),
+                Style::default(),
+            );
         }
     }
 
     fn draw_wide(&self, area: Rect, buf: &mut Buffer) {
         let (bars, top) = bars(&self.snap, self.view);
         if bars.is_empty() {
-            buf.set_string(area.x, area.y, "no nodes configured (setpe -w)", Style::default());
+            buf.set_string(
+                area.x,
+                area.y,
+                "no nodes configured (setpe -w)",
+                Style::default(),
+            );
             return;
         }
         let idw = bars.iter().map(|b| digits(b.id)).max().unwrap_or(1);
-        let textw = bars.iter().map(|b| b.text.chars().count()).max().unwrap_or(1);
+        let textw = bars
+            .iter()
+            .map(|b| b.text.chars().count())
+            .max()
+            .unwrap_or(1);
         let avail = usize::from(area.width).saturating_sub(usize::from(AXIS_W));
         let colw = (avail / bars.len()).clamp(2, 9);
         let barw = colw - 1;
         // Ids too wide for a column are written downwards; values only where they fit.
         let id_rows = if barw >= idw { 1 } else { idw };
         let value_rows = usize::from(barw >= textw);
-        let Some(h) = usize::from(area.height).checked_sub(id_rows + value_rows).filter(|h| *h >= 2) else {
-            buf.set_string(area.x, area.y, "terminal too low for the wide layout", Style::default());
+        let Some(h) = usize::from(area.height)
+            .checked_sub(id_rows + value_rows)
+            .filter(|h| *h >= 2)
+        else {
+            buf.set_string(
+                area.x,
+                area.y,
+                "terminal too low for the wide layout",
+                Style::default(),
+            );
             return;
         };
         let axis = Style::default().fg(Color::DarkGray);
@@ -397,10 +485,18 @@ impl Monitor {
             buf.set_string(area.x, area.y, msg, Style::default());
             return;
         }
-        let mut lines = vec![format!("{} of {} configured nodes are down:", dead.len(), self.snap.nodes.len())];
+        let mut lines = vec![format!(
+            "{} of {} configured nodes are down:",
+            dead.len(),
+            self.snap.nodes.len()
+        )];
         for n in &dead {
             lines.push(if n.age_ms >= 0 {
-                format!("  node {:>5}: last heard of {} s ago", n.id, n.age_ms / 1000)
+                format!(
+                    "  node {:>5}: last heard of {} s ago",
+                    n.id,
+                    n.age_ms / 1000
+                )
             } else {
                 format!("  node {:>5}: never heard of", n.id)
             });
@@ -467,11 +563,23 @@ fn scale2(solid: i64, plus: i64, top: i64, cells: usize) -> (usize, usize) {
 fn write_lines(area: Rect, buf: &mut Buffer, lines: &[String]) {
     let rows = usize::from(area.height);
     for (k, l) in lines.iter().take(rows).enumerate() {
-        buf.set_stringn(area.x, area.y + k as u16, l, usize::from(area.width), Style::default());
+        buf.set_stringn(
+            area.x,
+            area.y + k as u16,
+            l,
+            usize::from(area.width),
+            Style::default(),
+        );
     }
     if lines.len() > rows && rows > 0 {
         let msg = format!("... {} more lines", lines.len() - rows + 1);
-        buf.set_stringn(area.x, area.y + rows as u16 - 1, msg, usize::from(area.width), Style::default());
+        buf.set_stringn(
+            area.x,
+            area.y + rows as u16 - 1,
+            msg,
+            usize::from(area.width),
+            Style::default(),
+        );
     }
 }
 

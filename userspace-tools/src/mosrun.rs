@@ -78,7 +78,9 @@ pub fn parse_list(s: &str) -> Result<Vec<u32>, String> {
     for part in s.split(',') {
         let id = |t: &str| match t.trim().parse::<u32>() {
             Ok(v) if (1..=65535).contains(&v) => Ok(v),
-            _ => Err(format!("`{t}` in node list `{s}` is not a node id (1-65535)")),
+            _ => Err(format!(
+                "`{t}` in node list `{s}` is not a node id (1-65535)"
+            )),
         };
         match part.split_once('-') {
             Some((a, b)) => {
@@ -119,7 +121,9 @@ pub fn parse(args: &[String]) -> Result<Plan, String> {
         }
     };
     while let Some(a) = args.get(i) {
-        let Some(opt) = a.strip_prefix('-') else { break };
+        let Some(opt) = a.strip_prefix('-') else {
+            break;
+        };
         if opt == "-" {
             i += 1;
             break;
@@ -145,19 +149,28 @@ pub fn parse(args: &[String]) -> Result<Plan, String> {
             "f" => set_stats(&mut stats, Stats::Fast)?,
             "z" => argv0 = true,
             "P" => {
-                let v = args.get(i).ok_or("-P needs a policy: rr, bestfit, nextfit, smallest or here")?;
+                let v = args
+                    .get(i)
+                    .ok_or("-P needs a policy: rr, bestfit, nextfit, smallest or here")?;
                 i += 1;
-                let p = Policy::from_name(v)
-                    .ok_or_else(|| format!("-P {v}: the policies are rr, bestfit, nextfit, smallest and here"))?;
+                let p = Policy::from_name(v).ok_or_else(|| {
+                    format!("-P {v}: the policies are rr, bestfit, nextfit, smallest and here")
+                })?;
                 set_place(&mut place, Place::Policy(p))?;
             }
             "m" => {
                 let v = args.get(i).ok_or("-m needs a size in MiB")?;
                 i += 1;
-                mem_mib = v.parse::<u64>().ok().filter(|m| *m < 1 << 40).ok_or_else(|| format!("-m {v}: a size in MiB"))?;
+                mem_mib = v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|m| *m < 1 << 40)
+                    .ok_or_else(|| format!("-m {v}: a size in MiB"))?;
             }
             "d" => {
-                let v = args.get(i).ok_or("-d needs a decay rate (per mille kept, 0-1000)")?;
+                let v = args
+                    .get(i)
+                    .ok_or("-d needs a decay rate (per mille kept, 0-1000)")?;
                 i += 1;
                 match v.parse::<u16>() {
                     Ok(r) if r <= 1000 => set_stats(&mut stats, Stats::Rate(r))?,
@@ -165,21 +178,27 @@ pub fn parse(args: &[String]) -> Result<Plan, String> {
                 }
             }
             "t" | "e" | "E" | "r" | "R" => {
-                return Err(format!("-{opt} is not supported by this mosrun (see mosrun --help)"))
+                return Err(format!(
+                    "-{opt} is not supported by this mosrun (see mosrun --help)"
+                ))
             }
             _ if opt.starts_with('j') => {
                 let list = if opt.len() > 1 {
                     opt[1..].to_string()
                 } else {
                     i += 1;
-                    args.get(i - 1).cloned().ok_or("-j needs a node list, e.g. -j1-3,5")?
+                    args.get(i - 1)
+                        .cloned()
+                        .ok_or("-j needs a node list, e.g. -j1-3,5")?
                 };
                 set_place(&mut place, Place::Among(parse_list(&list)?))?;
             }
-            _ if opt.bytes().all(|b| b.is_ascii_digit()) && !opt.is_empty() => match opt.parse::<u32>() {
-                Ok(id) if (1..=65535).contains(&id) => set_place(&mut place, Place::Node(id))?,
-                _ => return Err(format!("-{opt}: node ids are 1-65535")),
-            },
+            _ if opt.bytes().all(|b| b.is_ascii_digit()) && !opt.is_empty() => {
+                match opt.parse::<u32>() {
+                    Ok(id) if (1..=65535).contains(&id) => set_place(&mut place, Place::Node(id))?,
+                    _ => return Err(format!("-{opt}: node ids are 1-65535")),
+                }
+            }
             _ => return Err(format!("unknown option -{opt} (see mosrun --help)")),
         }
     }
@@ -192,8 +211,20 @@ pub fn parse(args: &[String]) -> Result<Plan, String> {
     }
     let place = place.unwrap_or(Place::Here);
     let named = matches!(place, Place::Home | Place::Node(_) | Place::Among(_));
-    let lock = lock.unwrap_or(if named || stats.is_none() { Lock::Lock } else { Lock::Keep });
-    Ok(Plan { place, force, lock, stats, argv0, mem_mib, cmd })
+    let lock = lock.unwrap_or(if named || stats.is_none() {
+        Lock::Lock
+    } else {
+        Lock::Keep
+    });
+    Ok(Plan {
+        place,
+        force,
+        lock,
+        stats,
+        argv0,
+        mem_mib,
+        cmd,
+    })
 }
 
 /// The `mosrun` arguments a wrapper stands for, given its name and its own arguments;
@@ -226,7 +257,16 @@ pub fn wrapper_args(name: &str, args: &[String]) -> Option<Result<Vec<String>, S
 }
 
 /// The wrappers' names.
-pub const WRAPPERS: [&str; 8] = ["nomig", "runhome", "runon", "cpujob", "iojob", "nodecay", "slowdecay", "fastdecay"];
+pub const WRAPPERS: [&str; 8] = [
+    "nomig",
+    "runhome",
+    "runon",
+    "cpujob",
+    "iojob",
+    "nodecay",
+    "slowdecay",
+    "fastdecay",
+];
 
 #[cfg(test)]
 mod tests {
@@ -240,7 +280,14 @@ mod tests {
     #[test]
     fn options() {
         let a = p("-3 prog x -y").unwrap();
-        assert_eq!((a.place, a.lock, a.cmd), (Place::Node(3), Lock::Lock, vec!["prog".into(), "x".into(), "-y".into()]));
+        assert_eq!(
+            (a.place, a.lock, a.cmd),
+            (
+                Place::Node(3),
+                Lock::Lock,
+                vec!["prog".into(), "x".into(), "-y".into()]
+            )
+        );
         let a = p("-h -F prog").unwrap();
         assert_eq!((a.place, a.force), (Place::Home, true));
         let a = p("-j1-3,5 prog").unwrap();
@@ -256,7 +303,10 @@ mod tests {
         assert!(p("-z /bin/sh sh -c x").unwrap().argv0);
         assert_eq!(p("-- -3").unwrap().cmd, vec!["-3".to_string()]);
         let a = p("-P nextfit -m 64 -c prog").unwrap();
-        assert_eq!((a.place, a.mem_mib, a.lock), (Place::Policy(Policy::NextFit), 64, Lock::Keep));
+        assert_eq!(
+            (a.place, a.mem_mib, a.lock),
+            (Place::Policy(Policy::NextFit), 64, Lock::Keep)
+        );
     }
 
     #[test]
@@ -289,15 +339,31 @@ mod tests {
     #[test]
     fn wrappers() {
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let w = wrapper_args("runon", &args(&["2", "prog", "-x"])).unwrap().unwrap();
+        let w = wrapper_args("runon", &args(&["2", "prog", "-x"]))
+            .unwrap()
+            .unwrap();
         assert_eq!(parse(&w).unwrap().place, Place::Node(2));
         assert_eq!(parse(&w).unwrap().cmd, args(&["prog", "-x"]));
-        assert!(wrapper_args("runon", &args(&["x", "prog"])).unwrap().is_err());
+        assert!(wrapper_args("runon", &args(&["x", "prog"]))
+            .unwrap()
+            .is_err());
         let w = wrapper_args("nomig", &args(&["prog"])).unwrap().unwrap();
-        assert_eq!((parse(&w).unwrap().place, parse(&w).unwrap().lock), (Place::Here, Lock::Lock));
+        assert_eq!(
+            (parse(&w).unwrap().place, parse(&w).unwrap().lock),
+            (Place::Here, Lock::Lock)
+        );
         let w = wrapper_args("cpujob", &args(&["-3"])).unwrap().unwrap();
-        assert_eq!(parse(&w).unwrap().cmd, args(&["-3"]), "a wrapper's arguments are the command");
-        assert_eq!(parse(&wrapper_args("runhome", &args(&["p"])).unwrap().unwrap()).unwrap().place, Place::Home);
+        assert_eq!(
+            parse(&w).unwrap().cmd,
+            args(&["-3"]),
+            "a wrapper's arguments are the command"
+        );
+        assert_eq!(
+            parse(&wrapper_args("runhome", &args(&["p"])).unwrap().unwrap())
+                .unwrap()
+                .place,
+            Place::Home
+        );
         assert!(wrapper_args("mosrun", &args(&["p"])).is_none());
         for name in WRAPPERS {
             assert!(wrapper_args(name, &args(&["1", "p"])).is_some());

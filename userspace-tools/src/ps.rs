@@ -66,8 +66,11 @@ pub fn read_proc(proc: &Path, mosix: &Path, pid: i32) -> Option<Proc> {
     let command = if cmdline.is_empty() {
         format!("[{comm}]")
     } else {
-        let parts: Vec<String> =
-            cmdline.split(|b| *b == 0).filter(|p| !p.is_empty()).map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+        let parts: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
         parts.join(" ")
     };
     let node = if mosix.join("pid").is_dir() {
@@ -80,20 +83,31 @@ pub fn read_proc(proc: &Path, mosix: &Path, pid: i32) -> Option<Proc> {
     } else {
         -1
     };
-    Some(Proc { pid, tty_nr, node, state, ticks, command })
+    Some(Proc {
+        pid,
+        tty_nr,
+        node,
+        state,
+        ticks,
+        command,
+    })
 }
 
 /// Every process id in a `/proc` tree, ascending.
 pub fn all_pids(proc: &Path) -> std::io::Result<Vec<i32>> {
-    let mut pids: Vec<i32> =
-        fs::read_dir(proc)?.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    let mut pids: Vec<i32> = fs::read_dir(proc)?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
     pids.sort_unstable();
     Ok(pids)
 }
 
 /// The table `mps` prints: openMosix's header `PID TTY NODE STAT TIME COMMAND`.
 pub fn render(procs: &[Proc], hz: u64, width: usize) -> String {
-    let mut out = format!("{:>5} {:<8} {:>4} {:<4} {:>6} COMMAND\n", "PID", "TTY", "NODE", "STAT", "TIME");
+    let mut out = format!(
+        "{:>5} {:<8} {:>4} {:<4} {:>6} COMMAND\n",
+        "PID", "TTY", "NODE", "STAT", "TIME"
+    );
     for p in procs {
         let mut line = String::new();
         let _ = write!(
@@ -121,7 +135,8 @@ mod tests {
 
     #[test]
     fn stat_with_odd_comm() {
-        let s = "42 (a) b (c)) S 1 42 42 34816 42 4194304 100 0 0 0 250 150 0 0 20 0 1 0 99 1000 10";
+        let s =
+            "42 (a) b (c)) S 1 42 42 34816 42 4194304 100 0 0 0 250 150 0 0 20 0 1 0 99 1000 10";
         assert_eq!(parse_stat(s), Some(("a) b (c)".into(), 'S', 34816, 400)));
         assert_eq!(parse_stat("garbage"), None);
         assert_eq!(parse_stat("1 (x) R 0"), None);
@@ -143,23 +158,40 @@ mod tests {
         let proc = t.path().join("proc");
         let mosix = t.path().join("mosix");
         fs::create_dir_all(proc.join("7")).unwrap();
-        fs::write(proc.join("7/stat"), "7 (hog) R 1 7 7 0 -1 0 0 0 0 0 500 100 0 0 20 0 1 0 1 1 1").unwrap();
+        fs::write(
+            proc.join("7/stat"),
+            "7 (hog) R 1 7 7 0 -1 0 0 0 0 0 500 100 0 0 20 0 1 0 1 1 1",
+        )
+        .unwrap();
         fs::write(proc.join("7/cmdline"), b"/bin/hog\0-x\0").unwrap();
         fs::create_dir_all(proc.join("2")).unwrap();
-        fs::write(proc.join("2/stat"), "2 (kthreadd) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0").unwrap();
+        fs::write(
+            proc.join("2/stat"),
+            "2 (kthreadd) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0",
+        )
+        .unwrap();
         fs::write(proc.join("2/cmdline"), b"").unwrap();
         fs::create_dir_all(proc.join("self")).unwrap();
         assert_eq!(all_pids(&proc).unwrap(), [2, 7]);
         let p = read_proc(&proc, &mosix, 7).unwrap();
-        assert_eq!((p.node, p.command.as_str(), p.ticks), (-1, "/bin/hog -x", 600));
+        assert_eq!(
+            (p.node, p.command.as_str(), p.ticks),
+            (-1, "/bin/hog -x", 600)
+        );
         fs::create_dir_all(mosix.join("pid/7")).unwrap();
         fs::write(mosix.join("pid/7/where"), "3\n").unwrap();
-        let procs = [read_proc(&proc, &mosix, 2).unwrap(), read_proc(&proc, &mosix, 7).unwrap()];
+        let procs = [
+            read_proc(&proc, &mosix, 2).unwrap(),
+            read_proc(&proc, &mosix, 7).unwrap(),
+        ];
         assert_eq!(
             render(&procs, 100, 0),
             "  PID TTY      NODE STAT   TIME COMMAND\n    2 ?           0 S      0:00 [kthreadd]\n    7 ?           3 R      0:06 /bin/hog -x\n"
         );
-        assert_eq!(render(&procs, 100, 21).lines().nth(2), Some("    7 ?           3 R"));
+        assert_eq!(
+            render(&procs, 100, 21).lines().nth(2),
+            Some("    7 ?           3 R")
+        );
         assert!(read_proc(&proc, &mosix, 99).is_none());
     }
 }

@@ -45,14 +45,40 @@ fn four(dir: &Path) {
             (1, 3, 2, 150, 10000, gib / 2, gib * 6 / 10, gib, 100, 0),
             (2, 3, 2, 37, 20000, gib / 4, gib / 3, gib, 100, 800),
             (3, 1, U, U, U, U, U, U, U, 12_345),
-            (4, 3, 4, 0, 10000, gib * 3 / 2, gib * 7 / 4, gib * 2, 100, 1_500),
+            (
+                4,
+                3,
+                4,
+                0,
+                10000,
+                gib * 3 / 2,
+                gib * 7 / 4,
+                gib * 2,
+                100,
+                1_500,
+            ),
         ],
     );
 }
 
 /// `n` nodes, all up, loads rising with the id.
 fn many(dir: &Path, n: u32) {
-    let rows: Vec<Row> = (1..=n).map(|i| (i, 3, 2, i64::from(i * 7 % 200), 10000, 100_000, 110_000, 131_072, 100, 500)).collect();
+    let rows: Vec<Row> = (1..=n)
+        .map(|i| {
+            (
+                i,
+                3,
+                2,
+                i64::from(i * 7 % 200),
+                10000,
+                100_000,
+                110_000,
+                131_072,
+                100,
+                500,
+            )
+        })
+        .collect();
     tree(dir, 1, &rows);
 }
 
@@ -65,13 +91,25 @@ fn screen(dir: &Path, view: View, layout: Layout, w: u16, h: u16) -> String {
 }
 
 fn check_snapshot(name: &str, got: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(format!("{name}.txt"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no snapshot {}; run with UPDATE_SNAPSHOTS=1", path.display()));
-    assert_eq!(got, want, "screen {name} differs from {}:\n{got}", path.display());
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}; run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        got,
+        want,
+        "screen {name} differs from {}:\n{got}",
+        path.display()
+    );
 }
 
 #[test]
@@ -92,8 +130,14 @@ fn every_view_at_80x24() {
         assert!(s.lines().all(|l| l.chars().count() <= 80));
         check_snapshot(&format!("four-{name}-auto-80x24"), &s);
     }
-    check_snapshot("four-load-vertical-80x24", &screen(d.path(), View::Load, Layout::Vertical, 80, 24));
-    check_snapshot("four-mem-vertical-80x24", &screen(d.path(), View::Mem, Layout::Vertical, 80, 24));
+    check_snapshot(
+        "four-load-vertical-80x24",
+        &screen(d.path(), View::Load, Layout::Vertical, 80, 24),
+    );
+    check_snapshot(
+        "four-mem-vertical-80x24",
+        &screen(d.path(), View::Mem, Layout::Vertical, 80, 24),
+    );
 }
 
 #[test]
@@ -102,7 +146,11 @@ fn bars_follow_the_values() {
     four(d.path());
     let s = screen(d.path(), View::Load, Layout::Vertical, 80, 24);
     let bar = |id: u32| {
-        let l = s.lines().find(|l| l.trim_start().starts_with(&format!("{id} "))).unwrap().to_string();
+        let l = s
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap()
+            .to_string();
         l.matches('█').count()
     };
     // Node 1 (1.50) is the top of the scale; node 2 (0.37) about a quarter of it; node 4 none.
@@ -115,7 +163,10 @@ fn bars_follow_the_values() {
     assert!(t.contains("nodes up                    3"), "{t}");
     assert!(t.contains("total load                  1.87"), "{t}");
     let dead = screen(d.path(), View::Dead, Layout::Auto, 80, 24);
-    assert!(dead.contains("node     3: last heard of 12 s ago"), "{dead}");
+    assert!(
+        dead.contains("node     3: last heard of 12 s ago"),
+        "{dead}"
+    );
 }
 
 #[test]
@@ -131,7 +182,10 @@ fn adapts_to_the_terminal_and_the_cluster() {
     let e = tempfile::tempdir().unwrap();
     many(e.path(), 300);
     let s = screen(e.path(), View::Load, Layout::Auto, 80, 24);
-    assert!(s.contains("more nodes: a taller terminal shows them"), "{s}");
+    assert!(
+        s.contains("more nodes: a taller terminal shows them"),
+        "{s}"
+    );
     let tiny = screen(e.path(), View::Load, Layout::Auto, 10, 2);
     assert!(tiny.starts_with("mosmon: te"));
 }
@@ -139,7 +193,15 @@ fn adapts_to_the_terminal_and_the_cluster() {
 #[test]
 fn keys_switch_views_and_layouts() {
     let mut m = Monitor::new(View::Load, Layout::Auto);
-    for (k, v) in [('s', View::Speed), ('m', View::Mem), ('r', View::Rmem), ('u', View::Util), ('d', View::Dead), ('t', View::Totals), ('l', View::Load)] {
+    for (k, v) in [
+        ('s', View::Speed),
+        ('m', View::Mem),
+        ('r', View::Rmem),
+        ('u', View::Util),
+        ('d', View::Dead),
+        ('t', View::Totals),
+        ('l', View::Load),
+    ] {
         assert_eq!(m.key(k), KeyAction::Redraw);
         assert_eq!(m.view, v);
     }
@@ -155,8 +217,15 @@ fn keys_switch_views_and_layouts() {
 }
 
 fn mosmon(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_mosmon")).args(args).output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+    let o = Command::new(env!("CARGO_BIN_EXE_mosmon"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
 }
 
 #[test]
@@ -167,7 +236,11 @@ fn once_and_json() {
     let (rc, out, _) = mosmon(&["--once", "-v", "--width", "80", "--proc", p]);
     assert_eq!(rc, 0);
     assert!(out.starts_with("mosmon - load"), "{out}");
-    assert!(out.lines().any(|l| l.trim_start().starts_with("3 -") && l.ends_with("down")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("3 -") && l.ends_with("down")),
+        "{out}"
+    );
     let (rc, out, _) = mosmon(&["--json", "--proc", p]);
     assert_eq!(rc, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

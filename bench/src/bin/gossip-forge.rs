@@ -76,7 +76,8 @@ fn send(src: Option<Ipv4Addr>, to: Ipv4Addr, bytes: &[u8]) {
 
 fn random_bytes(n: usize) -> Vec<u8> {
     let mut v = vec![0u8; n];
-    let f = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut v));
+    let f = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut v));
     if let Err(e) = f {
         eprintln!("gossip-forge: /dev/urandom: {e}");
         exit(1);
@@ -85,7 +86,9 @@ fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 fn sum16(data: &[u8]) -> u32 {
-    data.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))).sum()
+    data.chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum()
 }
 
 /// Sends `payload` as a UDP datagram from `src` (spoofed) to `dst`, through a raw socket.
@@ -111,7 +114,9 @@ fn send_spoofed(raw: i32, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) {
     let sa = libc::sockaddr_in {
         sin_family: libc::AF_INET as u16,
         sin_port: 0,
-        sin_addr: libc::in_addr { s_addr: u32::from(dst).to_be() },
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(dst).to_be(),
+        },
         sin_zero: [0; 8],
     };
     // SAFETY: `p` and `sa` are valid for the call; `raw` is an open raw socket.
@@ -126,7 +131,10 @@ fn send_spoofed(raw: i32, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) {
         )
     };
     if r < 0 {
-        eprintln!("gossip-forge: raw send to {dst}: {}", std::io::Error::last_os_error());
+        eprintln!(
+            "gossip-forge: raw send to {dst}: {}",
+            std::io::Error::last_os_error()
+        );
         exit(1);
     }
 }
@@ -135,20 +143,32 @@ fn replay(node: Ipv4Addr, to: &[Ipv4Addr]) {
     // SAFETY: Plain socket creation.
     let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_UDP) };
     if raw < 0 {
-        eprintln!("gossip-forge: raw socket: {}", std::io::Error::last_os_error());
+        eprintln!(
+            "gossip-forge: raw socket: {}",
+            std::io::Error::last_os_error()
+        );
         exit(1);
     }
     let one: i32 = 1;
     // SAFETY: Valid option pointer and length.
     unsafe {
-        libc::setsockopt(raw, libc::IPPROTO_IP, libc::IP_HDRINCL, (&one as *const i32).cast(), 4);
+        libc::setsockopt(
+            raw,
+            libc::IPPROTO_IP,
+            libc::IP_HDRINCL,
+            (&one as *const i32).cast(),
+            4,
+        );
     }
     let mut buf = vec![0u8; 65536];
     let payload = loop {
         // SAFETY: `buf` is writable for its length.
         let n = unsafe { libc::recv(raw, buf.as_mut_ptr().cast(), buf.len(), 0) };
         if n < 0 {
-            eprintln!("gossip-forge: raw receive: {}", std::io::Error::last_os_error());
+            eprintln!(
+                "gossip-forge: raw receive: {}",
+                std::io::Error::last_os_error()
+            );
             exit(1);
         }
         let p = &buf[..n as usize];
@@ -164,7 +184,11 @@ fn replay(node: Ipv4Addr, to: &[Ipv4Addr]) {
     for &t in to {
         send_spoofed(raw, node, t, &payload);
     }
-    println!("replayed a {}-byte packet from {node} to {} node(s)", payload.len(), to.len());
+    println!(
+        "replayed a {}-byte packet from {node} to {} node(s)",
+        payload.len(),
+        to.len()
+    );
 }
 
 fn main() {
@@ -172,8 +196,21 @@ fn main() {
         Cmd::Badmac { to, id, dest, load } => {
             let mut buf = [0u8; MAX_PACKET];
             let key: [u8; 16] = random_bytes(16).try_into().unwrap_or([7; 16]);
-            let e = LoadEntry { id, load, cpus: 64, speed: 10000, util: 100, ..Default::default() };
-            let hdr = Header { flags: 0, sender: id, epoch: u32::MAX, seq: u64::MAX, dest };
+            let e = LoadEntry {
+                id,
+                load,
+                cpus: 64,
+                speed: 10000,
+                util: 100,
+                ..Default::default()
+            };
+            let hdr = Header {
+                flags: 0,
+                sender: id,
+                epoch: u32::MAX,
+                seq: u64::MAX,
+                dest,
+            };
             let n = encode(&key, &hdr, &[e], &mut buf);
             send(None, addr(&to), &buf[..n]);
         }

@@ -88,9 +88,23 @@ struct Sim {
 impl Sim {
     fn new(n: u32, a: &Args) -> Sim {
         let mut table = NodeTable::new();
-        table.push(MapEntry { first: 1, addr: 0x0a00_0001, count: n }, 1).expect("table");
+        table
+            .push(
+                MapEntry {
+                    first: 1,
+                    addr: 0x0a00_0001,
+                    count: n,
+                },
+                1,
+            )
+            .expect("table");
         let nodes = (0..n)
-            .map(|_| Node { view: vec![Slot::default(); n as usize], seq: 0, load: 0, counters: Counters::default() })
+            .map(|_| Node {
+                view: vec![Slot::default(); n as usize],
+                seq: 0,
+                load: 0,
+                counters: Counters::default(),
+            })
             .collect();
         Sim {
             table,
@@ -112,17 +126,55 @@ impl Sim {
         let rnd = self.rng.next();
         let node = &mut self.nodes[i];
         node.seq += 1;
-        let hdr = Header { flags: if reply { FLAG_REPLY } else { 0 }, sender: i as u32 + 1, epoch: 1, seq: node.seq, dest: 0 };
-        let own = LoadEntry { id: i as u32 + 1, load: node.load, cpus: 2, speed: 10000, util: 100, ..Default::default() };
-        let g = Gossip { table: &self.table, view: &mut node.view, self_id: i as u32 + 1, now_ms: now, timeout_ms: self.timeout_ms };
-        let Some(out) = g.prepare(&self.key, &own, &hdr, to, self.window, rnd, &mut self.scratch, &mut self.buf) else {
+        let hdr = Header {
+            flags: if reply { FLAG_REPLY } else { 0 },
+            sender: i as u32 + 1,
+            epoch: 1,
+            seq: node.seq,
+            dest: 0,
+        };
+        let own = LoadEntry {
+            id: i as u32 + 1,
+            load: node.load,
+            cpus: 2,
+            speed: 10000,
+            util: 100,
+            ..Default::default()
+        };
+        let g = Gossip {
+            table: &self.table,
+            view: &mut node.view,
+            self_id: i as u32 + 1,
+            now_ms: now,
+            timeout_ms: self.timeout_ms,
+        };
+        let Some(out) = g.prepare(
+            &self.key,
+            &own,
+            &hdr,
+            to,
+            self.window,
+            rnd,
+            &mut self.scratch,
+            &mut self.buf,
+        ) else {
             return;
         };
         node.counters.sent += 1;
         node.counters.sent_bytes += out.len as u64 + UDP_IP;
         let dst = &mut self.nodes[out.to];
-        let mut g = Gossip { table: &self.table, view: &mut dst.view, self_id: out.to as u32 + 1, now_ms: now, timeout_ms: self.timeout_ms };
-        match g.receive(Some(&self.key), 0x0a00_0001 + i as u32, &self.buf[..out.len]) {
+        let mut g = Gossip {
+            table: &self.table,
+            view: &mut dst.view,
+            self_id: out.to as u32 + 1,
+            now_ms: now,
+            timeout_ms: self.timeout_ms,
+        };
+        match g.receive(
+            Some(&self.key),
+            0x0a00_0001 + i as u32,
+            &self.buf[..out.len],
+        ) {
             Ok(r) => {
                 dst.counters.received += 1;
                 touched.push(out.to);
@@ -138,7 +190,12 @@ impl Sim {
 /// Ages (ms) of the `w` freshest up entries node `i` holds, itself excluded.
 fn window_ages(view: &[Slot], i: usize, w: usize, now: i64, timeout: i64, out: &mut Vec<i64>) {
     out.clear();
-    out.extend(view.iter().enumerate().filter(|(j, s)| *j != i && s.is_up(now, timeout)).map(|(_, s)| s.age(now)));
+    out.extend(
+        view.iter()
+            .enumerate()
+            .filter(|(j, s)| *j != i && s.is_up(now, timeout))
+            .map(|(_, s)| s.age(now)),
+    );
     if out.len() > w && w > 0 {
         out.select_nth_unstable(w - 1);
     }
@@ -197,14 +254,26 @@ fn run(n: u32, a: &Args) -> SimResult {
         }
         while next_sample <= t {
             for (k, node) in sim.nodes.iter().enumerate() {
-                window_ages(&node.view, k, a.window, next_sample, sim.timeout_ms, &mut ages);
+                window_ages(
+                    &node.view,
+                    k,
+                    a.window,
+                    next_sample,
+                    sim.timeout_ms,
+                    &mut ages,
+                );
                 for &x in &ages {
                     age_sum += x as f64;
                     age_cnt += 1;
                     max_age = max_age.max(x);
                     all_ages.push(x);
                 }
-                let up = node.view.iter().enumerate().filter(|(j, s)| *j != k && s.is_up(next_sample, sim.timeout_ms)).count();
+                let up = node
+                    .view
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, s)| *j != k && s.is_up(next_sample, sim.timeout_ms))
+                    .count();
                 up_sum += up as f64 / f64::from(n - 1).max(1.0);
             }
             samples += 1;
@@ -251,7 +320,10 @@ fn run(n: u32, a: &Args) -> SimResult {
         }
     }
     all_ages.sort_unstable();
-    let p99 = all_ages.get(all_ages.len() * 99 / 100).copied().unwrap_or(0);
+    let p99 = all_ages
+        .get(all_ages.len() * 99 / 100)
+        .copied()
+        .unwrap_or(0);
     let total: u64 = sim.nodes.iter().map(|x| x.counters.sent_bytes).sum();
     let sent: u64 = sim.nodes.iter().map(|x| x.counters.sent).sum();
     let span = (end - start) as f64 / INTERVAL as f64;
@@ -280,7 +352,10 @@ fn main() {
         a.seed
     );
     println!("# ages in intervals; heard(k) = fraction of the other nodes holding a change k intervals after it; all(k) = trials where every node had it");
-    print!("{:>6} {:>8} {:>8} {:>8} {:>6} {:>9} {:>8}", "nodes", "mean_age", "p99_age", "max_age", "up", "bytes/int", "pkts/int");
+    print!(
+        "{:>6} {:>8} {:>8} {:>8} {:>6} {:>9} {:>8}",
+        "nodes", "mean_age", "p99_age", "max_age", "up", "bytes/int", "pkts/int"
+    );
     for k in 1..=4 {
         print!(" {:>8}", format!("heard({k})"));
     }
@@ -323,42 +398,72 @@ fn plot(path: &std::path::Path, rs: &[SimResult], a: &Args) -> Result<(), String
     let xmax = rs.iter().map(|r| r.n).max().unwrap_or(4) as f64;
     let ymax = rs.iter().map(|r| r.max_age).fold(2.5f64, f64::max).ceil();
     let mut c = ChartBuilder::on(&left)
-        .caption(format!("Age of the {} entries a node holds (intervals)", a.window), ("sans-serif", 20))
+        .caption(
+            format!("Age of the {} entries a node holds (intervals)", a.window),
+            ("sans-serif", 20),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(45)
         .build_cartesian_2d((2f64..xmax * 1.5).log_scale(), 0f64..ymax)
         .map_err(|x| e(&x))?;
-    c.configure_mesh().x_desc("nodes").y_desc("age (gossip intervals)").draw().map_err(|x| e(&x))?;
+    c.configure_mesh()
+        .x_desc("nodes")
+        .y_desc("age (gossip intervals)")
+        .draw()
+        .map_err(|x| e(&x))?;
     type Series = (&'static str, RGBColor, fn(&SimResult) -> f64);
-    let series: [Series; 3] =
-        [("mean", BLUE, |r| r.mean_age), ("p99", GREEN, |r| r.p99_age), ("max", RED, |r| r.max_age)];
+    let series: [Series; 3] = [
+        ("mean", BLUE, |r| r.mean_age),
+        ("p99", GREEN, |r| r.p99_age),
+        ("max", RED, |r| r.max_age),
+    ];
     for (name, col, f) in series {
         let pts: Vec<(f64, f64)> = rs.iter().map(|r| (f64::from(r.n), f(r))).collect();
         c.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))
             .map_err(|x| e(&x))?
             .label(name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
-        c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled()))).map_err(|x| e(&x))?;
+        c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
+            .map_err(|x| e(&x))?;
     }
     let goal = RGBColor(120, 120, 120);
-    c.draw_series(LineSeries::new(vec![(2.0, 2.0), (xmax * 1.5, 2.0)], goal.stroke_width(3)))
-        .map_err(|x| e(&x))?
-        .label("goal: mean <= 2")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], goal.stroke_width(3)));
-    c.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(|x| e(&x))?;
+    c.draw_series(LineSeries::new(
+        vec![(2.0, 2.0), (xmax * 1.5, 2.0)],
+        goal.stroke_width(3),
+    ))
+    .map_err(|x| e(&x))?
+    .label("goal: mean <= 2")
+    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], goal.stroke_width(3)));
+    c.configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(|x| e(&x))?;
     let kmax = rs.first().map_or(1, |r| r.heard.len() - 1) as f64;
     let mut c = ChartBuilder::on(&right)
-        .caption("Nodes that have heard a change, after k intervals", ("sans-serif", 20))
+        .caption(
+            "Nodes that have heard a change, after k intervals",
+            ("sans-serif", 20),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(45)
         .build_cartesian_2d(0f64..kmax, 0f64..1.02f64)
         .map_err(|x| e(&x))?;
-    c.configure_mesh().x_desc("k (gossip intervals)").y_desc("fraction of the other nodes").draw().map_err(|x| e(&x))?;
+    c.configure_mesh()
+        .x_desc("k (gossip intervals)")
+        .y_desc("fraction of the other nodes")
+        .draw()
+        .map_err(|x| e(&x))?;
     for (i, r) in rs.iter().enumerate() {
         let col = Palette99::pick(i).to_rgba();
-        let pts: Vec<(f64, f64)> = r.heard.iter().enumerate().map(|(k, &h)| (k as f64, h)).collect();
+        let pts: Vec<(f64, f64)> = r
+            .heard
+            .iter()
+            .enumerate()
+            .map(|(k, &h)| (k as f64, h))
+            .collect();
         c.draw_series(LineSeries::new(pts, col.stroke_width(2)))
             .map_err(|x| e(&x))?
             .label(format!("{} nodes", r.n))

@@ -77,7 +77,10 @@ const VARIANTS: [(Variant, &str); 5] = [
     (Variant::Static(Policy::BestFit), "best fit"),
     (Variant::Static(Policy::NextFit), "next fit"),
     (Variant::Smallest { window: false }, "migrate smallest"),
-    (Variant::Smallest { window: true }, "migrate smallest, windowed"),
+    (
+        Variant::Smallest { window: true },
+        "migrate smallest, windowed",
+    ),
 ];
 
 /// A departure: (negated end time in ns for the max-heap, process slot).
@@ -98,8 +101,19 @@ struct Sim<'a> {
 const KIB_PER_MIB: u64 = 1024;
 
 impl Sim<'_> {
-    fn place(&mut self, slot_size: u64, node: usize, lifetime: f64, now: f64, heap: &mut BinaryHeap<Departure>) {
-        let r = Resident { node, size: slot_size, movable: true };
+    fn place(
+        &mut self,
+        slot_size: u64,
+        node: usize,
+        lifetime: f64,
+        now: f64,
+        heap: &mut BinaryHeap<Departure>,
+    ) {
+        let r = Resident {
+            node,
+            size: slot_size,
+            movable: true,
+        };
         let k = match self.free_slots.pop() {
             Some(k) => {
                 self.procs[k] = Some(r);
@@ -111,7 +125,10 @@ impl Sim<'_> {
             }
         };
         self.bins[node].free -= slot_size;
-        heap.push(Departure(std::cmp::Reverse(((now + lifetime) * 1e9) as u64), k));
+        heap.push(Departure(
+            std::cmp::Reverse(((now + lifetime) * 1e9) as u64),
+            k,
+        ));
     }
 
     /// A window: `home` and `w - 1` other nodes at random (indices into `bins`).
@@ -128,11 +145,19 @@ impl Sim<'_> {
     }
 
     /// Tries to place the waiting process; whether it was placed.
-    fn try_place(&mut self, v: Variant, size: u64, assigned: &mut Option<usize>, home: usize) -> Option<usize> {
+    fn try_place(
+        &mut self,
+        v: Variant,
+        size: u64,
+        assigned: &mut Option<usize>,
+        home: usize,
+    ) -> Option<usize> {
         match v {
             Variant::Static(Policy::RoundRobin) => {
                 let mut c = self.cursor;
-                let node = *assigned.get_or_insert_with(|| choose(Policy::RoundRobin, &self.bins, size, &mut c).unwrap_or(0));
+                let node = *assigned.get_or_insert_with(|| {
+                    choose(Policy::RoundRobin, &self.bins, size, &mut c).unwrap_or(0)
+                });
                 self.cursor = c;
                 (self.bins[node].free >= size).then_some(node)
             }
@@ -143,7 +168,11 @@ impl Sim<'_> {
                 r
             }
             Variant::Smallest { window } => {
-                let idx: Vec<usize> = if window { self.window(home) } else { (0..self.bins.len()).collect() };
+                let idx: Vec<usize> = if window {
+                    self.window(home)
+                } else {
+                    (0..self.bins.len()).collect()
+                };
                 let sub: Vec<Bin> = idx.iter().map(|&i| self.bins[i]).collect();
                 let mut c = 0;
                 if let Some(i) = choose(Policy::MigrateSmallest, &sub, size, &mut c) {
@@ -181,7 +210,13 @@ fn run(a: &Args, v: Variant, n: usize, mean_mib: u64) -> (f64, f64) {
     let mut sim = Sim {
         a,
         rng: Rng(a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (n as u64) << 32 ^ mean_mib),
-        bins: vec![Bin { free: node_kib, usable: true }; n],
+        bins: vec![
+            Bin {
+                free: node_kib,
+                usable: true
+            };
+            n
+        ],
         procs: Vec::new(),
         free_slots: Vec::new(),
         cursor: n.saturating_sub(1),
@@ -196,7 +231,9 @@ fn run(a: &Args, v: Variant, n: usize, mean_mib: u64) -> (f64, f64) {
     let (mut used_integral, mut placed) = (0.0f64, 0u64);
     let total = (n as u64 * node_kib) as f64;
     while now < a.time {
-        let next_dep = heap.peek().map_or(f64::INFINITY, |d: &Departure| d.0 .0 as f64 / 1e9);
+        let next_dep = heap
+            .peek()
+            .map_or(f64::INFINITY, |d: &Departure| d.0 .0 as f64 / 1e9);
         let t = next_arrival.min(next_dep).min(a.time);
         if t > warm {
             let used: u64 = sim.bins.iter().map(|b| node_kib - b.free).sum();
@@ -259,7 +296,11 @@ fn main() {
         println!("# mean process size {mean} MiB");
         print!("{:>6}", "nodes");
         for (_, name) in VARIANTS {
-            print!(" {:>12}", name.replace("migrate smallest", "smallest").replace(", windowed", "-w"));
+            print!(
+                " {:>12}",
+                name.replace("migrate smallest", "smallest")
+                    .replace(", windowed", "-w")
+            );
         }
         println!(" {:>8} {:>8}", "migs", "migs-w");
         let mut rows = Vec::new();
@@ -295,7 +336,13 @@ fn plot(path: &std::path::Path, all: &[(u64, Rows)], a: &Args) -> Result<(), Str
     let xmax = a.nodes.iter().copied().max().unwrap_or(2) as f64;
     for ((mean, rows), area) in all.iter().zip(panels.iter()) {
         let mut c = ChartBuilder::on(area)
-            .caption(format!("Memory utilisation, mean size {mean} MiB ({} MiB nodes)", a.node_mib), ("sans-serif", 18))
+            .caption(
+                format!(
+                    "Memory utilisation, mean size {mean} MiB ({} MiB nodes)",
+                    a.node_mib
+                ),
+                ("sans-serif", 18),
+            )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(45)
@@ -309,12 +356,18 @@ fn plot(path: &std::path::Path, all: &[(u64, Rows)], a: &Args) -> Result<(), Str
             .map_err(|x| e(&x))?;
         for (vi, (_, name)) in VARIANTS.iter().enumerate() {
             let col = Palette99::pick(vi).to_rgba();
-            let pts: Vec<(f64, f64)> = rows.iter().map(|(n, r)| (*n as f64, r[vi].0 * 100.0)).collect();
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|(n, r)| (*n as f64, r[vi].0 * 100.0))
+                .collect();
             c.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))
                 .map_err(|x| e(&x))?
                 .label(*name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
-            c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled()))).map_err(|x| e(&x))?;
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2))
+                });
+            c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
+                .map_err(|x| e(&x))?;
         }
         c.configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)

@@ -25,11 +25,13 @@ fn main() {
 }
 
 fn set(dev: &Device, p: Param, v: i64) -> Result<(), ToolError> {
-    dev.set_param(p, v).map_err(|e| ToolError::io(&format!("setting {} to {v}", p.name()), e))
+    dev.set_param(p, v)
+        .map_err(|e| ToolError::io(&format!("setting {} to {v}", p.name()), e))
 }
 
 fn get(dev: &Device, p: Param) -> Result<i64, ToolError> {
-    dev.get_param(p).map_err(|e| ToolError::io(&format!("reading {}", p.name()), e))
+    dev.get_param(p)
+        .map_err(|e| ToolError::io(&format!("reading {}", p.name()), e))
 }
 
 fn info(dev: &Device, id: Option<u32>) -> Result<NodeInfo, ToolError> {
@@ -41,7 +43,11 @@ fn info(dev: &Device, id: Option<u32>) -> Result<NodeInfo, ToolError> {
 }
 
 fn status_names(s: u32) -> String {
-    let names: Vec<&str> = status::NAMES.iter().filter(|(b, _)| s & b != 0).map(|(_, n)| *n).collect();
+    let names: Vec<&str> = status::NAMES
+        .iter()
+        .filter(|(b, _)| s & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
     if names.is_empty() {
         "-".into()
     } else {
@@ -80,10 +86,16 @@ fn whois(dev: &Device, json: bool, what: Option<&str>) -> Result<i32, ToolError>
     let (table, mospe) = dev.node_table()?;
     let Some(what) = what else {
         if mospe == 0 {
-            return Err(ToolError::new(exit::UNAVAILABLE, "this node is not configured (run setpe)"));
+            return Err(ToolError::new(
+                exit::UNAVAILABLE,
+                "this node is not configured (run setpe)",
+            ));
         }
         if json {
-            println!("{}", json!({"id": mospe, "address": table.addr_of(mospe).map(ip_text)}));
+            println!(
+                "{}",
+                json!({"id": mospe, "address": table.addr_of(mospe).map(ip_text)})
+            );
         } else {
             println!("This is openMosix node #{mospe}");
         }
@@ -99,7 +111,9 @@ fn whois(dev: &Device, json: bool, what: Option<&str>) -> Result<i32, ToolError>
                 }
                 Ok(exit::OK)
             }
-            None => Err(ToolError::failed(format!("node {id} is not in the openMosix table"))),
+            None => Err(ToolError::failed(format!(
+                "node {id} is not in the openMosix table"
+            ))),
         };
     }
     let addr = parse_ipv4(what)
@@ -114,7 +128,10 @@ fn whois(dev: &Device, json: bool, what: Option<&str>) -> Result<i32, ToolError>
             }
             Ok(exit::OK)
         }
-        None => Err(ToolError::failed(format!("{} is not in the openMosix table", ip_text(addr)))),
+        None => Err(ToolError::failed(format!(
+            "{} is not in the openMosix table",
+            ip_text(addr)
+        ))),
     }
 }
 
@@ -201,13 +218,18 @@ const STATS: &str = "/proc/mosix/admin/stats";
 
 fn stats(json: bool) -> Result<i32, ToolError> {
     let text = std::fs::read_to_string(STATS).map_err(|e| {
-        ToolError::new(exit::UNAVAILABLE, format!("{STATS}: {e} (is mosix.ko loaded?)"))
+        ToolError::new(
+            exit::UNAVAILABLE,
+            format!("{STATS}: {e} (is mosix.ko loaded?)"),
+        )
     })?;
     let mut m = serde_json::Map::new();
     for line in text.lines() {
         let mut it = line.split_whitespace();
         if let (Some(k), Some(v), None) = (it.next(), it.next(), it.next()) {
-            let v: i64 = v.parse().map_err(|_| ToolError::failed(format!("{STATS}: bad line `{line}`")))?;
+            let v: i64 = v
+                .parse()
+                .map_err(|_| ToolError::failed(format!("{STATS}: bad line `{line}`")))?;
             m.insert(k.into(), json!(v));
         }
     }
@@ -267,7 +289,11 @@ fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
             Ok(exit::OK)
         }
         Cmd::Getdecay => {
-            let (i, s, f) = (get(&dev, Param::DecayInterval)?, get(&dev, Param::SlowDecay)?, get(&dev, Param::FastDecay)?);
+            let (i, s, f) = (
+                get(&dev, Param::DecayInterval)?,
+                get(&dev, Param::SlowDecay)?,
+                get(&dev, Param::FastDecay)?,
+            );
             if json {
                 println!("{}", json!({"interval": i, "slow": s, "fast": f}));
             } else {
@@ -275,9 +301,18 @@ fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
             }
             Ok(exit::OK)
         }
-        Cmd::Setdecay { interval, slow, fast } => {
-            for (p, v) in [(Param::DecayInterval, interval), (Param::SlowDecay, slow), (Param::FastDecay, fast)] {
-                p.check(v).map_err(|e| ToolError::usage(format!("{}: {e}", p.name())))?;
+        Cmd::Setdecay {
+            interval,
+            slow,
+            fast,
+        } => {
+            for (p, v) in [
+                (Param::DecayInterval, interval),
+                (Param::SlowDecay, slow),
+                (Param::FastDecay, fast),
+            ] {
+                p.check(v)
+                    .map_err(|e| ToolError::usage(format!("{}: {e}", p.name())))?;
             }
             set(&dev, Param::DecayInterval, interval)?;
             set(&dev, Param::SlowDecay, slow)?;
@@ -285,7 +320,9 @@ fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
             Ok(exit::OK)
         }
         Cmd::Setspeed { speed } => {
-            Param::Speed.check(speed).map_err(|e| ToolError::usage(format!("speed: {e}")))?;
+            Param::Speed
+                .check(speed)
+                .map_err(|e| ToolError::usage(format!("speed: {e}")))?;
             flag(Param::Speed, speed)
         }
         Cmd::Getspeed { id } => print_value(json, &info(&dev, id)?, NodeField::Speed),
@@ -306,16 +343,22 @@ fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
         Cmd::Status { id } => show_status(&dev, json, id),
         Cmd::Whois { what } => whois(&dev, json, what.as_deref()),
         Cmd::Setkey { file } => {
-            let k = read_key_file(std::path::Path::new(file.as_deref().unwrap_or(DEFAULT_KEY_FILE)))?;
-            dev.set_key(Some(&k)).map_err(|e| ToolError::io("installing the cluster key", e))?;
+            let k = read_key_file(std::path::Path::new(
+                file.as_deref().unwrap_or(DEFAULT_KEY_FILE),
+            ))?;
+            dev.set_key(Some(&k))
+                .map_err(|e| ToolError::io("installing the cluster key", e))?;
             Ok(exit::OK)
         }
         Cmd::Clearkey => {
-            dev.set_key(None).map_err(|e| ToolError::io("removing the cluster key", e))?;
+            dev.set_key(None)
+                .map_err(|e| ToolError::io("removing the cluster key", e))?;
             Ok(exit::OK)
         }
         Cmd::Linktest { id, count, size } => {
-            let r = dev.link_test(id, count, size).map_err(|e| ToolError::io(&format!("link to node {id}"), e))?;
+            let r = dev
+                .link_test(id, count, size)
+                .map_err(|e| ToolError::io(&format!("link to node {id}"), e))?;
             let ms = |ns: u64| ns as f64 / 1e6;
             let avg = r.total_ns / u64::from(count.max(1));
             if json {
@@ -336,7 +379,9 @@ fn device_cmd(cmd: Cmd, json: bool) -> Result<i32, ToolError> {
             Ok(exit::OK)
         }
         Cmd::Imagetest { pid, id } => {
-            let r = dev.image_test(pid, id).map_err(|e| ToolError::io(&format!("image of process {pid} to node {id}"), e))?;
+            let r = dev
+                .image_test(pid, id)
+                .map_err(|e| ToolError::io(&format!("image of process {pid} to node {id}"), e))?;
             let mib = (r.pages * 4096) as f64 / (1024.0 * 1024.0);
             if json {
                 println!(

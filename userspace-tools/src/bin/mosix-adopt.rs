@@ -25,7 +25,11 @@ fn maps() -> Vec<(u64, u64, String)> {
             let mut f = l.split_whitespace();
             let (a, b) = f.next()?.split_once('-')?;
             let name = f.nth(4).unwrap_or("").to_string();
-            Some((u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(b, 16).ok()?, name))
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+                name,
+            ))
         })
         .collect()
 }
@@ -40,7 +44,11 @@ fn special(name: &str) -> bool {
 /// overlaps anything else of ours.
 fn move_vdso(to: u64) -> Result<(), String> {
     let m = maps();
-    let vdso = m.iter().find(|e| e.2 == "[vdso]").ok_or("no [vdso] mapping")?.0;
+    let vdso = m
+        .iter()
+        .find(|e| e.2 == "[vdso]")
+        .ok_or("no [vdso] mapping")?
+        .0;
     let delta = to.wrapping_sub(vdso);
     if delta == 0 {
         return Ok(());
@@ -49,7 +57,9 @@ fn move_vdso(to: u64) -> Result<(), String> {
     for (s, e, _) in &sp {
         let (ns, ne) = (s.wrapping_add(delta), e.wrapping_add(delta));
         if m.iter().any(|o| !special(&o.2) && o.0 < ne && ns < o.1) {
-            return Err(format!("the migrant's vDSO place {ns:#x}-{ne:#x} is taken here"));
+            return Err(format!(
+                "the migrant's vDSO place {ns:#x}-{ne:#x} is taken here"
+            ));
         }
     }
     // Move in the direction of travel first, so that no move lands on one not yet made.
@@ -71,14 +81,20 @@ fn move_vdso(to: u64) -> Result<(), String> {
             )
         };
         if r == libc::MAP_FAILED {
-            return Err(format!("mremap of {name}: {}", std::io::Error::last_os_error()));
+            return Err(format!(
+                "mremap of {name}: {}",
+                std::io::Error::last_os_error()
+            ));
         }
     }
     Ok(())
 }
 
 fn main() {
-    let token = match std::env::args().nth(1).and_then(|t| u64::from_str_radix(&t, 16).ok()) {
+    let token = match std::env::args()
+        .nth(1)
+        .and_then(|t| u64::from_str_radix(&t, 16).ok())
+    {
         Some(t) => t,
         None => {
             log(USAGE);

@@ -19,7 +19,11 @@ use mosix_tools::{exit, run, ToolError};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
-#[command(name = "mosix-docs", version, about = "Write the openMosix tools' man pages and shell completions")]
+#[command(
+    name = "mosix-docs",
+    version,
+    about = "Write the openMosix tools' man pages and shell completions"
+)]
 struct Args {
     /// The directory to write man/ and completions/ into (made if missing).
     #[arg(long, value_name = "DIR")]
@@ -45,7 +49,9 @@ fn body(out: &Path) -> Result<i32, ToolError> {
             let mut cmd = (tool.command)();
             let mut text = Vec::new();
             clap_complete::generate(shell, &mut cmd, tool.name, &mut text);
-            let no_files = cmd.get_positionals().all(|a| a.get_value_hint() == ValueHint::Other);
+            let no_files = cmd
+                .get_positionals()
+                .all(|a| a.get_value_hint() == ValueHint::Other);
             if text.is_empty() && shell == Shell::Fish && no_files {
                 // Nothing to offer (mosix-adopt: no options, a token): at least no file names.
                 text = format!("complete -c {} -f\n", tool.name).into_bytes();
@@ -77,11 +83,22 @@ fn man_pages(tool: &Tool) -> Vec<(String, Vec<u8>)> {
         .filter(|t| t.name != tool.name && t.name != "mosix-adopt")
         .map(|t| format!("{}({})", t.name, t.section))
         .collect();
-    let mut pages = vec![(format!("{}.{}", tool.name, tool.section), man_page(&cmd, tool, None, &see_also))];
+    let mut pages = vec![(
+        format!("{}.{}", tool.name, tool.section),
+        man_page(&cmd, tool, None, &see_also),
+    )];
     let exit_status = cmd.get_after_help().map(|h| h.to_string());
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = sub.get_display_name().unwrap_or_else(|| sub.get_name()).to_string();
-        let text = man_page(sub, tool, exit_status.as_deref(), &[format!("{}({})", tool.name, tool.section)]);
+        let name = sub
+            .get_display_name()
+            .unwrap_or_else(|| sub.get_name())
+            .to_string();
+        let text = man_page(
+            sub,
+            tool,
+            exit_status.as_deref(),
+            &[format!("{}({})", tool.name, tool.section)],
+        );
         pages.push((format!("{name}.{}", tool.section), text));
     }
     pages
@@ -124,7 +141,11 @@ fn man_page(cmd: &Command, tool: &Tool, inherited: Option<&str>, see_also: &[Str
         part(&|w| man.render_subcommands_section(w));
     }
     let mut roff = Roff::default();
-    if let Some(text) = cmd.get_after_long_help().or_else(|| cmd.get_after_help()).map(|t| t.to_string()) {
+    if let Some(text) = cmd
+        .get_after_long_help()
+        .or_else(|| cmd.get_after_help())
+        .map(|t| t.to_string())
+    {
         sections(&mut roff, &text);
     } else if let Some(text) = inherited {
         sections(&mut roff, text);
@@ -143,10 +164,13 @@ fn man_page(cmd: &Command, tool: &Tool, inherited: Option<&str>, see_also: &[Str
 
 /// The pages' date, YYYY-MM-DD: of $SOURCE_DATE_EPOCH (reproducible builds), else today.
 fn date() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse::<i64>().ok()).unwrap_or_else(|| {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-        now.map_or(0, |d| d.as_secs() as i64)
-    });
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            now.map_or(0, |d| d.as_secs() as i64)
+        });
     // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
     let z = secs.div_euclid(86_400) + 719_468;
     let era = z.div_euclid(146_097);
@@ -174,14 +198,21 @@ fn synopsis(cmd: &Command) -> Roff {
     }
     let mut line = vec![bold(cmd.get_bin_name().unwrap_or_else(|| cmd.get_name()))];
     let visible = |a: &&Arg| !a.is_hide_set();
-    for a in cmd.get_arguments().filter(|a| !a.is_positional()).filter(visible) {
+    for a in cmd
+        .get_arguments()
+        .filter(|a| !a.is_positional())
+        .filter(visible)
+    {
         let flag = match (a.get_short(), a.get_long()) {
             (Some(s), Some(l)) => format!("-{s}|--{l}"),
             (Some(s), None) => format!("-{s}"),
             (None, Some(l)) => format!("--{l}"),
             (None, None) => continue,
         };
-        line.extend([roman(if a.is_required_set() { " " } else { " [" }), bold(flag)]);
+        line.extend([
+            roman(if a.is_required_set() { " " } else { " [" }),
+            bold(flag),
+        ]);
         if a.get_action().takes_values() {
             if let Some(names) = a.get_value_names() {
                 line.extend([roman(" "), italic(names.join(" "))]);
@@ -192,9 +223,14 @@ fn synopsis(cmd: &Command) -> Roff {
         }
     }
     for a in cmd.get_positionals().filter(visible) {
-        let name = a.get_value_names().map_or_else(|| a.get_id().to_string(), |n| n.join(" "));
+        let name = a
+            .get_value_names()
+            .map_or_else(|| a.get_id().to_string(), |n| n.join(" "));
         let many = a.get_num_args().is_some_and(|n| n.max_values() > 1);
-        line.extend([roman(if a.is_required_set() { " " } else { " [" }), italic(name)]);
+        line.extend([
+            roman(if a.is_required_set() { " " } else { " [" }),
+            italic(name),
+        ]);
         line.push(roman(match (many, a.is_required_set()) {
             (true, true) => "...",
             (true, false) => "...]",

@@ -35,17 +35,30 @@ fn body(a: Args) -> Result<i32, ToolError> {
     let mut m = Monitor::new(view, layout);
     if a.once || a.json {
         m.snap = read_snapshot(&a.proc).map_err(|e| {
-            ToolError::new(exit::UNAVAILABLE, format!("cannot read {}: {e} (is mosix.ko loaded?)", a.proc.display()))
+            ToolError::new(
+                exit::UNAVAILABLE,
+                format!(
+                    "cannot read {}: {e} (is mosix.ko loaded?)",
+                    a.proc.display()
+                ),
+            )
         })?;
         if a.json {
-            println!("{}", serde_json::to_string(&m.snap).map_err(|e| ToolError::failed(e.to_string()))?);
+            println!(
+                "{}",
+                serde_json::to_string(&m.snap).map_err(|e| ToolError::failed(e.to_string()))?
+            );
         } else {
-            let width = a.width.or_else(|| std::env::var("COLUMNS").ok()?.parse().ok()).unwrap_or(80);
+            let width = a
+                .width
+                .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+                .unwrap_or(80);
             print!("{}", render_text(&m, width, 3));
         }
         return Ok(exit::OK);
     }
-    let mut term = ratatui::try_init().map_err(|e| ToolError::failed(format!("cannot use the terminal: {e}")))?;
+    let mut term = ratatui::try_init()
+        .map_err(|e| ToolError::failed(format!("cannot use the terminal: {e}")))?;
     let r = live(&mut term, &mut m, &a);
     ratatui::restore();
     r

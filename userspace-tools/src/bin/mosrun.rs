@@ -44,9 +44,15 @@ fn main() {
 /// The node to start on (`None`: here), after checking that it is available; `node_default`:
 /// with no placement option, ask the node's default policy.
 fn target(dev: &Device, plan: &Plan, node_default: bool) -> Result<Option<u32>, ToolError> {
-    let me = dev.node_info(0).map_err(|e| ToolError::io("reading this node's id", e))?.id;
+    let me = dev
+        .node_info(0)
+        .map_err(|e| ToolError::io("reading this node's id", e))?
+        .id;
     let usable = |id: u32| {
-        id == me || dev.node_info(id).is_ok_and(|n| n.status & status::UP != 0 && n.status & status::BLOCK == 0)
+        id == me
+            || dev
+                .node_info(id)
+                .is_ok_and(|n| n.status & status::UP != 0 && n.status & status::BLOCK == 0)
     };
     let size = plan.mem_mib.saturating_mul(1 << 20);
     let by_policy = |policy: i32| match dev.place(policy, size) {
@@ -75,7 +81,10 @@ fn target(dev: &Device, plan: &Plan, node_default: bool) -> Result<Option<u32>, 
         None if plan.force => Ok(None),
         None => Err(ToolError::new(
             exit::UNAVAILABLE,
-            format!("{}: no such node is up and taking processes (-F runs the program here instead)", place_text(&plan.place)),
+            format!(
+                "{}: no such node is up and taking processes (-F runs the program here instead)",
+                place_text(&plan.place)
+            ),
         )),
     }
 }
@@ -114,7 +123,8 @@ fn body(plan: Plan, node_default: bool) -> Result<i32, ToolError> {
     // A lock would keep the program from moving to its node: set it there, after the move.
     let lock = lock_value(plan.lock);
     arg.lock = if to.is_some() && lock == 1 { -1 } else { lock };
-    dev.proc_set(arg).map_err(|e| ToolError::io("setting this process's balancing settings", e))?;
+    dev.proc_set(arg)
+        .map_err(|e| ToolError::io("setting this process's balancing settings", e))?;
     let keep_open = match to {
         Some(node) => Some(start_mover(&dev, me, node, lock == 1)?),
         None => None,
@@ -125,9 +135,19 @@ fn body(plan: Plan, node_default: bool) -> Result<i32, ToolError> {
         (&plan.cmd[0], &plan.cmd[0], &plan.cmd[1..])
     };
     drop(dev);
-    let e = std::process::Command::new(path).arg0(argv0).args(args).exec();
+    let e = std::process::Command::new(path)
+        .arg0(argv0)
+        .args(args)
+        .exec();
     drop(keep_open);
-    Err(ToolError::new(if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }, format!("{path}: {e}")))
+    Err(ToolError::new(
+        if e.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        },
+        format!("{path}: {e}"),
+    ))
 }
 
 /// Starts the mover: a detached process that waits until this one has run `exec` (the
@@ -137,14 +157,20 @@ fn start_mover(dev: &Device, pid: i32, node: u32, lock: bool) -> Result<OwnedFd,
     let mut fds = [0i32; 2];
     // SAFETY: `fds` is a valid array of two ints.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(ToolError::io("creating a pipe", std::io::Error::last_os_error()));
+        return Err(ToolError::io(
+            "creating a pipe",
+            std::io::Error::last_os_error(),
+        ));
     }
     // SAFETY: Both descriptors were just created and are owned here only.
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: A single-threaded program; the children only make system calls and exit.
     let first = unsafe { libc::fork() };
     if first < 0 {
-        return Err(ToolError::io("forking the mover", std::io::Error::last_os_error()));
+        return Err(ToolError::io(
+            "forking the mover",
+            std::io::Error::last_os_error(),
+        ));
     }
     if first == 0 {
         // The middle child forks the mover and exits, so that the mover is nobody's child
@@ -167,7 +193,11 @@ fn start_mover(dev: &Device, pid: i32, node: u32, lock: bool) -> Result<OwnedFd,
 /// The mover's body (never returns).
 fn mover(dev: &Device, r: OwnedFd, pid: i32, node: u32, lock: bool) -> ! {
     // Not the terminal's reader or writer: a pipeline must not wait for the mover.
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         // SAFETY: Plain descriptor duplication onto stdin and stdout.
         unsafe {
             libc::dup2(null.as_raw_fd(), 0);
@@ -185,7 +215,10 @@ fn mover(dev: &Device, r: OwnedFd, pid: i32, node: u32, lock: bool) -> ! {
     let code = match dev.migrate(pid, i32::try_from(node).unwrap_or(-1)) {
         Ok(()) => {
             if lock {
-                if let Err(e) = dev.proc_set(ProcArg { lock: 1, ..ProcArg::keep(pid) }) {
+                if let Err(e) = dev.proc_set(ProcArg {
+                    lock: 1,
+                    ..ProcArg::keep(pid)
+                }) {
                     eprintln!("mosrun: process {pid} runs on node {node} but could not be locked there: {e}");
                 }
             }

@@ -12,7 +12,11 @@ fn main() {
 
 fn body(a: Args) -> Result<i32, ToolError> {
     let (pids, named) = if a.pids.is_empty() {
-        (all_pids(&a.proc).map_err(|e| ToolError::failed(format!("cannot list {}: {e}", a.proc.display())))?, false)
+        (
+            all_pids(&a.proc)
+                .map_err(|e| ToolError::failed(format!("cannot list {}: {e}", a.proc.display())))?,
+            false,
+        )
     } else {
         (a.pids.clone(), true)
     };
@@ -31,7 +35,10 @@ fn body(a: Args) -> Result<i32, ToolError> {
     }
     // SAFETY: sysconf has no preconditions.
     let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100);
-    let width = a.width.or_else(|| std::env::var("COLUMNS").ok()?.parse().ok()).unwrap_or(0);
+    let width = a
+        .width
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(0);
     print!("{}", render(&procs, hz, width));
     Ok(if missing { exit::FAILED } else { exit::OK })
 }

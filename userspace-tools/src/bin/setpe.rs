@@ -27,7 +27,12 @@ fn read_map(file: Option<&str>) -> Result<(String, String), ToolError> {
             .iter()
             .find(|p| std::path::Path::new(p).exists())
             .map(|p| p.to_string())
-            .ok_or_else(|| ToolError::usage(format!("no map file: none of {} exists; give -f FILE", DEFAULT_MAPS.join(", "))))?,
+            .ok_or_else(|| {
+                ToolError::usage(format!(
+                    "no map file: none of {} exists; give -f FILE",
+                    DEFAULT_MAPS.join(", ")
+                ))
+            })?,
     };
     let mut text = String::new();
     let r = if name == "-" {
@@ -35,7 +40,12 @@ fn read_map(file: Option<&str>) -> Result<(String, String), ToolError> {
     } else {
         std::fs::read_to_string(&name).map(|t| text = t)
     };
-    r.map_err(|e| ToolError::usage(format!("{}: {e}", if name == "-" { "standard input" } else { &name })))?;
+    r.map_err(|e| {
+        ToolError::usage(format!(
+            "{}: {e}",
+            if name == "-" { "standard input" } else { &name }
+        ))
+    })?;
     Ok((if name == "-" { "<stdin>".into() } else { name }, text))
 }
 
@@ -43,11 +53,19 @@ fn read_map(file: Option<&str>) -> Result<(String, String), ToolError> {
 fn own_id(table: &NodeTable, given: Option<u32>) -> Result<u32, ToolError> {
     let mine = local_ipv4_addrs();
     if let Some(id) = given {
-        let addr = table
-            .addr_of(id)
-            .ok_or_else(|| ToolError::usage(format!("node {id} (given with -p) is not in the table")))?;
-        if !mine.contains(&addr) && table.entries().iter().all(|e| !(e.is_alias() && e.first == id && mine.contains(&e.addr))) {
-            eprintln!("setpe: note: node {id}'s address {} is not an address of this host", ip_text(addr));
+        let addr = table.addr_of(id).ok_or_else(|| {
+            ToolError::usage(format!("node {id} (given with -p) is not in the table"))
+        })?;
+        if !mine.contains(&addr)
+            && table
+                .entries()
+                .iter()
+                .all(|e| !(e.is_alias() && e.first == id && mine.contains(&e.addr)))
+        {
+            eprintln!(
+                "setpe: note: node {id}'s address {} is not an address of this host",
+                ip_text(addr)
+            );
         }
         return Ok(id);
     }
@@ -74,7 +92,9 @@ fn main() {
 
 fn body(args: Args) -> Result<i32, ToolError> {
     if args.off {
-        Device::open()?.set_table(&[], 0, 0).map_err(|e| ToolError::io("removing the table", e))?;
+        Device::open()?
+            .set_table(&[], 0, 0)
+            .map_err(|e| ToolError::io("removing the table", e))?;
         return Ok(exit::OK);
     }
     if args.read {
@@ -92,7 +112,9 @@ fn body(args: Args) -> Result<i32, ToolError> {
         if let Some(k) = args.key.as_deref() {
             return install_key(&Device::open()?, k);
         }
-        return Err(ToolError::usage("say what to do: -w, -W, -r, -c, -k or -off (see --help)"));
+        return Err(ToolError::usage(
+            "say what to do: -w, -W, -r, -c, -k or -off (see --help)",
+        ));
     }
     // Check the key file before changing anything.
     let key = match args.key.as_deref() {
@@ -109,18 +131,26 @@ fn body(args: Args) -> Result<i32, ToolError> {
     })?;
     let id = own_id(&table, args.id)?;
     if args.check {
-        println!("{name}: the table is well-formatted: {} nodes, this is node #{id}", table.node_count());
+        println!(
+            "{name}: the table is well-formatted: {} nodes, this is node #{id}",
+            table.node_count()
+        );
         return Ok(exit::OK);
     }
     let entries: Vec<MapEntry> = table.entries().to_vec();
     let dev = Device::open()?;
     let gateways = match args.gateways {
         Some(g) => g,
-        None => dev.get_param(mosix_core::params::Param::Gateways).map_err(|e| ToolError::io("reading gateways", e))? as u32,
+        None => dev
+            .get_param(mosix_core::params::Param::Gateways)
+            .map_err(|e| ToolError::io("reading gateways", e))? as u32,
     };
-    dev.set_table(&entries, id, gateways).map_err(|e| ToolError::io("installing the table", e))?;
+    dev.set_table(&entries, id, gateways)
+        .map_err(|e| ToolError::io("installing the table", e))?;
     match key {
-        Some(k) => dev.set_key(Some(&k)).map_err(|e| ToolError::io("installing the cluster key", e))?,
+        Some(k) => dev
+            .set_key(Some(&k))
+            .map_err(|e| ToolError::io("installing the cluster key", e))?,
         None if std::path::Path::new(DEFAULT_KEY_FILE).exists() => {
             install_key(&dev, DEFAULT_KEY_FILE)?;
         }
@@ -131,6 +161,7 @@ fn body(args: Args) -> Result<i32, ToolError> {
 
 fn install_key(dev: &Device, file: &str) -> Result<i32, ToolError> {
     let k = read_key_file(std::path::Path::new(file))?;
-    dev.set_key(Some(&k)).map_err(|e| ToolError::io("installing the cluster key", e))?;
+    dev.set_key(Some(&k))
+        .map_err(|e| ToolError::io("installing the cluster key", e))?;
     Ok(exit::OK)
 }

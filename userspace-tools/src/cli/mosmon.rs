@@ -87,7 +87,9 @@ pub struct Args {
 fn parse_interval(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.1..=3600.0).contains(&v) => Ok(v),
-        _ => Err(format!("`{s}` is not a number of seconds between 0.1 and 3600")),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0.1 and 3600"
+        )),
     }
 }
 

@@ -81,8 +81,17 @@ fn section(name: &str) -> String {
 /// program under other names) and the description are those of [`HELP`]; `-ID` (a node id as
 /// an option) is there but is no clap argument.
 pub fn command() -> Command {
-    let flag = |id: &'static str, short: char, help: &'static str| Arg::new(id).short(short).action(ArgAction::SetTrue).help(help);
-    let about = HELP.lines().next().and_then(|l| l.strip_prefix("mosrun - ")).unwrap_or_default();
+    let flag = |id: &'static str, short: char, help: &'static str| {
+        Arg::new(id)
+            .short(short)
+            .action(ArgAction::SetTrue)
+            .help(help)
+    };
+    let about = HELP
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("mosrun - "))
+        .unwrap_or_default();
     Command::new("mosrun")
         .version(env!("CARGO_PKG_VERSION"))
         .about(about)
@@ -171,10 +180,20 @@ mod tests {
                 None => format!("-{c} prog argv0"),
             };
             let documented = shorts.contains(&c);
-            assert_eq!(parse(&words(&line)).is_ok(), documented, "mosrun {line}: parser and command() differ");
+            assert_eq!(
+                parse(&words(&line)).is_ok(),
+                documented,
+                "mosrun {line}: parser and command() differ"
+            );
             if documented {
-                assert!(HELP.contains(&format!("-{c}")), "HELP does not mention -{c}");
-                let arg = cmd.get_arguments().find(|a| a.get_short() == Some(c)).unwrap();
+                assert!(
+                    HELP.contains(&format!("-{c}")),
+                    "HELP does not mention -{c}"
+                );
+                let arg = cmd
+                    .get_arguments()
+                    .find(|a| a.get_short() == Some(c))
+                    .unwrap();
                 assert_eq!(arg.get_action().takes_values(), takes_value, "-{c}");
             }
         }
@@ -183,12 +202,26 @@ mod tests {
     #[test]
     fn command_has_the_help_sections() {
         let cmd = command();
-        assert!(cmd.get_overridden_usage().unwrap().to_string().contains("runon ID cmd [args]"));
+        assert!(cmd
+            .get_overridden_usage()
+            .unwrap()
+            .to_string()
+            .contains("runon ID cmd [args]"));
         for w in crate::mosrun::WRAPPERS {
-            assert!(cmd.get_overridden_usage().unwrap().to_string().contains(w), "synopsis lacks {w}");
+            assert!(
+                cmd.get_overridden_usage().unwrap().to_string().contains(w),
+                "synopsis lacks {w}"
+            );
         }
         let long = cmd.get_long_about().unwrap().to_string();
-        assert!(long.starts_with("The program replaces mosrun") && long.ends_with("implementation's."), "{long}");
-        assert!(cmd.get_after_help().unwrap().to_string().contains("\n  runon 3 ./render frame7"));
+        assert!(
+            long.starts_with("The program replaces mosrun") && long.ends_with("implementation's."),
+            "{long}"
+        );
+        assert!(cmd
+            .get_after_help()
+            .unwrap()
+            .to_string()
+            .contains("\n  runon 3 ./render frame7"));
     }
 }
