@@ -30,12 +30,24 @@ use crate::{
         forward::{
             layout,
             reply_lens,
+            stub,
             Plan,
             Reply,
             Request,
             SCRATCH, //
         },
-        image::kind,
+        image::{
+            kind,
+            PAGE,
+            PROT_EXEC,
+            PROT_READ,
+            PROT_WRITE, //
+        },
+        linux::{
+            wait_status,
+            ERESTARTNOINTR,
+            SIGKILL, //
+        },
         params::Param,
         procstat::Change,
     },
@@ -76,16 +88,8 @@ const IDLE: u32 = 0;
 /// Running a forwarded call in user mode.
 const NATIVE: u32 = 1;
 
-/// `syscall; mov %rax,%rdi; mov $MOSIX_REPLY,%eax; syscall; ud2`.
-const STUB: [u8; 14] = [
-    0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x53, 0x4f, 0x4d, 0x00, 0x0f, 0x05, 0x0f, 0x0b,
-];
-/// The reply to a call stopped before it began: it did nothing; the remote's kernel makes it
-/// again after the signal's handler (or the process makes it at home).
-const ERESTARTNOINTR: i64 = -513;
-const PROT_READ: u32 = 1;
-const PROT_WRITE: u32 = 2;
-const PROT_EXEC: u32 = 4;
+/// The wait status of a process ended by `SIGKILL` (the link to it is lost).
+const KILLED: i32 = wait_status::killed(SIGKILL);
 
 /// How a deputy's service ended (or paused).
 pub(crate) enum Outcome {
@@ -414,7 +418,7 @@ pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Ou
                 pid,
                 e.to_errno()
             );
-            return Outcome::Exit(9);
+            return Outcome::Exit(KILLED);
         }
     };
     {
@@ -442,7 +446,7 @@ pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Ou
         );
     }
     if REGISTRY.lock().push(d.clone(), GFP_KERNEL).is_err() {
-        return end(&d, Outcome::Exit(9));
+        return end(&d, Outcome::Exit(KILLED));
     }
     if let Err(e) = sys::watch_add(Watched::Deputy, token, pid) {
         pr_warn!(
@@ -450,18 +454,18 @@ pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Ou
             pid,
             e.to_errno()
         );
-        return end(&d, Outcome::Exit(9));
+        return end(&d, Outcome::Exit(KILLED));
     }
     ready.run();
     let Ok(data) = KBox::new(d.clone(), GFP_KERNEL) else {
-        return end(&d, Outcome::Exit(9));
+        return end(&d, Outcome::Exit(KILLED));
     };
     let data = KBox::into_raw(data);
     // SAFETY: The thread owns `data` (a `KBox<Arc<Deputy>>`).
     if unsafe { sys::spawn(c"mosix-dwatch", watch, data.cast()) }.is_err() {
         // SAFETY: The thread did not start: we own `data` again.
         drop(unsafe { KBox::from_raw(data) });
-        return end(&d, Outcome::Exit(9));
+        return end(&d, Outcome::Exit(KILLED));
     }
     pr_info!("process {} migrated to node {}\n", pid, node);
     serve(&d)
@@ -510,14 +514,16 @@ fn serve(d: &Deputy) -> Outcome {
         }
         if inbox.lost {
             drop(inbox);
-            return end(d, Outcome::Exit(9));
+            return end(d, Outcome::Exit(KILLED));
         }
         if inbox.request {
             inbox.request = false;
             if d.cancelled() {
-                // Stopped before it began (its `CANCEL` came with it): it did nothing.
+                // Stopped before it began (its `CANCEL` came with it): it did nothing; the
+                // remote's kernel makes it again after the signal's handler (or the process
+                // makes it at home).
                 drop(inbox);
-                d.reply(ERESTARTNOINTR, [0; 6], &[]);
+                d.reply(-ERESTARTNOINTR, [0; 6], &[]);
                 continue;
             }
             match start_call(d, &inbox.frame) {
@@ -557,7 +563,7 @@ fn ask_home_if_requested(d: &Deputy) {
 /// Sets up the call of request `frame`: its input buffers in the scratch area, the registers
 /// at the stub. `Err(ret)`: answer at once with `ret`.
 fn start_call(d: &Deputy, frame: &[u8]) -> core::result::Result<(), i64> {
-    let errno = |e: Error| i64::from(e.to_errno());
+    let errno = sys::errno_ret;
     let Ok((req, plan, data)) = Request::decode(frame) else {
         pr_warn!(
             "process {}: refused a forwarded call it cannot carry\n",
@@ -568,10 +574,10 @@ fn start_call(d: &Deputy, frame: &[u8]) -> core::result::Result<(), i64> {
     let offs = layout(&plan).ok_or(errno(E2BIG))?;
     let mut t = d.task.lock();
     if t.stub == 0 {
-        let stub = sys::map_any(4096, PROT_READ | PROT_EXEC).map_err(errno)?;
-        rebuild::poke(stub, &STUB).map_err(errno)?;
+        let code = sys::map_any(PAGE, PROT_READ | PROT_EXEC).map_err(errno)?;
+        rebuild::poke(code, &stub()).map_err(errno)?;
         t.scratch = sys::map_any(SCRATCH, PROT_READ | PROT_WRITE).map_err(errno)?;
-        t.stub = stub;
+        t.stub = code;
     }
     let mut args = req.args;
     let mut at = 0usize;
@@ -630,12 +636,12 @@ fn finish_call(d: &Deputy) {
 /// The process comes home: its image follows on `rx`.
 fn come_home(d: &Deputy, rx: LinkRx) -> Outcome {
     let Some(tx) = d.tx.lock().take() else {
-        return end(d, Outcome::Exit(9));
+        return end(d, Outcome::Exit(KILLED));
     };
     let mut link = Link::join(tx, rx);
     match crate::migrate::come_home(&mut link, d.pid, d.node) {
         Ok(()) => end(d, Outcome::Home),
-        Err(_) => end(d, Outcome::Exit(9)),
+        Err(_) => end(d, Outcome::Exit(KILLED)),
     }
 }
 

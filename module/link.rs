@@ -5,8 +5,9 @@
 //! The `mosix-link` kthread listens, checks each `Hello` (cluster key, the claimed id's table
 //! address is the peer's, addressed to this node, same CPU xsave facts) and answers with a
 //! `Welcome`. It serves `Echo` links itself, one at a time, until the peer closes or is idle
-//! for [`IDLE_MS`] (the `LINK_TEST` ioctl and its benchmark use them); `Migrate` links are
-//! refused until migration lands. [`Link::connect`] is the client side.
+//! for [`IDLE_MS`] (the `LINK_TEST` ioctl and its benchmark use them); it checks `ImageTest`
+//! images itself, and hands each `Migrate` link to a new `mosix-remote` thread
+//! (`remote::start`). [`Link::connect`] is the client side.
 //!
 //! [`cluster::CONFIG`] is taken only to read the key and table and to count, never across a
 //! socket call.

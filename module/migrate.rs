@@ -4,18 +4,20 @@
 //! The capture runs in the process's own context: a job queued with `task_work`
 //! (`TWA_SIGNAL`, shim `mosix_work_queue`) runs on its way back to user mode, where its
 //! registers are `current_pt_regs()`, its FPU state can be saved to memory, and its pages are
-//! read with plain user copies. The caller (an ioctl) waits for the job, interruptibly and with a
-//! timeout; a job outlives an abandoned caller (the shim counts references, and holds a
+//! read with plain user copies. The caller (an ioctl, the balancer or an unload) waits for the job,
+//! killably and with a timeout; a job outlives an abandoned caller (the shim counts references, and holds a
 //! module reference until the job has run).
 //!
-//! Two jobs use it. The image test sends the image to a target that only checks it; the
+//! Three jobs use it ([`Mode`]). The image test sends the image to a target that only checks it; the
 //! process keeps running at home. A migration sends it to a target that rebuilds the process
 //! (`remote.rs`); once the target answers, the home task becomes the deputy: it stays in the
 //! job, in its own context, with every signal blocked, until the remote process ends and its
 //! wait status comes home, and then exits with it, so the parent's `wait()` sees what it
 //! would have seen. If the link breaks the deputy ends the process (status: killed by
 //! SIGKILL) with a log line; a fatal signal at home ends the deputy and closes the link.
-//! Forwarded system calls and signals are the next step.
+//! While it waits, the deputy runs the migrant's forwarded system calls and passes signals on
+//! (`deputy.rs`). On a target, the third job sends a migrant home: the same capture, to the
+//! home's deputy, after which the migrant ends there.
 
 use crate::{
     link::{
@@ -39,6 +41,10 @@ use crate::{
             Purpose,
             MAX_PAYLOAD, //
         },
+        linux::{
+            wait_status,
+            SIGKILL, //
+        },
         stay,
     },
     procstat,
@@ -61,7 +67,7 @@ use kernel::{
 
 /// Longest wait for a capture (the process must come back to user mode and its image cross
 /// the link).
-const CAPTURE_TIMEOUT_MS: u32 = 120_000;
+pub(crate) const CAPTURE_TIMEOUT_MS: u32 = 120_000;
 /// Largest FPU state accepted (AMX tiles included, with room).
 const FPU_MAX: usize = 32 * 1024;
 /// Size of the register file (`struct pt_regs`, checked at init).
@@ -514,7 +520,11 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
             }
             crate::remote::set_gone_home(token);
             drop(link);
-            work.release_and_exit(if r.is_ok() { 0 } else { 9 });
+            work.release_and_exit(if r.is_ok() {
+                0
+            } else {
+                wait_status::killed(SIGKILL)
+            });
         }
         _ => {}
     }
@@ -524,7 +534,7 @@ unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
 ///
 /// # Safety
 ///
-/// `job` came from `KBox::into_raw` in [`image_test`] and is not used after this.
+/// `job` came from `KBox::into_raw` in [`run_job`] or [`send_home`] and is not used after this.
 #[no_mangle]
 unsafe extern "C" fn mosix_job_free(job: *mut c_void) {
     // SAFETY: See the function's safety section.

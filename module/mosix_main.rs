@@ -27,6 +27,7 @@ pub mod mcore {
     pub mod gossip;
     pub mod image;
     pub mod link;
+    pub mod linux;
     pub mod load;
     pub mod mac;
     pub mod map;

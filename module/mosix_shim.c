@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C shim of mosix.ko. Kept small and free of policy: procfs plumbing, macro and inline
- * wrappers, and the layout table for the init-time self-check.
+ * C shim of mosix.ko: procfs plumbing, macro and inline wrappers, task work and the watched-task
+ * table, the system-call probe, capture and adoption of a process's state, socket options,
+ * and the layout table for the init-time self-check. See mosix_shim.h for what is still
+ * decided here.
  */
 #include <linux/capability.h>
 #include <linux/cpumask.h>

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The C side of mosix.ko: what the 7.3 Rust bindings do not reach (procfs, inline helpers,
- * macros). Logic-free: every decision is made in Rust.
+ * macros, task work, the system-call probe, socket options, register, FPU and memory access
+ * of the current task). Some decisions still live here (stay-reason bits, the eflags and
+ * segment checks of an image, capability dropping, the watched-task table); issue 13 moves
+ * them to Rust.
  */
 #ifndef MOSIX_SHIM_H
 #define MOSIX_SHIM_H
@@ -87,10 +90,11 @@ void mosix_job_run(void *job, struct mosix_work *w);
 void mosix_job_free(void *job);
 
 /* Rebuilding the current process (the adopter helper, in the ADOPT ioctl). */
-/* Unmaps every area but the kernel's special ones; -errno. */
+/* Unmaps the current process's memory but its argument and environment pages (a deputy); -errno. */
 int mosix_release_memory(void);
 /* Defined in Rust (migrate.rs). */
 void mosix_unload_evacuate(void);
+/* Unmaps every area but the kernel's special ones; -errno. */
 int mosix_unmap_all(void);
 /* Private anonymous mapping at exactly start; 0 or -errno. */
 int mosix_map_anon(u64 start, u64 len, u32 prot, bool growsdown);
@@ -246,7 +250,7 @@ bool mosix_signal_pending(void);
 
 /* Monotonic clock, ns (the clock of task start times). */
 u64 mosix_now_ns(void);
-/* Sleeps interruptibly for up to ms milliseconds (a kthread_stop() wakes it). */
+/* Sleeps ms milliseconds, not interruptibly (a kthread_stop() or a fatal signal wakes it). */
 void mosix_sleep_ms(unsigned int ms);
 
 /* Sets a socket's receive / send (and connect) timeout (at least one jiffy). */

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Kernel UDP and TCP sockets, fenced into small safe wrappers (the third and last file, with
-//! `sys.rs` and `procfs.rs`, that calls `kernel::bindings` directly).
+//! Kernel UDP and TCP sockets, fenced into small safe wrappers (with `sys.rs`, one of the files
+//! that call `kernel::bindings` directly).
 
-use crate::sys::shim;
+use crate::sys::{
+    self,
+    shim, //
+};
 use core::{
     mem::size_of,
     ptr::NonNull, //
@@ -43,14 +46,6 @@ fn sockaddr(addr: u32, port: u16) -> bindings::sockaddr_in {
     }
 }
 
-fn errno(r: c_int) -> Result<usize> {
-    if r < 0 {
-        Err(Error::from_errno(r))
-    } else {
-        Ok(r as usize)
-    }
-}
-
 /// Creates a kernel socket of `ty`/`proto` in the initial network namespace.
 fn create(ty: u32, proto: u32) -> Result<NonNull<bindings::socket>> {
     let mut raw: *mut bindings::socket = core::ptr::null_mut();
@@ -64,7 +59,7 @@ fn create(ty: u32, proto: u32) -> Result<NonNull<bindings::socket>> {
             &mut raw,
         )
     };
-    errno(r)?;
+    sys::to_count(r)?;
     NonNull::new(raw).ok_or(ENOMEM)
 }
 
@@ -84,7 +79,7 @@ unsafe fn bind_any(sock: NonNull<bindings::socket>, port: u16) -> Result {
             size_of::<bindings::sockaddr_in>() as c_int,
         )
     };
-    errno(r).map(|_| ())
+    sys::to_result(r)
 }
 
 /// An all-zero `msghdr` (no name, no control data, no flags).
@@ -121,7 +116,7 @@ impl UdpSocket {
         let r = unsafe {
             bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, buf.len())
         };
-        errno(r)
+        sys::to_count(r)
     }
 
     /// Waits up to `timeout_ms` for a datagram; `Ok(None)` on timeout.
@@ -141,7 +136,7 @@ impl UdpSocket {
         let r = unsafe {
             bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, buf.len(), 0)
         };
-        match errno(r) {
+        match sys::to_count(r) {
             Ok(len) => Ok(Some(Datagram {
                 len,
                 src: u32::from_be(sin.sin_addr.s_addr),
@@ -195,7 +190,7 @@ impl TcpSocket {
         // SAFETY: `sock` is live.
         unsafe { bind_any(s.sock, port) }?;
         // SAFETY: `sock` is live and bound.
-        errno(unsafe { bindings::kernel_listen(s.sock.as_ptr(), backlog) })?;
+        sys::to_count(unsafe { bindings::kernel_listen(s.sock.as_ptr(), backlog) })?;
         Ok(s)
     }
 
@@ -207,7 +202,7 @@ impl TcpSocket {
         let mut raw: *mut bindings::socket = core::ptr::null_mut();
         // SAFETY: `sock` is a live listener; `raw` is a valid out pointer.
         let r = unsafe { bindings::kernel_accept(self.sock.as_ptr(), &mut raw, 0) };
-        match errno(r) {
+        match sys::to_count(r) {
             Ok(_) => {}
             Err(e) if e == EAGAIN || e == EINTR => return Ok(None),
             Err(e) => return Err(e),
@@ -222,7 +217,7 @@ impl TcpSocket {
         let mut sin = sockaddr(0, 0);
         // SAFETY: `sock` is live; `sin` has room for an IPv4 address.
         let r = unsafe { bindings::kernel_getpeername(s.sock.as_ptr(), (&raw mut sin).cast()) };
-        errno(r)?;
+        sys::to_count(r)?;
         Ok(Some((s, u32::from_be(sin.sin_addr.s_addr))))
     }
 
@@ -244,7 +239,7 @@ impl TcpSocket {
                 0,
             )
         };
-        match errno(r) {
+        match sys::to_count(r) {
             Ok(_) => Ok(s),
             Err(e) if e == EINPROGRESS || e == EAGAIN => Err(ETIMEDOUT),
             Err(e) => Err(e),
@@ -270,7 +265,7 @@ impl TcpSocket {
                 let r = unsafe {
                     bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, rest.len())
                 };
-                match errno(r) {
+                match sys::to_count(r) {
                     Ok(0) => return Err(ECONNRESET),
                     Ok(n) => done += n,
                     Err(e) if e == EAGAIN => return Err(ETIMEDOUT),
@@ -317,7 +312,7 @@ impl TcpSocket {
                     bindings::MSG_WAITALL as c_int,
                 )
             };
-            match errno(r) {
+            match sys::to_count(r) {
                 Ok(0) => return Err(ECONNRESET),
                 Ok(n) => done += n,
                 Err(e) if e == EAGAIN => return Err(ETIMEDOUT),
@@ -343,7 +338,7 @@ impl TcpSocket {
         }
         let ev = crate::sys::Event::new()?;
         // SAFETY: `sock` is live; the event lives in `self.events` until `Drop` has unhooked.
-        errno(unsafe { shim::mosix_sock_hook(self.sock.as_ptr().cast(), ev.as_ptr()) })?;
+        sys::to_count(unsafe { shim::mosix_sock_hook(self.sock.as_ptr().cast(), ev.as_ptr()) })?;
         self.events = Some(ev);
         Ok(())
     }
@@ -366,7 +361,7 @@ impl TcpSocket {
         let r = unsafe {
             bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, 1, flags)
         };
-        match errno(r) {
+        match sys::to_count(r) {
             Ok(0) => Err(ECONNRESET),
             Ok(_) => Ok(true),
             Err(e) if e == EAGAIN => Ok(false),
@@ -417,7 +412,7 @@ impl TcpSocket {
                     bindings::MSG_DONTWAIT as c_int,
                 )
             };
-            match errno(r) {
+            match sys::to_count(r) {
                 // Dropped; more may follow.
                 Ok(n) if n > 0 => {}
                 // Nothing yet: the peer has not closed.

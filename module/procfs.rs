@@ -509,10 +509,7 @@ extern "C" fn mosix_proc_may_write(cookie: c_ulong) -> c_int {
         _ if sys::capable_sys_admin() => Ok(()),
         _ => Err(EPERM),
     };
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    kernel::error::from_result(|| r.map(|()| 0))
 }
 
 /// Show callback of every `/proc/mosix` file (called by the shim).
@@ -527,10 +524,7 @@ unsafe extern "C" fn mosix_proc_show(m: *mut bindings::seq_file, cookie: c_ulong
     let r = ProcFile::from_cookie(cookie)
         .ok_or(EINVAL)
         .and_then(|f| show(seq, f));
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    kernel::error::from_result(|| r.map(|()| 0))
 }
 
 /// Write callback of every `/proc/mosix` file (called by the shim).
@@ -551,8 +545,5 @@ unsafe extern "C" fn mosix_proc_write(
     let r = ProcFile::from_cookie(cookie)
         .ok_or(EINVAL)
         .and_then(|f| write(f, bytes, total));
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno() as c_long,
-    }
+    kernel::error::from_result(|| r.map(|()| 0))
 }

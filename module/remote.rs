@@ -42,6 +42,12 @@ use crate::{
             VMA_GROWSDOWN,
             VMA_SPECIAL, //
         },
+        linux::{
+            wait_status,
+            ERESTARTNOINTR,
+            ERESTART_RESTARTBLOCK,
+            SIGKILL, //
+        },
         procstat::Carried,
     },
     sys::{
@@ -122,6 +128,9 @@ impl Drop for Arriving {
         ARRIVING.fetch_sub(1, Full);
     }
 }
+
+/// The wait status of a process ended by `SIGKILL`.
+const KILLED: i32 = wait_status::killed(SIGKILL);
 
 /// `Chan::state`: no call outstanding.
 const IDLE: u32 = 0;
@@ -483,7 +492,7 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
                         Some(link) => finish(link, state, status),
                         // The watcher holds the link: it sends the status home.
                         None if watched && !gone_home => {
-                            p.status = Some(status.unwrap_or(9));
+                            p.status = Some(status.unwrap_or(KILLED));
                             let chan = p.chan.clone();
                             let _ = put(p);
                             if let Some(c) = chan {
@@ -495,8 +504,10 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
                         // nobody sent it and home ended the process with SIGKILL.
                         None if !gone_home => {
                             if let Some(c) = p.chan.as_ref() {
-                                let _ =
-                                    c.send_last(kind::EXIT, &[&status.unwrap_or(9).to_le_bytes()]);
+                                let _ = c.send_last(
+                                    kind::EXIT,
+                                    &[&status.unwrap_or(KILLED).to_le_bytes()],
+                                );
                             }
                         }
                         // Gone home: home has the process.
@@ -655,7 +666,9 @@ pub(crate) fn send_guest_home_wait(pid: i32) -> Result {
     if !send_guest_home(pid) {
         return Err(ESRCH);
     }
-    if sys::poll_until(120_000, 50, || guest_home(pid).is_none()) {
+    if sys::poll_until(crate::migrate::CAPTURE_TIMEOUT_MS, 50, || {
+        guest_home(pid).is_none()
+    }) {
         Ok(())
     } else {
         Err(ETIMEDOUT)
@@ -669,7 +682,7 @@ pub(crate) fn send_guest_home_wait(pid: i32) -> Result {
 pub(crate) fn expel_all() -> (usize, usize) {
     let mut sent = KVec::new();
     let mut left = 0;
-    sys::poll_until(120_000, 50, || {
+    sys::poll_until(crate::migrate::CAPTURE_TIMEOUT_MS, 50, || {
         // The count first: an arrival leaves it only after its entry is in the list.
         let arriving = ARRIVING.load(Acquire);
         let mut p = PENDING.lock();
@@ -813,7 +826,7 @@ fn watch_link(token: u64) {
                 pid,
                 e.to_errno()
             );
-            let _ = sys::kill(pid, 9);
+            let _ = sys::kill(pid, SIGKILL);
             home_alive = false;
             chan.lose();
             chan.set_state(IDLE);
@@ -873,9 +886,6 @@ unsafe extern "C" fn mosix_migrant_syscall(
     }
 }
 
-const ERESTARTNOINTR: i64 = 513;
-const ERESTART_RESTARTBLOCK: i64 = 516;
-
 /// The call work of a migrant (in its context): forwards call `nr` to the deputy and puts
 /// its result in place, or sends the process home to run it there.
 pub(crate) fn forward(token: u64, nr: i64) {
@@ -884,7 +894,7 @@ pub(crate) fn forward(token: u64, nr: i64) {
         return;
     }
     let Some(chan) = chan_of(token) else {
-        sys::call_result(nr, i64::from(ENOSYS.to_errno()));
+        sys::call_result(nr, sys::errno_ret(ENOSYS));
         return;
     };
     let mut args = sys::call_args();
@@ -897,7 +907,7 @@ pub(crate) fn forward(token: u64, nr: i64) {
         Ok(ret) => sys::call_result(
             nr,
             if ret == -ERESTART_RESTARTBLOCK {
-                i64::from(EINTR.to_errno())
+                sys::errno_ret(EINTR)
             } else {
                 ret
             },
@@ -939,7 +949,7 @@ fn forward_call(
         forward::{plan, Dir, Reply, Request},
         syscalls::PATH_MAX,
     };
-    let efault = i64::from(EFAULT.to_errno());
+    let efault = sys::errno_ret(EFAULT);
     let mut p = plan(call, args).ok_or(E2BIG)?;
     let mut data = KVVec::new();
     let mut path = KVVec::new();
@@ -958,7 +968,7 @@ fn forward_call(
                 };
                 let bytes = s.to_bytes_with_nul();
                 if bytes.len() > PATH_MAX as usize {
-                    return Ok(i64::from(ENAMETOOLONG.to_errno()));
+                    return Ok(sys::errno_ret(ENAMETOOLONG));
                 }
                 p.lens[i] = bytes.len() as u32;
                 data.extend_from_slice(bytes, GFP_KERNEL)?;
@@ -993,7 +1003,7 @@ fn forward_call(
     sys::set_blocked(old);
     if sent.is_err() {
         chan.set_state(IDLE);
-        return Ok(i64::from(EIO.to_errno()));
+        return Ok(sys::errno_ret(EIO));
     }
     let (mut cancelled, mut for_home) = (false, false);
     let ret = loop {
@@ -1011,7 +1021,7 @@ fn forward_call(
                 r.0 = false;
                 let Ok((reply, mut out)) = Reply::decode(&r.1, &p) else {
                     pr_warn!("migration: a malformed reply to call {}\n", nr);
-                    break i64::from(EIO.to_errno());
+                    break sys::errno_ret(EIO);
                 };
                 let mut ret = reply.ret;
                 for (i, &a) in args.iter().enumerate() {
@@ -1030,7 +1040,7 @@ fn forward_call(
             }
         }
         if chan.lost.load(Acquire) || sys::fatal_signal() {
-            break i64::from(EINTR.to_errno());
+            break sys::errno_ret(EINTR);
         }
         let homeward =
             crate::mcore::syscalls::stops_for_move(nr as u64) && chan.asked.load(Acquire);
@@ -1140,7 +1150,7 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
             // not return: the entry, and its arrival count, go first.)
             Err(_) => {
                 drop(p);
-                sys::exit(9)
+                sys::exit(KILLED)
             }
         }
     } else {
@@ -1167,16 +1177,16 @@ pub(crate) fn adopt(token: u64, fd: i32) -> Result<isize> {
             // The ioctl system call keeps only an int of its return value: the migrant's
             // full ax is put in place on the way out.
             if sys::set_ax_on_return(ax as u64).is_err() {
-                sys::exit(9);
+                sys::exit(KILLED);
             }
             Ok(ax)
         }
         // Rebuilt, but home did not hear it: it ends the process; so do we.
-        (Ok(_), Err(_)) => sys::exit(9),
+        (Ok(_), Err(_)) => sys::exit(KILLED),
         // Refused before the helper's memory was touched: it can report and exit.
         (Err(e), _) if e == EXDEV => Err(e),
         // The helper's memory is gone: it cannot go back to user space.
-        (Err(_), _) => sys::exit(127 << 8),
+        (Err(_), _) => sys::exit(wait_status::exited(127)),
     }
 }
 

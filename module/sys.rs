@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Raw C calls of `mosix.ko`, fenced into small safe wrappers.
 //!
-//! This file, `net.rs` and `procfs.rs` are the only places that call `kernel::bindings` or the C shim
-//! directly; everything else uses these wrappers.
+//! Most raw calls live here; `net.rs` and `procfs.rs` hold the others, and a few `unsafe`
+//! blocks remain elsewhere (the C→Rust entry points the shim calls, `#[no_mangle]` in
+//! `deputy.rs`, `migrate.rs`, `remote.rs` and `procfs.rs`). Issue 13 confines them to `sys/` and
+//! `net/`.
 
 use crate::mcore::procstat::Sample;
 use core::mem::{
@@ -296,31 +298,20 @@ pub(crate) fn current_proc() -> (i32, i32, u64) {
 pub(crate) fn proc_stay(pid: i32) -> Result<u32> {
     // SAFETY: Process context (it sleeps on the target's mmap lock); no pointers.
     let r = unsafe { shim::mosix_proc_stay(pid) };
-    if r < 0 {
-        return Err(Error::from_errno(r as i32));
-    }
-    Ok(r as u32)
+    Ok(to_value(r as i64)? as u32)
 }
 
 /// Whether the caller may control process `pid` (`EPERM`, `ESRCH` if there is none): root
 /// (`CAP_SYS_ADMIN`), or its uid or euid is the caller's euid (openMosix's `migrate` rule).
 pub(crate) fn may_control(pid: i32) -> Result {
     // SAFETY: No pointers; reads the caller's and the target's credentials.
-    let r = unsafe { shim::mosix_may_control(pid) };
-    if r < 0 {
-        return Err(Error::from_errno(r));
-    }
-    Ok(())
+    to_result(unsafe { shim::mosix_may_control(pid) })
 }
 
 /// Process `pid`'s resident memory, bytes.
 pub(crate) fn proc_rss(pid: i32) -> Result<u64> {
     // SAFETY: No pointers; takes and drops its own references.
-    let r = unsafe { shim::mosix_proc_rss(pid) };
-    if r < 0 {
-        return Err(Error::from_errno(r as i32));
-    }
-    Ok(r as u64)
+    to_value(unsafe { shim::mosix_proc_rss(pid) })
 }
 
 /// Sets the current task's nice value (clamped to -20..19); returns the old one.
@@ -352,10 +343,7 @@ impl Drop for ModuleHold {
 pub(crate) fn proc_ident(pid: i32) -> Result<(i32, u64)> {
     let (mut ppid, mut start) = (0i32, 0u64);
     // SAFETY: The pointers are valid for writes.
-    let r = unsafe { shim::mosix_proc_ident(pid, &mut ppid, &mut start) };
-    if r < 0 {
-        return Err(Error::from_errno(r));
-    }
+    to_result(unsafe { shim::mosix_proc_ident(pid, &mut ppid, &mut start) })?;
     Ok((ppid, start))
 }
 
@@ -426,11 +414,7 @@ impl Work {
     /// job then runs on, abandoned).
     pub(crate) fn wait(&self, ms: u32) -> Result {
         // SAFETY: `w` is live (type invariant).
-        let r = unsafe { shim::mosix_work_wait(self.w.as_ptr(), ms) };
-        if r < 0 {
-            return Err(Error::from_errno(r));
-        }
-        Ok(())
+        to_result(unsafe { shim::mosix_work_wait(self.w.as_ptr(), ms) })
     }
 }
 
@@ -471,12 +455,28 @@ impl WorkHandle {
     }
 }
 
-fn errno_result(r: core::ffi::c_int) -> Result {
+/// A C `int` that is 0 or more, or `-errno`, as a [`Result`] (the one conversion of this
+/// module: [`kernel::error::to_result`] and the two below).
+pub(crate) use kernel::error::to_result;
+
+/// A C `int` that is a count or `-errno`.
+pub(crate) fn to_count(r: core::ffi::c_int) -> Result<usize> {
+    to_result(r)?;
+    Ok(r as usize)
+}
+
+/// A C `long` or `s64` that is a value or `-errno`.
+pub(crate) fn to_value(r: i64) -> Result<u64> {
     if r < 0 {
-        Err(Error::from_errno(r))
-    } else {
-        Ok(())
+        // A value below `i32::MIN` is no errno: `from_errno` makes it `EINVAL` (and says so).
+        return Err(Error::from_errno(i32::try_from(r).unwrap_or(i32::MIN)));
     }
+    Ok(r as u64)
+}
+
+/// An error as a system call returns it (`-errno`).
+pub(crate) fn errno_ret(e: Error) -> i64 {
+    i64::from(e.to_errno())
 }
 
 /// Rebuilding the current process (the adopter helper's ADOPT ioctl). Every function acts on
@@ -487,27 +487,27 @@ pub(crate) mod adopt {
     /// Unmaps every area but the kernel's special ones.
     pub(crate) fn unmap_all() -> Result {
         // SAFETY: Process context; acts on the current process.
-        errno_result(unsafe { shim::mosix_unmap_all() })
+        to_result(unsafe { shim::mosix_unmap_all() })
     }
 
     /// Unmaps the current process's memory but for its argument and environment strings and
     /// its vDSO: the deputy's, once the process runs elsewhere.
     pub(crate) fn release_memory() -> Result {
         // SAFETY: Process context; acts on the current task's own memory.
-        errno_result(unsafe { shim::mosix_release_memory() })
+        to_result(unsafe { shim::mosix_release_memory() })
     }
 
     /// Maps private anonymous memory at exactly `start`.
     pub(crate) fn map_anon(start: u64, len: u64, prot: u32, growsdown: bool) -> Result {
         // SAFETY: Process context; no pointers.
-        errno_result(unsafe { shim::mosix_map_anon(start, len, prot, growsdown) })
+        to_result(unsafe { shim::mosix_map_anon(start, len, prot, growsdown) })
     }
 
     /// Writes `buf` at `addr`, even into a read-only private mapping.
     pub(crate) fn poke(addr: u64, buf: &[u8]) -> Result {
         let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
         // SAFETY: `buf` is valid for `len` bytes.
-        errno_result(unsafe { shim::mosix_poke(addr, buf.as_ptr(), len) })
+        to_result(unsafe { shim::mosix_poke(addr, buf.as_ptr(), len) })
     }
 
     /// Sets the mm layout fields.
@@ -519,14 +519,14 @@ pub(crate) mod adopt {
     /// Sets the credentials.
     pub(crate) fn creds(uids: &[u32; 4], gids: &[u32; 4]) -> Result {
         // SAFETY: Both arrays hold the 4 values the shim reads.
-        errno_result(unsafe { shim::mosix_adopt_creds(uids.as_ptr(), gids.as_ptr()) })
+        to_result(unsafe { shim::mosix_adopt_creds(uids.as_ptr(), gids.as_ptr()) })
     }
 
     /// Installs the FPU state.
     pub(crate) fn fpu(buf: &[u8]) -> Result {
         let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
         // SAFETY: `buf` is valid for `len` bytes.
-        errno_result(unsafe { shim::mosix_adopt_fpu(buf.as_ptr(), len) })
+        to_result(unsafe { shim::mosix_adopt_fpu(buf.as_ptr(), len) })
     }
 
     /// Registers the migrant's rseq area in place of the helper's.
@@ -557,13 +557,13 @@ pub(crate) mod adopt {
     /// Installs the register file.
     pub(crate) fn regs(r: &[u64; 21]) -> Result {
         // SAFETY: `r` holds the 21 values the shim reads.
-        errno_result(unsafe { shim::mosix_adopt_regs(r.as_ptr()) })
+        to_result(unsafe { shim::mosix_adopt_regs(r.as_ptr()) })
     }
 
     /// Closes descriptor `fd`.
     pub(crate) fn close_fd(fd: i32) -> Result {
         // SAFETY: Acts on the current process's descriptor table.
-        errno_result(unsafe { shim::mosix_close_fd(fd) })
+        to_result(unsafe { shim::mosix_close_fd(fd) })
     }
 
     /// Where the current process's vDSO starts.
@@ -619,7 +619,7 @@ pub(crate) const WS_SIGNALS: u32 = 2;
 /// the first one).
 pub(crate) fn watch_add(kind: Watched, token: u64, home_pid: i32) -> Result {
     // SAFETY: Process context; acts on the current task.
-    errno_result(unsafe { shim::mosix_watch_add(kind as core::ffi::c_int, token, home_pid) })
+    to_result(unsafe { shim::mosix_watch_add(kind as core::ffi::c_int, token, home_pid) })
 }
 
 /// Forgets the task watched under `token` (the probe goes off later: [`probe_idle`]).
@@ -631,7 +631,7 @@ pub(crate) fn watch_remove(token: u64) {
 /// Queues work `which` on the task watched under `token` (`ESRCH`: gone).
 pub(crate) fn watch_queue(token: u64, which: WorkKind) -> Result {
     // SAFETY: Process context; no pointers.
-    errno_result(unsafe { shim::mosix_watch_queue(token, which as core::ffi::c_int) })
+    to_result(unsafe { shim::mosix_watch_queue(token, which as core::ffi::c_int) })
 }
 
 /// What the current task is watched as, with its token: a migrant hosted here, a deputy, or
@@ -650,10 +650,7 @@ pub(crate) fn current_watch() -> Option<(Watched, u64)> {
 pub(crate) fn watch_state(token: u64) -> Result<u32> {
     // SAFETY: Process context; no pointers.
     let r = unsafe { shim::mosix_watch_state(token) };
-    if r < 0 {
-        return Err(Error::from_errno(r));
-    }
-    Ok(r as u32)
+    Ok(to_count(r)? as u32)
 }
 
 /// The current task's system-call arguments.
@@ -668,7 +665,7 @@ pub(crate) fn call_args() -> [u64; 6] {
 /// call's (truncated) return value was stored.
 pub(crate) fn set_ax_on_return(ax: u64) -> Result {
     // SAFETY: Acts on the current task; the shim owns the work it queues.
-    errno_result(unsafe { shim::mosix_set_ax_on_return(ax) })
+    to_result(unsafe { shim::mosix_set_ax_on_return(ax) })
 }
 
 /// Sets the result of the current task's call `nr` (the signal code then applies its
@@ -706,11 +703,7 @@ pub(crate) fn call_skip_unstarted(stub: u64) -> bool {
 /// Maps `len` bytes of anonymous memory anywhere in the current process.
 pub(crate) fn map_any(len: u64, prot: u32) -> Result<u64> {
     // SAFETY: Process context; acts on the current process's memory.
-    let r = unsafe { shim::mosix_map_any(len, prot) };
-    if r < 0 {
-        return Err(Error::from_errno(r as i32));
-    }
-    Ok(r as u64)
+    to_value(unsafe { shim::mosix_map_any(len, prot) })
 }
 
 /// Whether a signal (or a `TWA_SIGNAL` work) is pending for the current task.
@@ -800,7 +793,7 @@ impl Drop for Event {
 /// Sends signal `sig` to process `pid`.
 pub(crate) fn kill(pid: i32, sig: i32) -> Result {
     // SAFETY: No pointers; `kill_pid` checks everything.
-    errno_result(unsafe { shim::mosix_kill(pid, sig) })
+    to_result(unsafe { shim::mosix_kill(pid, sig) })
 }
 
 /// Makes signal `sig` pending for the current task (a real-time signal queues one more
@@ -827,9 +820,7 @@ pub(crate) fn exit(status: i32) -> ! {
 pub(crate) fn run_helper(token: u64) -> Result<i32> {
     // SAFETY: Process context (a kthread); no pointers.
     let r = unsafe { shim::mosix_run_helper(token) };
-    if r < 0 {
-        return Err(Error::from_errno(r));
-    }
+    to_result(r)?;
     Ok(r)
 }
 
@@ -845,7 +836,7 @@ pub(crate) unsafe fn spawn(
     data: *mut c_void,
 ) -> Result {
     // SAFETY: `name` is a valid C string; `data` per the contract.
-    errno_result(unsafe { shim::mosix_spawn(f, data, name.as_char_ptr()) })
+    to_result(unsafe { shim::mosix_spawn(f, data, name.as_char_ptr()) })
 }
 
 /// Unregisters the system-call probe once nothing holds a module reference (see the shim's
@@ -886,10 +877,7 @@ pub(crate) fn capture_vmas(out: &mut KVVec<crate::mcore::image::VmaDesc>) -> Res
         // SAFETY: `out` holds `max` writable `VmaDesc`s, the layout of `struct mosix_vma`
         // (checked at init); process context.
         let n = unsafe { shim::mosix_capture_vmas(out.as_mut_ptr(), max) };
-        if n < 0 {
-            return Err(Error::from_errno(n as i32));
-        }
-        let n = n as usize;
+        let n = to_value(n as i64)? as usize;
         if n <= max {
             out.truncate(n);
             return Ok(());

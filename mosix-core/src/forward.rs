@@ -25,6 +25,16 @@ use super::syscalls::{
 
 /// The reserved system-call number with which the deputy's stub hands back a result.
 pub const MOSIX_REPLY: u64 = 0x4d_4f53;
+/// The code the deputy maps into its process to run a forwarded call natively and hand the
+/// result back: `syscall; mov %rax,%rdi; mov $MOSIX_REPLY,%eax; syscall; ud2`.
+pub const fn stub() -> [u8; 14] {
+    const { assert!(MOSIX_REPLY <= u32::MAX as u64) };
+    let n = MOSIX_REPLY.to_le_bytes();
+    [
+        0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, n[0], n[1], n[2], n[3], 0x0f, 0x05, 0x0f, 0x0b,
+    ]
+}
+
 /// Bytes of an encoded [`Request`].
 pub const REQUEST_LEN: usize = 8 + 6 * 8 + 6 * 4;
 /// Bytes of an encoded [`Reply`].
@@ -354,6 +364,15 @@ mod tests {
         let mut a = [0u64; 6];
         a[..v.len()].copy_from_slice(v);
         a
+    }
+
+    #[test]
+    fn stub_encodes_the_reply_number() {
+        // mov $imm32,%eax is b8 + the number, little-endian: "SOM\0".
+        assert_eq!(
+            stub(),
+            [0x0f, 0x05, 0x48, 0x89, 0xc7, 0xb8, 0x53, 0x4f, 0x4d, 0x00, 0x0f, 0x05, 0x0f, 0x0b]
+        );
     }
 
     #[test]

@@ -517,10 +517,12 @@ pub mod reg {
     pub const COUNT: usize = 21;
 }
 
-const ERESTARTSYS: i64 = 512;
-const ERESTARTNOINTR: i64 = 513;
-const ERESTARTNOHAND: i64 = 514;
-const ERESTART_RESTARTBLOCK: i64 = 516;
+use super::linux::{
+    ERESTARTNOHAND,
+    ERESTARTNOINTR,
+    ERESTARTSYS,
+    ERESTART_RESTARTBLOCK, //
+};
 
 /// Makes a register file captured on the way out of an interrupted system call resume as
 /// the kernel's signal code would have: a call that returned a restart code is made again

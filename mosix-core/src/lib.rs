@@ -19,6 +19,7 @@ pub mod forward;
 pub mod gossip;
 pub mod image;
 pub mod link;
+pub mod linux;
 pub mod load;
 pub mod mac;
 pub mod map;
