@@ -49,10 +49,6 @@ use crate::{
     sys, //
 };
 use kernel::{
-    ffi::{
-        c_int,
-        c_void, //
-    },
     prelude::*,
     sync::atomic::{
         Atomic,
@@ -406,31 +402,24 @@ fn ms(d: i64) -> u64 {
 }
 
 /// The balancer thread's function.
-///
-/// # Safety
-///
-/// `data` is the `State` owned by the [`Balancer`]'s thread handle, used only here.
-unsafe extern "C" fn run(data: *mut c_void) -> c_int {
-    // SAFETY: See the function's safety section.
-    let st = unsafe { &mut *data.cast::<State>() };
+fn run(st: &mut State) {
     while !sys::should_stop() {
         // After a move, look again soon: the next one may be due at once.
         let moved = st.tick();
         sys::sleep_ms(if moved { AFTER_MOVE_MS } else { TICK_MS });
     }
-    0
 }
 
 /// The running balancer; stops it on drop (after the move it is making, if any).
 pub(crate) struct Balancer {
-    _thread: sys::OwnedThread<State>,
+    _thread: sys::Thread<State>,
 }
 
 impl Balancer {
     /// Starts the balancer thread.
     pub(crate) fn start() -> Result<Balancer> {
-        // SAFETY: `run` uses its argument only as the `&mut State` it is, until it returns.
-        let thread = unsafe { sys::OwnedThread::start(c"mosix-balance", State::new(), run)? };
-        Ok(Balancer { _thread: thread })
+        Ok(Balancer {
+            _thread: sys::Thread::start(c"mosix-balance", State::new(), run)?,
+        })
     }
 }

@@ -59,7 +59,6 @@ use crate::{
         WorkKind, //
     },
 };
-use core::ffi::c_void;
 use kernel::{
     ffi::{
         c_int,
@@ -457,14 +456,8 @@ pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Ou
         return end(&d, Outcome::Exit(KILLED));
     }
     ready.run();
-    let Ok(data) = KBox::new(d.clone(), GFP_KERNEL) else {
-        return end(&d, Outcome::Exit(KILLED));
-    };
-    let data = KBox::into_raw(data);
-    // SAFETY: The thread owns `data` (a `KBox<Arc<Deputy>>`).
-    if unsafe { sys::spawn(c"mosix-dwatch", watch, data.cast()) }.is_err() {
-        // SAFETY: The thread did not start: we own `data` again.
-        drop(unsafe { KBox::from_raw(data) });
+    let watched = d.clone();
+    if sys::spawn(c"mosix-dwatch", move || watch_link(&watched)).is_err() {
         return end(&d, Outcome::Exit(KILLED));
     }
     pr_info!("process {} migrated to node {}\n", pid, node);
@@ -713,20 +706,7 @@ unsafe extern "C" fn mosix_watched_run(
     }
 }
 
-/// The `mosix-dwatch` thread of one deputy.
-///
-/// # Safety
-///
-/// `data` is a `KBox<Arc<Deputy>>` given up by [`start`].
-unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
-    // SAFETY: See the function's safety section.
-    let d = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<Arc<Deputy>>()) });
-    watch_link(&d);
-    drop(d);
-    sys::thread_exit()
-}
-
-/// Reads the link while the deputy's call blocks, beats every second, passes on signals
+/// The `mosix-dwatch` thread of one deputy: reads the link while the deputy's call blocks, beats every second, passes on signals
 /// that arrive here, and ends the deputy's shared part if its task dies mid-call.
 fn watch_link(d: &Deputy) {
     let mut beat = 0i64;

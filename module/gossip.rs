@@ -28,13 +28,7 @@ use crate::{
     net::UdpSocket,
     sys, //
 };
-use kernel::{
-    ffi::{
-        c_int,
-        c_void, //
-    },
-    prelude::*,
-};
+use kernel::prelude::*;
 
 /// Longest wait for a datagram before the thread looks at the clock and its stop flag.
 const MAX_WAIT_MS: i64 = 200;
@@ -233,29 +227,20 @@ impl State {
 }
 
 /// The kthread's function.
-///
-/// # Safety
-///
-/// `data` is the `State` owned by the [`Service`] that started this thread, valid until the
-/// service has stopped the thread, and used by nobody else meanwhile.
-unsafe extern "C" fn gossip_main(data: *mut c_void) -> c_int {
-    // SAFETY: See the function's contract.
-    let state = unsafe { &mut *data.cast::<State>() };
+fn gossip_main(state: &mut State) {
     state.run();
-    0
 }
 
 /// The running gossip: its thread and the state the thread owns.
 pub(crate) struct Service {
-    _thread: sys::OwnedThread<State>,
+    _thread: sys::Thread<State>,
 }
 
 impl Service {
     /// Binds the gossip port and starts the thread.
     pub(crate) fn start() -> Result<Service> {
-        let state = State::new()?;
-        // SAFETY: `gossip_main` uses its argument as the `&mut State` it is.
-        let thread = unsafe { sys::OwnedThread::start(c"mosix-gossip", state, gossip_main) }?;
-        Ok(Service { _thread: thread })
+        Ok(Service {
+            _thread: sys::Thread::start(c"mosix-gossip", State::new()?, gossip_main)?,
+        })
     }
 }

@@ -39,14 +39,7 @@ use crate::{
     net::TcpSocket,
     sys, //
 };
-use kernel::{
-    ffi::{
-        c_int,
-        c_void, //
-    },
-    prelude::*,
-    sync::Arc,
-};
+use kernel::{prelude::*, sync::Arc};
 
 /// The link's TCP port (the gossip's UDP port number).
 pub(crate) const PORT: u16 = 5428;
@@ -394,13 +387,7 @@ struct State {
 }
 
 /// The listener kthread.
-///
-/// # Safety
-///
-/// `data` is the `State` that [`Service`] owns and frees only after `kthread_stop` returns.
-unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
-    // SAFETY: Valid and used only by this thread until it ends (function contract).
-    let state = unsafe { &mut *data.cast::<State>() };
+fn serve(state: &mut State) {
     while !sys::should_stop() {
         match state.listener.accept(ACCEPT_WAIT_MS) {
             Ok(Some((sock, peer))) => match handshake(sock, peer) {
@@ -427,13 +414,12 @@ unsafe extern "C" fn serve(data: *mut c_void) -> c_int {
             Err(_) => sys::sleep_ms(100),
         }
     }
-    0
 }
 
 /// The running link service; stops its thread and closes the listener on drop (the
 /// thread's `accept` wakes every 200 ms, an echo link within its idle time).
 pub(crate) struct Service {
-    _thread: sys::OwnedThread<State>,
+    _thread: sys::Thread<State>,
 }
 
 impl Service {
@@ -448,10 +434,9 @@ impl Service {
         })?;
         let mut buf = KVVec::new();
         buf.resize(MAX_PAYLOAD as usize, 0, GFP_KERNEL)?;
-        let state = State { listener, buf };
-        // SAFETY: `serve` uses its argument as the `&mut State` it is.
-        let thread = unsafe { sys::OwnedThread::start(c"mosix-link", state, serve) }?;
-        Ok(Service { _thread: thread })
+        Ok(Service {
+            _thread: sys::Thread::start(c"mosix-link", State { listener, buf }, serve)?,
+        })
     }
 }
 

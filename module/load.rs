@@ -10,10 +10,6 @@ use crate::{
     sys, //
 };
 use kernel::{
-    ffi::{
-        c_int,
-        c_void, //
-    },
     prelude::*,
     sync::atomic::{
         Atomic,
@@ -40,40 +36,47 @@ pub(crate) fn runq_even_fixed() -> u64 {
     u64::try_from(RUNQ_EVEN.load(Relaxed)).unwrap_or(0)
 }
 
+/// What the sampler thread keeps: the two run-queue averages and the statistics' stepper.
+struct Averages {
+    avg: RunqAverage,
+    even: RunqAverage,
+    stepper: Stepper,
+}
+
 /// The sampler kthread's function.
-///
-/// # Safety
-///
-/// Called only by the kthread machinery (`KThread::run`); `_data` is unused.
-unsafe extern "C" fn sampler(_data: *mut c_void) -> c_int {
-    let mut avg = RunqAverage::new();
-    let mut even = RunqAverage::new();
-    let mut stepper = Stepper::new();
+fn sampler(a: &mut Averages) {
     while !sys::should_stop() {
         let runnable = sys::count_runnable();
-        avg.update(runnable);
-        even.update_even(runnable);
-        RUNQ.store(i64::try_from(avg.fixed()).unwrap_or(i64::MAX), Relaxed);
-        RUNQ_EVEN.store(i64::try_from(even.fixed()).unwrap_or(i64::MAX), Relaxed);
-        stepper.tick();
+        a.avg.update(runnable);
+        a.even.update_even(runnable);
+        RUNQ.store(i64::try_from(a.avg.fixed()).unwrap_or(i64::MAX), Relaxed);
+        RUNQ_EVEN.store(i64::try_from(a.even.fixed()).unwrap_or(i64::MAX), Relaxed);
+        a.stepper.tick();
         // The node's one periodic context without a module reference: the probe goes off
         // here once no thread, task, job or open file holds one.
         sys::probe_idle();
         sys::sleep_ms(SAMPLE_MS);
     }
-    0
 }
 
 /// The running sampler; stops it on drop.
 pub(crate) struct Sampler {
-    _thread: sys::KThread,
+    _thread: sys::Thread<Averages>,
 }
 
 impl Sampler {
     /// Starts the sampler kthread.
     pub(crate) fn start() -> Result<Sampler> {
         Ok(Sampler {
-            _thread: sys::KThread::run(c"mosix-load", sampler)?,
+            _thread: sys::Thread::start(
+                c"mosix-load",
+                Averages {
+                    avg: RunqAverage::new(),
+                    even: RunqAverage::new(),
+                    stepper: Stepper::new(),
+                },
+                sampler,
+            )?,
         })
     }
 }

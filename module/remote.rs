@@ -55,7 +55,6 @@ use crate::{
         adopt as rebuild, //
     },
 };
-use core::ffi::c_void;
 use kernel::{
     ffi::c_int,
     new_mutex,
@@ -456,23 +455,10 @@ fn ack_payload(status: i32, pid: i32) -> [u8; 8] {
     b
 }
 
-/// The `mosix-remote` thread of one migrant.
-///
-/// # Safety
-///
-/// `data` is a `KBox<(Link, Option<Arriving>)>` given up by [`start`]; the thread owns it.
-unsafe extern "C" fn remote(data: *mut c_void) -> c_int {
-    // SAFETY: See the function's safety section.
-    let boxed = unsafe { KBox::from_raw(data.cast::<(Link, Option<Arriving>)>()) };
-    let (link, arriving) = KBox::into_inner(boxed);
-    receive_and_run(link, arriving);
-    sys::thread_exit()
-}
-
-/// The remote thread's work: receives the image, runs the adopter and answers home when the
-/// migrant ends. Everything it holds is dropped when it returns (`thread_exit` does not
-/// return: whatever is still in scope there is never dropped; a refused image once kept its
-/// link and its place in [`ARRIVING`] for good, and `expel` then waited two minutes).
+/// The `mosix-remote` thread of one migrant: receives the image, runs the adopter and answers
+/// home when the migrant ends. Everything it holds is dropped when it returns, before the
+/// thread drops its module reference (a refused image once kept its link and its place in
+/// [`ARRIVING`] for good, and `expel` then waited two minutes).
 fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
     match receive_head(&mut link) {
         Ok(mut p) => {
@@ -523,15 +509,7 @@ fn receive_and_run(mut link: Link, arriving: Option<Arriving>) {
 }
 
 fn start_watcher(token: u64) {
-    let Ok(data) = KBox::new(token, GFP_KERNEL) else {
-        return;
-    };
-    let data = KBox::into_raw(data);
-    // SAFETY: The thread owns `data` (a `KBox<u64>`).
-    if unsafe { sys::spawn(c"mosix-rwatch", watch, data.cast()) }.is_err() {
-        // SAFETY: The thread did not start: we own `data` again.
-        drop(unsafe { KBox::from_raw(data) });
-    }
+    let _ = sys::spawn(c"mosix-rwatch", move || watch_link(token));
 }
 
 /// The shared channel of the running migrant `token` for its watcher, with the migrant's
@@ -716,17 +694,6 @@ fn posted_status(token: u64) -> Option<i32> {
 /// second, kills the migrant if home is gone or silent for `linktimeout`, sends the process
 /// home when it is time (home asks, `expel`, or the process makes a call that runs only at
 /// home) once no call is outstanding, and sends the migrant's wait status home when it ends.
-///
-/// # Safety
-///
-/// `data` is a `KBox<u64>` (the token) given up by [`start_watcher`].
-unsafe extern "C" fn watch(data: *mut c_void) -> c_int {
-    // SAFETY: See the function's safety section.
-    let token = *unsafe { KBox::from_raw(data.cast::<u64>()) };
-    watch_link(token);
-    sys::thread_exit()
-}
-
 fn watch_link(token: u64) {
     // (The list's lock is let go before the delay.)
     let pid = PENDING
@@ -1092,14 +1059,7 @@ fn finish(link: &mut Link, state: i32, status: Result<i32>) {
 
 /// Starts the remote thread for a `Migrate` link (`arriving` counts it until it is adopted).
 pub(crate) fn start(link: Link, arriving: Option<Arriving>) -> Result {
-    let data = KBox::into_raw(KBox::new((link, arriving), GFP_KERNEL)?);
-    // SAFETY: The thread owns `data` (a `KBox<(Link, Option<Arriving>)>`).
-    let r = unsafe { sys::spawn(c"mosix-remote", remote, data.cast()) };
-    if r.is_err() {
-        // SAFETY: The thread did not start: we own `data` again.
-        drop(unsafe { KBox::from_raw(data) });
-    }
-    r
+    sys::spawn(c"mosix-remote", move || receive_and_run(link, arriving))
 }
 
 /// What the helper must prepare: the migrant's vDSO address and name.

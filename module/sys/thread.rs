@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Kernel threads: one owned by its handle (stopped on drop) and detached ones that hold a
-//! module reference.
+//! Kernel threads, typed: [`Thread`] owns its state and is stopped when its handle drops;
+//! [`spawn`] starts a detached thread that runs a closure while it holds a module reference.
+//!
+//! Neither takes a raw function or a data pointer: the two `extern "C"` trampolines below are
+//! the only thread functions, each instantiated for exactly the type it was given, so a caller
+//! cannot pair a function with the wrong data (or with none).
 
 use crate::sys::{
     shim,
@@ -8,80 +12,107 @@ use crate::sys::{
     to_result, //
     TestDelay,
 };
+use core::ptr::NonNull;
 use kernel::{
     bindings,
-    ffi::c_void,
-    prelude::*, //
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    prelude::*,
 };
 
-/// A kernel thread running `f` until it is stopped (on drop).
+/// What an owned thread runs: `f(&mut state)`.
+struct Inner<T> {
+    f: fn(&mut T),
+    state: T,
+}
+
+/// A kernel thread that owns a `T` for its whole life and runs `f(&mut T)`; `f` must return
+/// when [`should_stop`] says so. Dropping the handle stops the thread (`kthread_stop` waits
+/// for `f` to return, or makes sure it never starts), then drops the `T`.
 ///
 /// # Invariants
 ///
-/// `task` is a started kthread, holding a reference (`get_task_struct`), not yet stopped.
-pub(crate) struct KThread {
-    task: core::ptr::NonNull<bindings::task_struct>,
+/// `task` is a started kthread running [`owned::<T>`] on `inner`, referenced
+/// (`get_task_struct`) and not yet stopped. `inner` comes from `KBox::into_raw` and only that
+/// thread uses it until the handle is dropped.
+pub(crate) struct Thread<T: Send + 'static> {
+    task: NonNull<bindings::task_struct>,
+    inner: NonNull<Inner<T>>,
 }
 
-// SAFETY: `kthread_stop` may be called from any thread.
-unsafe impl Send for KThread {}
+// SAFETY: `kthread_stop` may be called from any thread, and the state is `Send`: it is used
+// by the thread, then dropped by whoever drops the handle.
+unsafe impl<T: Send + 'static> Send for Thread<T> {}
 
-// SAFETY: The handle offers no `&self` operations.
-unsafe impl Sync for KThread {}
+// SAFETY: The handle offers no `&self` operation.
+unsafe impl<T: Send + 'static> Sync for Thread<T> {}
 
-impl KThread {
-    /// Starts kthread `name` running `f`; `f` must return when [`should_stop`] says so.
-    pub(crate) fn run(
-        name: &CStr,
-        f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int,
-    ) -> Result<KThread> {
-        // SAFETY: A null `data` is what `f` expects (it takes no data).
-        unsafe { Self::run_with(name, f, core::ptr::null_mut()) }
-    }
-
-    /// Starts kthread `name` running `f(data)`; `f` must return when [`should_stop`] says so.
-    ///
-    /// # Safety
-    ///
-    /// `data` must stay valid for `f` until the returned handle is dropped (which waits for
-    /// `f` to return). `f` may also never run, if the handle is dropped early.
-    pub(crate) unsafe fn run_with(
-        name: &CStr,
-        f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int,
-        data: *mut c_void,
-    ) -> Result<KThread> {
-        // SAFETY: `f` has the kthread signature; `data` is valid as long as `f` may use it
-        // (function contract); `name` is printed through a `%s` format.
+impl<T: Send + 'static> Thread<T> {
+    /// Starts kthread `name` running `f(&mut state)`.
+    pub(crate) fn start(name: &CStr, state: T, f: fn(&mut T)) -> Result<Self> {
+        let inner = KBox::into_raw(KBox::new(Inner { f, state }, GFP_KERNEL)?);
+        // SAFETY: `owned::<T>` is the trampoline for exactly this `Inner<T>`, which stays
+        // valid until the handle's drop has stopped the thread; `name` goes through "%s".
         let t = unsafe {
             bindings::kthread_create_on_node(
-                Some(f),
-                data,
+                Some(owned::<T>),
+                inner.cast(),
                 bindings::NUMA_NO_NODE,
                 c"%s".as_char_ptr(),
                 name.as_char_ptr(),
             )
         };
-        let t = kernel::error::from_err_ptr(t)?;
-        let task = core::ptr::NonNull::new(t).ok_or(ENOMEM)?;
-        // SAFETY: `t` is a valid, not yet running kthread; keep it alive for `kthread_stop`.
+        let task = match kernel::error::from_err_ptr(t).and_then(|t| NonNull::new(t).ok_or(ENOMEM))
+        {
+            Ok(task) => task,
+            Err(e) => {
+                // SAFETY: From `KBox::into_raw` above; no thread was created to use it.
+                drop(unsafe { KBox::from_raw(inner) });
+                return Err(e);
+            }
+        };
+        // SAFETY: `task` is a valid kthread that has not run yet; the reference keeps it
+        // alive for `kthread_stop`.
         unsafe {
-            bindings::get_task_struct(t);
-            bindings::wake_up_process(t);
+            bindings::get_task_struct(task.as_ptr());
+            bindings::wake_up_process(task.as_ptr());
         }
-        // INVARIANT: Started and referenced above.
-        Ok(KThread { task })
+        // INVARIANT: Started and referenced above; `inner` is the thread's only.
+        Ok(Thread {
+            task,
+            // SAFETY: `KBox::into_raw` never returns null.
+            inner: unsafe { NonNull::new_unchecked(inner) },
+        })
     }
 }
 
-impl Drop for KThread {
+impl<T: Send + 'static> Drop for Thread<T> {
     fn drop(&mut self) {
         // SAFETY: `task` is a started kthread we hold a reference on (type invariant);
-        // `kthread_stop` wakes it and waits for its function to return.
+        // `kthread_stop` wakes it and waits until its function has returned (or makes sure it
+        // never runs).
         unsafe {
             bindings::kthread_stop(self.task.as_ptr());
             bindings::put_task_struct(self.task.as_ptr());
         }
+        // SAFETY: From `KBox::into_raw` (type invariant); the thread is gone.
+        drop(unsafe { KBox::from_raw(self.inner.as_ptr()) });
     }
+}
+
+/// The thread function of every [`Thread<T>`].
+///
+/// # Safety
+///
+/// `data` is the `Inner<T>` that [`Thread::start`] created for this thread, valid and used by
+/// nobody else until the handle's drop has stopped the thread.
+unsafe extern "C" fn owned<T: Send + 'static>(data: *mut c_void) -> c_int {
+    // SAFETY: See the function's safety section.
+    let inner = unsafe { &mut *data.cast::<Inner<T>>() };
+    (inner.f)(&mut inner.state);
+    0
 }
 
 /// Whether the current kthread has been asked to stop.
@@ -90,82 +121,37 @@ pub(crate) fn should_stop() -> bool {
     unsafe { bindings::kthread_should_stop() }
 }
 
-/// Starts a detached kernel thread running `f(data)`; it holds a module reference and must
-/// end with [`thread_exit`].
+/// Starts detached kernel thread `name` running `f`, with a module reference that is dropped
+/// only after `f` has returned and everything it owned is dropped. Fails with `ENODEV` once an
+/// unload has begun (then `f` is dropped unrun).
+pub(crate) fn spawn<F: FnOnce() + Send + 'static>(name: &CStr, f: F) -> Result {
+    let f = KBox::into_raw(KBox::new(f, GFP_KERNEL)?);
+    // SAFETY: `detached::<F>` is the trampoline for exactly this `KBox<F>`, which the thread
+    // owns once it starts; `name` is a valid C string.
+    let r = to_result(unsafe { shim::mosix_spawn(detached::<F>, f.cast(), name.as_char_ptr()) });
+    if r.is_err() {
+        // SAFETY: The thread did not start: the box is ours again.
+        drop(unsafe { KBox::from_raw(f) });
+    }
+    r
+}
+
+/// The thread function of every [`spawn`]ed thread.
 ///
 /// # Safety
 ///
-/// `data` must stay valid for `f`, which owns it.
-pub(crate) unsafe fn spawn(
-    name: &CStr,
-    f: unsafe extern "C" fn(*mut c_void) -> core::ffi::c_int,
-    data: *mut c_void,
-) -> Result {
-    // SAFETY: `name` is a valid C string; `data` per the contract.
-    to_result(unsafe { shim::mosix_spawn(f, data, name.as_char_ptr()) })
-}
-
-/// Ends a thread started by [`spawn`], dropping its module reference.
-pub(crate) fn thread_exit() -> ! {
-    use kernel::ModuleMetadata;
+/// `data` is the `KBox<F>` that [`spawn`] gave up to this thread, which holds the module
+/// reference `mosix_spawn` took.
+unsafe extern "C" fn detached<F: FnOnce() + Send + 'static>(data: *mut c_void) -> c_int {
+    // SAFETY: See the function's safety section.
+    let f = KBox::into_inner(unsafe { KBox::from_raw(data.cast::<F>()) });
+    // Everything `f` owned is dropped when it returns.
+    f();
     test_delay(TestDelay::ThreadEnd, 0);
+    use kernel::ModuleMetadata;
     let this = <crate::LocalModule as ModuleMetadata>::THIS_MODULE;
-    // SAFETY: Called at the end of a thread from `spawn` (its contract), which took the
-    // module reference this drops; the call does not return (objtool knows it).
+    // SAFETY: This thread was started by `spawn`, whose `mosix_spawn` took the module
+    // reference this drops; nothing of the module runs in this thread after it (the call
+    // does not return, and objtool knows it).
     unsafe { bindings::__module_put_and_kthread_exit(this.as_ptr(), 0) }
-}
-
-/// A kernel thread that owns a `T` for its whole life: the thread function gets `&mut T`;
-/// dropping this stops the thread (`kthread_stop` waits for it), then frees the `T`.
-///
-/// # Invariants
-///
-/// `state` comes from `KBox::into_raw` and is used only by `thread` until `thread` is dropped.
-pub(crate) struct OwnedThread<T> {
-    thread: Option<KThread>,
-    state: core::ptr::NonNull<T>,
-}
-
-// SAFETY: The state is only touched by the thread, then freed by whoever drops this.
-unsafe impl<T: Send> Send for OwnedThread<T> {}
-
-// SAFETY: No `&self` operation touches the state.
-unsafe impl<T: Send> Sync for OwnedThread<T> {}
-
-impl<T> OwnedThread<T> {
-    /// Starts thread `name` running `f(state)`.
-    ///
-    /// # Safety
-    ///
-    /// `f` must use its argument only as the `&mut T` it is, and only until it returns.
-    pub(crate) unsafe fn start(
-        name: &CStr,
-        state: T,
-        f: unsafe extern "C" fn(*mut c_void) -> kernel::ffi::c_int,
-    ) -> Result<Self> {
-        let state = KBox::new(state, GFP_KERNEL)?;
-        let state = core::ptr::NonNull::new(KBox::into_raw(state)).ok_or(ENOMEM)?;
-        // SAFETY: `state` stays valid until `drop` has stopped the thread; `f` per contract.
-        match unsafe { KThread::run_with(name, f, state.as_ptr().cast()) } {
-            // INVARIANT: `state` is handed to the thread only.
-            Ok(t) => Ok(OwnedThread {
-                thread: Some(t),
-                state,
-            }),
-            Err(e) => {
-                // SAFETY: From `KBox::into_raw` above; no thread uses it.
-                drop(unsafe { KBox::from_raw(state.as_ptr()) });
-                Err(e)
-            }
-        }
-    }
-}
-
-impl<T> Drop for OwnedThread<T> {
-    fn drop(&mut self) {
-        // Stop the thread first: its function has returned when `kthread_stop` returns.
-        drop(self.thread.take());
-        // SAFETY: From `KBox::into_raw` (type invariant); the thread is gone.
-        drop(unsafe { KBox::from_raw(self.state.as_ptr()) });
-    }
 }
