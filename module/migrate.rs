@@ -50,14 +50,16 @@ use crate::{
     procstat,
     sys, //
 };
-use core::ffi::c_void;
 use kernel::{
     prelude::*,
-    sync::atomic::{
-        Acquire,
-        Atomic,
-        Relaxed,
-        Release, //
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Relaxed,
+            Release, //
+        },
+        Arc,
     },
     uaccess::{
         UserPtr,
@@ -99,16 +101,18 @@ enum Mode {
     SendHome { token: u64 },
 }
 
-/// A capture job, shared by the caller and the process's task work.
-///
-/// # Invariants
-///
-/// `link` is touched only by the task work. The results are atomics, written by the task work
-/// before it wakes the caller (the shim's completion orders them) and read by the caller
-/// after. The job is freed by `mosix_job_free`, once, when both are done with it.
+/// A capture job: what it does and the link it does it over. The task work owns it.
 struct Job {
     mode: Mode,
-    link: core::cell::UnsafeCell<Option<Link>>,
+    link: Link,
+    /// Where the job leaves its result for the caller.
+    out: Arc<JobResult>,
+}
+
+/// A capture job's result, shared by the caller and the job: atomics, written by the job
+/// before it wakes the caller (the shim's completion orders them) and read by the caller
+/// after.
+struct JobResult {
     /// 1 while running, then 0 or `-errno`.
     status: Atomic<i32>,
     pages: Atomic<u64>,
@@ -117,14 +121,9 @@ struct Job {
     capture_ns: Atomic<u64>,
 }
 
-// SAFETY: See the type invariants: `link` has a single user, everything else is atomic.
-unsafe impl Sync for Job {}
-
-impl Job {
-    fn new(mode: Mode, link: Link) -> Self {
-        Job {
-            mode,
-            link: core::cell::UnsafeCell::new(Some(link)),
+impl JobResult {
+    fn new() -> Self {
+        JobResult {
             status: Atomic::new(1),
             pages: Atomic::new(0),
             zero_pages: Atomic::new(0),
@@ -413,150 +412,128 @@ pub(crate) fn come_home(link: &mut Link, pid: i32, node: u32) -> Result {
     Ok(())
 }
 
-/// Runs a job in the process's own context (called by the shim's task work).
-///
-/// # Safety
-///
-/// `job` is the live `Job` given to `mosix_work_queue`, `w` its live work; the job's
-/// invariants hold.
-#[no_mangle]
-unsafe extern "C" fn mosix_job_run(job: *mut c_void, w: *mut c_void) {
-    // SAFETY: See the function's safety section.
-    let job = unsafe { &*job.cast::<Job>() };
-    // Queued while another work of this task ran (a forwarded call that sends the process
-    // home), the job would find its own notification pending and its socket calls cut short.
-    sys::clear_notify_signal();
-    // SAFETY: Only the task work touches `link` (type invariant), and this is it.
-    let Some(mut link) = (unsafe { &mut *job.link.get() }).take() else {
-        job.record(&Err(EINVAL));
-        return;
-    };
-    // What the task is now decides whether this job may take it. Checked here, in its own
-    // context, where it cannot change meanwhile: a deputy (its registers point at its stub,
-    // its memory is gone) or a guest is never captured for another move; a guest is sent
-    // home only by the job its watcher queued.
-    let allowed = match (job.mode, sys::current_watch()) {
-        (Mode::ImageTest | Mode::Migrate { .. }, None) => true,
-        (Mode::SendHome { token }, Some((sys::Watched::Migrant, t))) => t == token,
-        _ => false,
-    };
-    if !allowed {
-        pr_warn!(
-            "migration: process {} is a deputy or a guest here: not captured\n",
-            sys::current_proc().0
-        );
-        job.record(&Err(EBUSY));
-        drop(link);
-        // A send-home job is queued on the migrant's own task (by its watch entry, not its
-        // pid), so this task is not the migrant: it is not ended. The link is gone with the
-        // job: home ends the process.
-        if let Mode::SendHome { token } = job.mode {
-            crate::remote::set_gone_home(token);
-        }
-        return;
-    }
-    // A guest that began to end here just after its job was queued runs the job in its exit
-    // (`exit_task_work`), or with a fatal signal on its way (a `SIGTERM` from home, just
-    // delivered): it does not go home, its wait status does. Nothing has been said to home
-    // yet (`GO_HOME` comes from the capture below), so home takes it as it takes any end
-    // here; the remote thread then stays silent. Before, the job failed, home was left
-    // waiting for an image and ended the process with SIGKILL (issue 11: a job of
-    // t-balance's that had computed its result ended with another status).
-    if let (Mode::SendHome { token }, true) = (job.mode, sys::current_ending()) {
-        let status = sys::current_exit_status();
-        match link.send_last(kind::EXIT, &[&status.to_le_bytes()]) {
-            Ok(()) => pr_info!("migration: process {} ended as it was to go home: its status went home\n", sys::current_proc().0),
-            Err(e) => pr_warn!("migration: process {} ended as it was to go home; its status did not reach home (error {})\n", sys::current_proc().0, e.to_errno()),
-        }
-        crate::remote::set_gone_home(token);
-        job.record(&Err(ESRCH));
-        return;
-    }
-    // On a busy node the process would stream its image in one time slice of many: it runs
-    // at the highest priority until the image is across.
-    let nice = sys::set_nice(-20);
-    let r = capture_and_send(&mut link, job.mode);
-    sys::set_nice(nice);
-    if let (Err(e), Mode::Migrate { node }) = (&r, job.mode) {
-        pr_info!(
-            "process {}: its image did not reach node {} (error {})\n",
-            sys::current_proc().0,
-            node,
-            e.to_errno()
-        );
-    }
-    job.record(&r);
-    // SAFETY: `w` is this job's live work (function contract).
-    let work = unsafe { sys::WorkHandle::new(w) };
-    match (job.mode, &r) {
-        (Mode::Migrate { node }, Ok(_)) => {
-            let pid = sys::current_proc().0;
-            if let Ok(f) = &r {
-                pr_info!(
-                    "process {}: image of {} pages ({} zero) sent to node {} in {} ms\n",
-                    pid,
-                    f.pages + f.zero_pages,
-                    f.zero_pages,
-                    node,
-                    f.capture_ns / 1_000_000
-                );
-            }
-            // The caller goes on once the deputy is in place; `job` is not touched after
-            // this (it may be freed).
-            if let crate::deputy::Outcome::Exit(status) =
-                crate::deputy::start(link, pid, node, || work.complete())
-            {
-                work.release_and_exit(status);
-            }
-        }
-        (Mode::SendHome { token }, r) => {
-            // Home has the process now (or it is lost): it ends here.
-            if let Err(e) = r {
-                pr_warn!(
-                    "migration: could not send process {} home (error {})\n",
-                    sys::current_proc().0,
-                    e.to_errno()
-                );
-            }
-            crate::remote::set_gone_home(token);
+impl sys::Job for Job {
+    /// Runs the job in the process's own context. Everything it holds (the link, the result's
+    /// share) is dropped when this returns, before the process ends with the status it gives.
+    fn run(job: KBox<Self>, work: &sys::WorkHandle) -> Option<i32> {
+        let Job {
+            mode,
+            mut link,
+            out,
+        } = KBox::into_inner(job);
+        // Queued while another work of this task ran (a forwarded call that sends the process
+        // home), the job would find its own notification pending and its socket calls cut short.
+        sys::clear_notify_signal();
+        // What the task is now decides whether this job may take it. Checked here, in its own
+        // context, where it cannot change meanwhile: a deputy (its registers point at its stub,
+        // its memory is gone) or a guest is never captured for another move; a guest is sent
+        // home only by the job its watcher queued.
+        let allowed = match (mode, sys::current_watch()) {
+            (Mode::ImageTest | Mode::Migrate { .. }, None) => true,
+            (Mode::SendHome { token }, Some((sys::Watched::Migrant, t))) => t == token,
+            _ => false,
+        };
+        if !allowed {
+            pr_warn!(
+                "migration: process {} is a deputy or a guest here: not captured\n",
+                sys::current_proc().0
+            );
+            out.record(&Err(EBUSY));
             drop(link);
-            work.release_and_exit(if r.is_ok() {
-                0
-            } else {
-                wait_status::killed(SIGKILL)
-            });
+            // A send-home job is queued on the migrant's own task (by its watch entry, not its
+            // pid), so this task is not the migrant: it is not ended. The link is gone with the
+            // job: home ends the process.
+            if let Mode::SendHome { token } = mode {
+                crate::remote::set_gone_home(token);
+            }
+            return None;
         }
-        _ => {}
+        // A guest that began to end here just after its job was queued runs the job in its exit
+        // (`exit_task_work`), or with a fatal signal on its way (a `SIGTERM` from home, just
+        // delivered): it does not go home, its wait status does. Nothing has been said to home
+        // yet (`GO_HOME` comes from the capture below), so home takes it as it takes any end
+        // here; the remote thread then stays silent. Before, the job failed, home was left
+        // waiting for an image and ended the process with SIGKILL (issue 11: a job of
+        // t-balance's that had computed its result ended with another status).
+        if let (Mode::SendHome { token }, true) = (mode, sys::current_ending()) {
+            let status = sys::current_exit_status();
+            match link.send_last(kind::EXIT, &[&status.to_le_bytes()]) {
+                Ok(()) => pr_info!("migration: process {} ended as it was to go home: its status went home\n", sys::current_proc().0),
+                Err(e) => pr_warn!("migration: process {} ended as it was to go home; its status did not reach home (error {})\n", sys::current_proc().0, e.to_errno()),
+            }
+            crate::remote::set_gone_home(token);
+            out.record(&Err(ESRCH));
+            return None;
+        }
+        // On a busy node the process would stream its image in one time slice of many: it runs
+        // at the highest priority until the image is across.
+        let nice = sys::set_nice(-20);
+        let r = capture_and_send(&mut link, mode);
+        sys::set_nice(nice);
+        if let (Err(e), Mode::Migrate { node }) = (&r, mode) {
+            pr_info!(
+                "process {}: its image did not reach node {} (error {})\n",
+                sys::current_proc().0,
+                node,
+                e.to_errno()
+            );
+        }
+        out.record(&r);
+        match (mode, &r) {
+            (Mode::Migrate { node }, Ok(_)) => {
+                let pid = sys::current_proc().0;
+                if let Ok(f) = &r {
+                    pr_info!(
+                        "process {}: image of {} pages ({} zero) sent to node {} in {} ms\n",
+                        pid,
+                        f.pages + f.zero_pages,
+                        f.zero_pages,
+                        node,
+                        f.capture_ns / 1_000_000
+                    );
+                }
+                // The caller goes on once the deputy is in place.
+                match crate::deputy::start(link, pid, node, || work.complete()) {
+                    crate::deputy::Outcome::Exit(status) => Some(status),
+                    _ => None,
+                }
+            }
+            (Mode::SendHome { token }, r) => {
+                // Home has the process now (or it is lost): it ends here.
+                if let Err(e) = r {
+                    pr_warn!(
+                        "migration: could not send process {} home (error {})\n",
+                        sys::current_proc().0,
+                        e.to_errno()
+                    );
+                }
+                crate::remote::set_gone_home(token);
+                Some(if r.is_ok() {
+                    0
+                } else {
+                    wait_status::killed(SIGKILL)
+                })
+            }
+            _ => None,
+        }
     }
-}
-
-/// Frees a job (called by the shim when its last reference goes).
-///
-/// # Safety
-///
-/// `job` came from `KBox::into_raw` in [`run_job`] or [`send_home`] and is not used after this.
-#[no_mangle]
-unsafe extern "C" fn mosix_job_free(job: *mut c_void) {
-    // SAFETY: See the function's safety section.
-    drop(unsafe { KBox::from_raw(job.cast::<Job>()) });
 }
 
 /// Queues `mode`'s job on process `pid` over `link` and waits until it has answered.
 fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
     let t0 = sys::now_ns();
-    let job = KBox::into_raw(KBox::new(Job::new(mode, link), GFP_KERNEL)?);
-    // SAFETY: `job` is a live `Job` for the shim, which frees it through `mosix_job_free`.
-    let work = match unsafe { sys::Work::queue(pid, job.cast()) } {
-        Ok(w) => w,
-        Err(e) => {
-            // SAFETY: The job was not queued: we still own it.
-            drop(unsafe { KBox::from_raw(job) });
-            return Err(e);
-        }
-    };
+    let out = Arc::new(JobResult::new(), GFP_KERNEL)?;
+    let job = KBox::new(
+        Job {
+            mode,
+            link,
+            out: out.clone(),
+        },
+        GFP_KERNEL,
+    )?;
+    let work = sys::Work::queue(sys::Target::Pid(pid), job).map_err(|(e, _)| e)?;
     work.wait(CAPTURE_TIMEOUT_MS)?;
-    // SAFETY: `work` holds a reference that keeps the job alive; its results are atomics.
-    let mut f = unsafe { &*job }.outcome()?;
+    let mut f = out.outcome()?;
     f.total_ns = sys::now_ns().saturating_sub(t0);
     Ok(f)
 }
@@ -586,22 +563,27 @@ pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
 /// here). Gives the link back if the job cannot be queued (the migrant is ending, stopped, or
 /// no longer watched).
 pub(crate) fn send_home(link: Link, token: u64) -> core::result::Result<(), (Error, Option<Link>)> {
+    let Ok(out) = Arc::new(JobResult::new(), GFP_KERNEL) else {
+        return Err((ENOMEM, Some(link)));
+    };
     let Ok(b) = KBox::<Job>::new_uninit(GFP_KERNEL) else {
         return Err((ENOMEM, Some(link)));
     };
-    let job = KBox::into_raw(KBox::write(b, Job::new(Mode::SendHome { token }, link)));
-    // SAFETY: `job` is a live `Job` for the shim, which frees it through `mosix_job_free`.
-    match unsafe { sys::Work::queue_watched(token, job.cast()) } {
+    let job = KBox::write(
+        b,
+        Job {
+            mode: Mode::SendHome { token },
+            link,
+            out,
+        },
+    );
+    match sys::Work::queue(sys::Target::Watched(token), job) {
         // Nobody waits for it: drop our reference, the job goes on.
         Ok(w) => {
             drop(w);
             Ok(())
         }
-        Err(e) => {
-            // SAFETY: The job was not queued: we still own it.
-            let job = unsafe { KBox::from_raw(job) };
-            Err((e, KBox::into_inner(job).link.into_inner()))
-        }
+        Err((e, job)) => Err((e, Some(KBox::into_inner(job).link))),
     }
 }
 

@@ -331,15 +331,15 @@ struct mosix_work {
 	refcount_t refs;
 	/* The job has been put back once (see mosix_work_fn()). */
 	bool deferred;
+	/* Runs once, and owns job from then on (the task work always runs once queued). */
+	mosix_job_fn run;
 	void *job;
 };
 
 static void mosix_work_put_ref(struct mosix_work *w)
 {
-	if (refcount_dec_and_test(&w->refs)) {
-		mosix_job_free(w->job);
+	if (refcount_dec_and_test(&w->refs))
 		kfree(w);
-	}
 }
 
 void mosix_work_complete(struct mosix_work *w)
@@ -372,7 +372,7 @@ static void mosix_work_fn(struct callback_head *head)
 			return;
 		/* The task is exiting: run the job now (it finds the task gone). */
 	}
-	mosix_job_run(w->job, w);
+	w->run(w->job, w);
 	complete_all(&w->done);
 	mosix_work_put_ref(w);
 	/* The reference taken in mosix_work_queue(): rmmod waits for pending jobs. */
@@ -380,7 +380,8 @@ static void mosix_work_fn(struct callback_head *head)
 }
 
 /* Queues a job on task p (whose reference it takes over). */
-static struct mosix_work *mosix_work_queue_task(struct task_struct *p, void *job, int *err)
+static struct mosix_work *mosix_work_queue_task(struct task_struct *p, mosix_job_fn run,
+						void *job, int *err)
 {
 	struct mosix_work *w;
 	int r;
@@ -411,6 +412,7 @@ static struct mosix_work *mosix_work_queue_task(struct task_struct *p, void *job
 	init_task_work(&w->head, mosix_work_fn);
 	init_completion(&w->done);
 	refcount_set(&w->refs, 2);
+	w->run = run;
 	w->job = job;
 	r = task_work_add(p, &w->head, TWA_SIGNAL);
 	put_task_struct(p);
@@ -423,9 +425,9 @@ static struct mosix_work *mosix_work_queue_task(struct task_struct *p, void *job
 	return w;
 }
 
-struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err)
+struct mosix_work *mosix_work_queue(s32 pid, mosix_job_fn run, void *job, int *err)
 {
-	return mosix_work_queue_task(mosix_get_proc(pid), job, err);
+	return mosix_work_queue_task(mosix_get_proc(pid), run, job, err);
 }
 
 int mosix_work_wait(struct mosix_work *w, unsigned int ms)
@@ -1421,7 +1423,7 @@ void mosix_watch_remove(u64 token)
 		mosix_watched_put(gone);
 }
 
-struct mosix_work *mosix_work_queue_watched(u64 token, void *job, int *err)
+struct mosix_work *mosix_work_queue_watched(u64 token, mosix_job_fn run, void *job, int *err)
 {
 	struct task_struct *p = NULL;
 	int i;
@@ -1435,7 +1437,7 @@ struct mosix_work *mosix_work_queue_watched(u64 token, void *job, int *err)
 	if (i >= 0 && mosix_watched[i]->kind == MOSIX_W_MIGRANT)
 		p = get_task_struct(mosix_watched[i]->task);
 	mutex_unlock(&mosix_watched_lock);
-	return mosix_work_queue_task(p, job, err);
+	return mosix_work_queue_task(p, run, job, err);
 }
 
 /*

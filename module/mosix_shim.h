@@ -66,16 +66,18 @@ void mosix_module_release(void);
 int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns);
 /*
  * Work run in a process's own context (task_work, TWA_SIGNAL: on its way back to user mode,
- * interrupting an interruptible sleep). mosix_work_queue() queues mosix_job_run(job) on
- * process pid and takes a module reference for it; the caller then waits with
- * mosix_work_wait() and drops its reference with mosix_work_put(). Whoever drops the last
- * reference calls mosix_job_free(job). Returns NULL and sets *err (-ESRCH, -ENOMEM, -EAGAIN
- * for a stopped or traced process) on failure.
+ * interrupting an interruptible sleep). mosix_work_queue() queues run(job, w) on process pid
+ * and takes a module reference for it; run is called exactly once and owns job from then on
+ * (a queued task work always runs, at the latest in the task's exit). The caller waits with
+ * mosix_work_wait() and drops its reference with mosix_work_put(); the last reference frees
+ * the work. Returns NULL and sets *err (-ESRCH, -ENOMEM, -EAGAIN for a stopped or traced
+ * process) on failure: job is then still the caller's.
  */
 struct mosix_work;
-struct mosix_work *mosix_work_queue(s32 pid, void *job, int *err);
+typedef void (*mosix_job_fn)(void *job, struct mosix_work *w);
+struct mosix_work *mosix_work_queue(s32 pid, mosix_job_fn run, void *job, int *err);
 /* As mosix_work_queue(), on the task of migrant `token` (whatever now has its pid is not it). */
-struct mosix_work *mosix_work_queue_watched(u64 token, void *job, int *err);
+struct mosix_work *mosix_work_queue_watched(u64 token, mosix_job_fn run, void *job, int *err);
 /* 0 once the job has run, -ERESTARTSYS if a fatal signal came first, -ETIMEDOUT (a
  * killable wait: a long transfer must not look like a hung task). */
 int mosix_work_wait(struct mosix_work *w, unsigned int ms);
@@ -85,9 +87,6 @@ void mosix_work_complete(struct mosix_work *w);
 /* For a job that ends its process (do_exit) instead of returning: does what returning would
  * (wakes the caller, drops the job's reference and the module reference). */
 void mosix_work_release(struct mosix_work *w);
-/* Implemented in Rust (module/migrate.rs). */
-void mosix_job_run(void *job, struct mosix_work *w);
-void mosix_job_free(void *job);
 
 /* Rebuilding the current process (the adopter helper, in the ADOPT ioctl). */
 /* Unmaps the current process's memory but its argument and environment pages (a deputy); -errno. */
@@ -136,7 +135,7 @@ int mosix_take_signal(void);
 /* Whether a fatal signal is pending for the current task. */
 bool mosix_fatal_signal(void);
 
-/* Capture of the current process (called from mosix_job_run). */
+/* Capture of the current process (called from a capture job, in its context). */
 struct mosix_vma {
 	u64 start;
 	u64 end;

@@ -31,11 +31,13 @@ extern "C" {
     pub(crate) fn mosix_now_ns() -> u64;
     pub(crate) fn mosix_work_queue(
         pid: i32,
+        run: unsafe extern "C" fn(*mut c_void, *mut c_void),
         job: *mut c_void,
         err: *mut core::ffi::c_int,
     ) -> *mut c_void;
     pub(crate) fn mosix_work_queue_watched(
         token: u64,
+        run: unsafe extern "C" fn(*mut c_void, *mut c_void),
         job: *mut c_void,
         err: *mut core::ffi::c_int,
     ) -> *mut c_void;
