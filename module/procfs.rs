@@ -68,7 +68,7 @@ use kernel::{
 /// `mosctl` and the ioctl reach every one).
 const MAX_PROC_NODES: usize = 1024;
 
-/// Largest write a file accepts (`MOSIX_PROC_WRITE_MAX` in `mosix_shim.h`).
+/// Largest write a file accepts (`MOSIX_PROC_WRITE_MAX` in `shim/mosix_shim.h`).
 const WRITE_MAX: usize = 16384;
 
 /// What a `/proc/mosix` file is, encoded in its cookie: bits 0-3 kind, 4-11 index, 12-27 id.

@@ -115,7 +115,7 @@ build_module() {
   local extra="" log
   if [ "$clippy" = 1 ]; then
     extra="CLIPPY=1 W=1"
-    rm -f "$R"/build/mosix/module/*.o "$R"/build/mosix/module/.*.o.cmd
+    find "$R"/build/mosix/module \( -name "*.o" -o -name ".*.o.cmd" \) -delete
   fi
   log=$(mktemp)
   if ! in_root make -C "/build/ksrc-$KVER" O="$KB" $(kmake_vars) M=/build/mosix $extra modules > "$log" 2>&1; then

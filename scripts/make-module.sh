@@ -8,7 +8,7 @@ KDIR="$ROOT/build/debug/kdir"
 [ -d "$KDIR" ] || { echo "make-module: no kernel build; run 'make kernel'" >&2; exit 1; }
 if [ "${1:-}" = --clippy ]; then
   # Force a full rebuild so every warning is seen.
-  rm -f "$ROOT"/module/*.o "$ROOT"/module/.*.o.cmd
+  find "$ROOT"/module \( -name "*.o" -o -name ".*.o.cmd" \) -delete
   log=$(mktemp)
   make -C "$KDIR" M="$ROOT" CLIPPY=1 W=1 modules 2>&1 | tee "$log" >&2
   if grep -qiE '(^|[^a-z_])(warning|error)(\[|:)' "$log"; then

@@ -23,7 +23,7 @@ struct LayoutItem(c_uint, &'static str, usize);
 pub(crate) fn check_layouts() -> Result {
     type T = bindings::task_struct;
     type R = bindings::pt_regs;
-    // Item numbers follow `enum mosix_layout_item` in `mosix_shim.h`.
+    // Item numbers follow `enum mosix_layout_item` in `shim/mosix_shim.h`.
     let items = [
         LayoutItem(0, "sizeof(struct task_struct)", size_of::<T>()),
         LayoutItem(1, "task_struct.pid", offset_of!(T, pid)),

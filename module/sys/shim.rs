@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The C shim's functions (`mosix_shim.c`, declared in `mosix_shim.h`).
+//! The C shim's functions (`shim/*.c`, declared in `shim/mosix_shim.h`).
 
 use kernel::ffi::{
     c_char,
