@@ -60,10 +60,6 @@ use crate::{
     },
 };
 use kernel::{
-    ffi::{
-        c_int,
-        c_long, //
-    },
     new_mutex,
     prelude::*,
     sync::{
@@ -655,41 +651,28 @@ fn forward_signals(d: &Deputy) {
     }
 }
 
-/// A work of a watched task, in its context (called by the shim): -1, or the wait status
-/// with which the task must exit.
-///
-/// # Safety
-///
-/// Called by the shim's task work only.
-#[no_mangle]
-unsafe extern "C" fn mosix_watched_run(
-    token: u64,
-    kind: c_int,
-    which: c_int,
-    nr: c_long,
-) -> c_long {
-    if kind == Watched::Migrant as c_int {
-        crate::remote::forward(token, nr as i64);
-        return -1;
-    }
+/// A work of deputy `token`, in its context (the probe's [`sys::ProbeHandlers`]): `Some` wait
+/// status with which the process must end.
+pub(crate) fn deputy_work(token: u64, which: WorkKind) -> Option<i32> {
     if sys::current_gone() {
-        return -1;
+        return None;
     }
-    let Some(d) = find(token) else { return -1 };
-    match WorkKind::from_raw(which) {
-        Some(WorkKind::Call) if d.native() => {
+    let d = find(token)?;
+    match which {
+        WorkKind::Call if d.native() => {
             sys::clear_notify_signal();
             finish_call(&d);
             match serve(&d) {
-                Outcome::Exit(status) => status as c_long,
-                _ => -1,
+                Outcome::Exit(status) => Some(status),
+                _ => None,
             }
         }
-        Some(WorkKind::Pump) => {
+        WorkKind::Call => None,
+        WorkKind::Pump => {
             forward_signals(&d);
-            -1
+            None
         }
-        Some(WorkKind::Cancel) => {
+        WorkKind::Cancel => {
             if d.native() && d.cancelled() {
                 let (nr, stub) = {
                     let t = d.task.lock();
@@ -700,9 +683,8 @@ unsafe extern "C" fn mosix_watched_run(
                     sys::call_no_restart(nr);
                 }
             }
-            -1
+            None
         }
-        _ => -1,
     }
 }
 

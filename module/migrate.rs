@@ -728,9 +728,8 @@ fn migrate_claimed(pid: i32, node: i32) -> Result<Figures> {
     run_job(pid, Mode::Migrate { node }, link)
 }
 
-/// `rmmod mosix` while processes are away or hosted (called by the shim in the `rmmod`
+/// `rmmod mosix` while processes are away or hosted (the probe's unload hook, in the `rmmod`
 /// process, before its `delete_module` call runs again): evacuate first.
-#[no_mangle]
-extern "C" fn mosix_unload_evacuate() {
+pub(crate) fn unload_evacuate() {
     crate::cluster::evacuate("unload requested");
 }

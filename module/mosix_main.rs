@@ -102,6 +102,13 @@ impl kernel::Module for Mosix {
         let probe = sys::Probe;
         // SAFETY: Called once, here, before anything uses the global state.
         unsafe { cluster::init() };
+        // Before anything can watch a task or hold the probe on.
+        sys::register_probe(sys::ProbeHandlers {
+            verdict: remote::on_syscall,
+            migrant_work: remote::forward,
+            deputy_work: deputy::deputy_work,
+            unload: migrate::unload_evacuate,
+        });
         let dev = KBox::pin_init(
             MiscDeviceRegistration::register(MiscDeviceOptions { name: c"mosix" }),
             GFP_KERNEL,

@@ -50,18 +50,7 @@ use crate::{
 };
 use core::fmt;
 use kernel::{
-    bindings,
-    ffi::{
-        c_char,
-        c_int,
-        c_long,
-        c_ulong, //
-    },
-    prelude::*,
-    seq_file::SeqFile,
-    seq_print,
-    str::CString,
-    sync::GlobalGuard,
+    ffi::c_ulong, prelude::*, seq_file::SeqFile, seq_print, str::CString, sync::GlobalGuard,
 };
 
 /// Most node directories listed under `/proc/mosix/nodes` (the table may name 65535 nodes;
@@ -204,6 +193,11 @@ pub(crate) struct Registration;
 impl Registration {
     /// Creates `/proc/mosix` with its admin files and an empty `nodes` directory.
     pub(crate) fn new() -> Result<Self> {
+        sys::register_proc(sys::ProcHandlers {
+            show: show_cookie,
+            write: write_cookie,
+            may_write: may_write_cookie,
+        });
         let root = ProcEntry::mkdir(c"mosix", None)?;
         {
             let admin = root.subdir(c"admin")?;
@@ -498,52 +492,27 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
     }
 }
 
-/// Whether the opener may write the file (asked by the shim's open): 0 or a negative errno.
-/// Admin files need `CAP_SYS_ADMIN` (`EPERM`); the `decay` files act on the writer; a
-/// process's `lock` may be written by its owner or root.
-#[no_mangle]
-extern "C" fn mosix_proc_may_write(cookie: c_ulong) -> c_int {
-    let r = match ProcFile::from_cookie(cookie) {
+/// Whether the opener may write file `cookie`. Admin files need `CAP_SYS_ADMIN` (`EPERM`); the
+/// `decay` files act on the writer; a process's `lock` may be written by its owner or root.
+fn may_write_cookie(cookie: c_ulong) -> Result {
+    match ProcFile::from_cookie(cookie) {
         Some(ProcFile::Decay(_)) => Ok(()),
         Some(ProcFile::Pid(pid, _)) => sys::may_control(pid),
         _ if sys::capable_sys_admin() => Ok(()),
         _ => Err(EPERM),
-    };
-    kernel::error::from_result(|| r.map(|()| 0))
+    }
 }
 
-/// Show callback of every `/proc/mosix` file (called by the shim).
-///
-/// # Safety
-///
-/// `m` must be the live `seq_file` of the `show` call in progress.
-#[no_mangle]
-unsafe extern "C" fn mosix_proc_show(m: *mut bindings::seq_file, cookie: c_ulong) -> c_int {
-    // SAFETY: `m` is live for the duration of this call (function contract).
-    let seq = unsafe { SeqFile::from_raw(m) };
-    let r = ProcFile::from_cookie(cookie)
+/// Shows file `cookie`.
+fn show_cookie(seq: &SeqFile, cookie: c_ulong) -> Result {
+    ProcFile::from_cookie(cookie)
         .ok_or(EINVAL)
-        .and_then(|f| show(seq, f));
-    kernel::error::from_result(|| r.map(|()| 0))
+        .and_then(|f| show(seq, f))
 }
 
-/// Write callback of every `/proc/mosix` file (called by the shim).
-///
-/// # Safety
-///
-/// `buf` must point to `len` readable bytes, valid for the duration of the call; `total` is
-/// the size of the user's write (which may exceed `len`).
-#[no_mangle]
-unsafe extern "C" fn mosix_proc_write(
-    cookie: c_ulong,
-    buf: *const c_char,
-    len: usize,
-    total: usize,
-) -> c_long {
-    // SAFETY: Guaranteed by the caller (function contract).
-    let bytes = unsafe { sys::bytes_from_c(buf, len) };
-    let r = ProcFile::from_cookie(cookie)
+/// Writes `bytes` (of a write of `total`) to file `cookie`.
+fn write_cookie(cookie: c_ulong, bytes: &[u8], total: usize) -> Result {
+    ProcFile::from_cookie(cookie)
         .ok_or(EINVAL)
-        .and_then(|f| write(f, bytes, total));
-    kernel::error::from_result(|| r.map(|()| 0))
+        .and_then(|f| write(f, bytes, total))
 }

@@ -56,7 +56,6 @@ use crate::{
     },
 };
 use kernel::{
-    ffi::c_int,
     new_mutex,
     prelude::*,
     sync::{
@@ -807,49 +806,16 @@ fn watch_link(token: u64) {
     }
 }
 
-/// What a migrant's system call does here: run it, skip it with a result (answered from what
-/// the migrant carried), or forward it (the call work then sends it home or the process
-/// with it).
-enum Verdict {
-    Run,
-    Answer(i64),
-    Forward,
-}
-
-fn on_syscall(nr: i64, home_pid: i32, args: &[u64; 6]) -> Verdict {
+/// What a migrant's system call does here (the probe's question, [`sys::ProbeHandlers`]).
+pub(crate) fn on_syscall(nr: i64, home_pid: i32, args: &[u64; 6]) -> sys::Verdict {
     use crate::mcore::{forward::classify, syscalls::Place};
+    use sys::Verdict;
     match classify(nr as u64, args).place {
         Place::Local => Verdict::Run,
         // The emulated calls are getpid and gettid: the process keeps its home pid wherever
         // it runs (single-threaded: tid = pid).
         Place::Emulated => Verdict::Answer(i64::from(home_pid)),
         Place::Home | Place::GoHome => Verdict::Forward,
-    }
-}
-
-/// The system-call probe's question (called by the shim for each call of a migrant): 0 to
-/// run it, 1 and `*ret` to skip it with that result, 2 to skip it and forward it.
-///
-/// # Safety
-///
-/// `args` points to 6 readable values; `ret` is valid for a write.
-#[no_mangle]
-unsafe extern "C" fn mosix_migrant_syscall(
-    nr: kernel::ffi::c_long,
-    home_pid: i32,
-    args: *const u64,
-    ret: *mut kernel::ffi::c_long,
-) -> c_int {
-    // SAFETY: Readable (function contract).
-    let a = unsafe { &*args.cast::<[u64; 6]>() };
-    match on_syscall(nr as i64, home_pid, a) {
-        Verdict::Run => 0,
-        Verdict::Answer(r) => {
-            // SAFETY: Valid for a write (function contract).
-            unsafe { *ret = r as kernel::ffi::c_long };
-            1
-        }
-        Verdict::Forward => 2,
     }
 }
 

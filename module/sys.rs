@@ -2,10 +2,10 @@
 //! Raw C calls of `mosix.ko`, fenced into small safe wrappers, one file per mechanism in
 //! `sys/`.
 //!
-//! Most raw calls live here; `net.rs` and `procfs.rs` hold the others, and a few `unsafe`
-//! blocks remain elsewhere (the C→Rust entry points the shim calls, `#[no_mangle]` in
-//! `deputy.rs`, `migrate.rs`, `remote.rs` and `procfs.rs`). Issue 13 confines them to `sys/` and
-//! `net/`.
+//! The raw calls live here and in `net/`, and so do the C→Rust entry points the shim calls
+//! (`#[no_mangle]`, in `sys/proc_entry.rs` and `sys/probe.rs`), which call the handlers the
+//! areas register at init (`register_proc`, `register_probe`): `sys` imports none of its
+//! callers. The only `unsafe` left elsewhere initialises the `global_lock!` statics.
 
 mod event;
 mod inject;

@@ -24,7 +24,7 @@ struct proc_dir_entry *mosix_proc_file(const char *name, umode_t mode,
 				       struct proc_dir_entry *parent, unsigned long cookie);
 void mosix_proc_remove(struct proc_dir_entry *pde);
 
-/* Implemented in Rust (module/procfs.rs). */
+/* Implemented in Rust (module/sys/proc_entry.rs, which calls what procfs.rs registered). */
 int mosix_proc_show(struct seq_file *m, unsigned long cookie);
 long mosix_proc_write(unsigned long cookie, const char *buf, size_t len, size_t total);
 /* 0 if the opener may write the file, else a negative errno (decided in Rust). */
@@ -91,7 +91,7 @@ void mosix_work_release(struct mosix_work *w);
 /* Rebuilding the current process (the adopter helper, in the ADOPT ioctl). */
 /* Unmaps the current process's memory but its argument and environment pages (a deputy); -errno. */
 int mosix_release_memory(void);
-/* Defined in Rust (migrate.rs). */
+/* Implemented in Rust (module/sys/probe.rs: the unload hook registered at init). */
 void mosix_unload_evacuate(void);
 /* Unmaps every area but the kernel's special ones; -errno. */
 int mosix_unmap_all(void);
@@ -202,7 +202,7 @@ void mosix_probe_unload(void);
 void mosix_raise(int sig);
 /* MOSIX_WS_* bits of the task of token (signals: pending ones other than SIGKILL), -ESRCH. */
 int mosix_watch_state(u64 token);
-/* Implemented in Rust (module/remote.rs, module/deputy.rs). */
+/* Implemented in Rust (module/sys/probe.rs, which calls the handlers registered at init). */
 int mosix_migrant_syscall(long nr, s32 home_pid, const u64 *args, long *ret);
 /* -1, or a wait status with which the task must exit. */
 long mosix_watched_run(u64 token, int kind, int which, long nr);

@@ -7,7 +7,98 @@ use crate::sys::{
     to_count,
     to_result, //
 };
-use kernel::prelude::*;
+use kernel::{
+    ffi::{
+        c_int,
+        c_long, //
+    },
+    prelude::*,
+    sync::SetOnce,
+};
+
+/// What a migrant's system call does here.
+pub(crate) enum Verdict {
+    /// Run it here.
+    Run,
+    /// Skip it with this result (answered from what the migrant carried).
+    Answer(i64),
+    /// Skip it and forward it (the call work then sends it home, or the process with it).
+    Forward,
+}
+
+/// What the probe and the watched tasks' works call (registered once, at init).
+pub(crate) struct ProbeHandlers {
+    /// For each system call of a migrant: what it does here.
+    pub(crate) verdict: fn(nr: i64, home_pid: i32, args: &[u64; 6]) -> Verdict,
+    /// The call work of migrant `token`, in its context: forward call `nr`.
+    pub(crate) migrant_work: fn(token: u64, nr: i64),
+    /// A work of deputy `token`, in its context: `Some` wait status to end the process with.
+    pub(crate) deputy_work: fn(token: u64, which: WorkKind) -> Option<i32>,
+    /// A `delete_module` of this module was asked for: empty the node first.
+    pub(crate) unload: fn(),
+}
+
+static PROBE_HANDLERS: SetOnce<ProbeHandlers> = SetOnce::new();
+
+/// Registers what the probe and the watched works call; until then a migrant's call runs
+/// here and a work does nothing. Only the first registration counts (one per load).
+pub(crate) fn register_probe(h: ProbeHandlers) {
+    let _ = PROBE_HANDLERS.populate(h);
+}
+
+/// The system-call probe's question (called by the shim for each call of a migrant): 0 to
+/// run it, 1 and `*ret` to skip it with that result, 2 to skip it and forward it.
+///
+/// # Safety
+///
+/// `args` points to 6 readable values; `ret` is valid for a write.
+#[no_mangle]
+unsafe extern "C" fn mosix_migrant_syscall(
+    nr: c_long,
+    home_pid: i32,
+    args: *const u64,
+    ret: *mut c_long,
+) -> c_int {
+    let Some(h) = PROBE_HANDLERS.as_ref() else {
+        return 0;
+    };
+    // SAFETY: Readable (function contract).
+    let a = unsafe { &*args.cast::<[u64; 6]>() };
+    match (h.verdict)(nr as i64, home_pid, a) {
+        Verdict::Run => 0,
+        Verdict::Answer(r) => {
+            // SAFETY: Valid for a write (function contract).
+            unsafe { *ret = r as c_long };
+            1
+        }
+        Verdict::Forward => 2,
+    }
+}
+
+/// A work of a watched task, in its context (called by the shim): -1, or the wait status
+/// with which the task must exit.
+#[no_mangle]
+extern "C" fn mosix_watched_run(token: u64, kind: c_int, which: c_int, nr: c_long) -> c_long {
+    let Some(h) = PROBE_HANDLERS.as_ref() else {
+        return -1;
+    };
+    if kind == Watched::Migrant as c_int {
+        (h.migrant_work)(token, nr as i64);
+        return -1;
+    }
+    match WorkKind::from_raw(which).and_then(|w| (h.deputy_work)(token, w)) {
+        Some(status) => status as c_long,
+        None => -1,
+    }
+}
+
+/// The unload hook (called by the shim's task work on a `delete_module` caller).
+#[no_mangle]
+extern "C" fn mosix_unload_evacuate() {
+    if let Some(h) = PROBE_HANDLERS.as_ref() {
+        (h.unload)();
+    }
+}
 
 /// A module reference held while a balancing move runs (so that `rmmod` cannot start
 /// meanwhile); `None` once the module is going away.

@@ -3,11 +3,18 @@
 
 use crate::sys::shim;
 use kernel::{
+    bindings,
+    error::from_result,
     ffi::{
+        c_char,
+        c_int,
+        c_long,
         c_ulong,
         c_void, //
     },
-    prelude::*, //
+    prelude::*,
+    seq_file::SeqFile,
+    sync::SetOnce,
 };
 
 /// A `/proc` entry created through the shim: a directory or file.
@@ -92,10 +99,73 @@ impl core::ops::Deref for ProcSubdir<'_> {
 /// # Safety
 ///
 /// `buf` must point to `len` readable bytes that stay valid and unchanged for `'a`.
-pub(crate) unsafe fn bytes_from_c<'a>(buf: *const c_char, len: usize) -> &'a [u8] {
+unsafe fn bytes_from_c<'a>(buf: *const c_char, len: usize) -> &'a [u8] {
     if buf.is_null() || len == 0 {
         return &[];
     }
     // SAFETY: Guaranteed by the caller.
     unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) }
+}
+
+/// What the `/proc/mosix` files do, by cookie (registered once, before the first file exists).
+pub(crate) struct ProcHandlers {
+    /// Shows file `cookie`.
+    pub(crate) show: fn(seq: &SeqFile, cookie: c_ulong) -> Result,
+    /// Writes `bytes` to file `cookie`; `total` is the size of the user's whole write.
+    pub(crate) write: fn(cookie: c_ulong, bytes: &[u8], total: usize) -> Result,
+    /// Whether the opener may write file `cookie`.
+    pub(crate) may_write: fn(cookie: c_ulong) -> Result,
+}
+
+static PROC_HANDLERS: SetOnce<ProcHandlers> = SetOnce::new();
+
+/// Registers what the `/proc` callbacks call; until then they answer `EINVAL`. Only the first
+/// registration counts (one per load of the module).
+pub(crate) fn register_proc(h: ProcHandlers) {
+    let _ = PROC_HANDLERS.populate(h);
+}
+
+/// Whether the opener may write the file (asked by the shim's open): 0 or a negative errno.
+#[no_mangle]
+extern "C" fn mosix_proc_may_write(cookie: c_ulong) -> c_int {
+    from_result(|| {
+        let h = PROC_HANDLERS.as_ref().ok_or(EINVAL)?;
+        (h.may_write)(cookie).map(|()| 0)
+    })
+}
+
+/// Show callback of every `/proc/mosix` file (called by the shim).
+///
+/// # Safety
+///
+/// `m` must be the live `seq_file` of the `show` call in progress.
+#[no_mangle]
+unsafe extern "C" fn mosix_proc_show(m: *mut bindings::seq_file, cookie: c_ulong) -> c_int {
+    // SAFETY: `m` is live for the duration of this call (function contract).
+    let seq = unsafe { SeqFile::from_raw(m) };
+    from_result(|| {
+        let h = PROC_HANDLERS.as_ref().ok_or(EINVAL)?;
+        (h.show)(seq, cookie).map(|()| 0)
+    })
+}
+
+/// Write callback of every `/proc/mosix` file (called by the shim).
+///
+/// # Safety
+///
+/// `buf` must point to `len` readable bytes, valid for the duration of the call; `total` is
+/// the size of the user's write (which may exceed `len`).
+#[no_mangle]
+unsafe extern "C" fn mosix_proc_write(
+    cookie: c_ulong,
+    buf: *const c_char,
+    len: usize,
+    total: usize,
+) -> c_long {
+    // SAFETY: Guaranteed by the caller (function contract).
+    let bytes = unsafe { bytes_from_c(buf, len) };
+    from_result(|| {
+        let h = PROC_HANDLERS.as_ref().ok_or(EINVAL)?;
+        (h.write)(cookie, bytes, total).map(|()| 0)
+    })
 }
