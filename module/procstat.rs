@@ -229,7 +229,7 @@ pub(crate) fn settings(pid: i32, start_ns: u64, ppid: i32) -> Settings {
 /// Why process `pid` cannot move: the stay bits its kernel state shows plus the user's
 /// lock (`cantmove`; 0 = it may move).
 pub(crate) fn cantmove(pid: i32) -> Result<u32> {
-    let bits = sys::proc_stay(pid)?;
+    let bits = crate::mcore::stay::from_facts(&sys::task_facts(pid)?);
     let (ppid, start) = sys::proc_ident(pid)?;
     let locked = settings(pid, start, ppid).locked;
     Ok(bits

@@ -159,7 +159,7 @@ void mosix_adopt_mm(const u64 *v)
 	mmap_write_unlock(mm);
 }
 
-int mosix_adopt_creds(const u32 *uids, const u32 *gids)
+int mosix_adopt_creds(const u32 *uids, const u32 *gids, bool clear_caps)
 {
 	kuid_t u[4];
 	kgid_t g[4];
@@ -183,8 +183,7 @@ int mosix_adopt_creds(const u32 *uids, const u32 *gids)
 	new->egid = g[1];
 	new->sgid = g[2];
 	new->fsgid = g[3];
-	if (!uid_eq(new->euid, GLOBAL_ROOT_UID)) {
-		/* What setresuid() to a non-root user does to the capabilities. */
+	if (clear_caps) {
 		cap_clear(new->cap_permitted);
 		cap_clear(new->cap_effective);
 		cap_clear(new->cap_ambient);
@@ -288,23 +287,10 @@ void mosix_adopt_tls(u64 fs, u64 gs)
 	preempt_enable();
 }
 
-/* The flags a user program may change (as sigreturn allows). */
-#define MOSIX_USER_EFLAGS (X86_EFLAGS_AC | X86_EFLAGS_OF | X86_EFLAGS_DF | X86_EFLAGS_TF | \
-			   X86_EFLAGS_SF | X86_EFLAGS_ZF | X86_EFLAGS_AF | X86_EFLAGS_PF | \
-			   X86_EFLAGS_CF | X86_EFLAGS_RF)
-
-int mosix_adopt_regs(const u64 *r)
+void mosix_set_regs(const u64 *r)
 {
-	struct pt_regs *regs = current_pt_regs();
-	struct pt_regs in;
-
-	BUILD_BUG_ON(sizeof(in) != 21 * sizeof(u64));
-	memcpy(&in, r, sizeof(in));
-	if (in.cs != regs->cs || in.ss != regs->ss)
-		return -EINVAL;
-	in.flags = (regs->flags & ~MOSIX_USER_EFLAGS) | (in.flags & MOSIX_USER_EFLAGS);
-	*regs = in;
-	return 0;
+	BUILD_BUG_ON(sizeof(struct pt_regs) != 21 * sizeof(u64));
+	memcpy(current_pt_regs(), r, sizeof(struct pt_regs));
 }
 
 u64 mosix_set_blocked(u64 mask)

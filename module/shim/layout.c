@@ -17,6 +17,7 @@ unsigned long mosix_c_layout(unsigned int item)
 	case MOSIX_L_REGS_SP: return offsetof(struct pt_regs, sp);
 	case MOSIX_L_PROC_SAMPLE_SIZE: return sizeof(struct mosix_proc_sample);
 	case MOSIX_L_VMA_SIZE: return sizeof(struct mosix_vma);
+	case MOSIX_L_TASK_FACTS_SIZE: return sizeof(struct mosix_task_facts);
 	default: return ~0UL;
 	}
 }

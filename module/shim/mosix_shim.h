@@ -50,11 +50,20 @@ size_t mosix_sample_procs(struct mosix_proc_sample *out, size_t max);
 void mosix_current_proc(s32 *pid, s32 *ppid, u64 *start_ns);
 /* The calling process's CPU time (all threads, living and exited), ns. */
 u64 mosix_current_runtime_ns(void);
-/*
- * The stay-reason bits (mosix-core stay.rs) that the kernel's state of process pid shows
- * (user lock excluded), or -ESRCH. Sleeps (takes the process's mmap lock).
- */
-long mosix_proc_stay(s32 pid);
+/* The facts of a process's kernel state that decide its stay reasons (mcore::stay decides). */
+struct mosix_task_facts {
+	u32 kthread;	/* a kernel thread */
+	u32 init;	/* the global init */
+	u32 threads;	/* threads in its group */
+	u32 policy;	/* scheduling policy (SCHED_*) */
+	u32 io_ports;	/* I/O port rights (ioperm/iopl) */
+	u32 addr32;	/* a 32-bit (compat) process */
+	u32 vm_locked;	/* some area is VM_LOCKED */
+	u32 vm_device;	/* some area is VM_IO/PFNMAP/MIXEDMAP, not a named special mapping */
+	u32 vm_shared;	/* some area is VM_MAYSHARE */
+};
+/* Fills *f for process pid: 0, or -ESRCH. Sleeps (takes the process's mmap lock). */
+int mosix_task_facts(s32 pid, struct mosix_task_facts *f);
 /* 0 if the caller may control process pid (CAP_SYS_ADMIN, or its uid or euid is the caller's
  * euid), else -EPERM; -ESRCH if there is no such process. */
 int mosix_may_control(s32 pid);
@@ -91,8 +100,14 @@ void mosix_work_release(struct mosix_work *w);
 /* Rebuilding the current process (the adopter helper, in the ADOPT ioctl). */
 /* Unmaps the current process's memory but its argument and environment pages (a deputy); -errno. */
 int mosix_release_memory(void);
-/* Implemented in Rust (module/sys/probe.rs: the unload hook registered at init). */
-void mosix_unload_evacuate(void);
+/*
+ * Implemented in Rust (module/sys/probe.rs): a delete_module call with the user-space name
+ * at name_uaddr was held back; if it is this module's (and the caller may unload modules),
+ * empty the node and wait for the module references to go. Runs in the caller's context.
+ */
+void mosix_unload_requested(u64 name_uaddr);
+/* References held on this module (module_refcount()). */
+unsigned int mosix_module_refcount(void);
 /* Unmaps every area but the kernel's special ones; -errno. */
 int mosix_unmap_all(void);
 /* Private anonymous mapping at exactly start; 0 or -errno. */
@@ -101,8 +116,12 @@ int mosix_map_anon(u64 start, u64 len, u32 prot, bool growsdown);
 int mosix_poke(u64 addr, const void *buf, u32 len);
 /* Sets the mm layout fields (start_code ... env_end, 11 values). */
 void mosix_adopt_mm(const u64 *mm);
-/* Sets uid/euid/suid/fsuid and the gids; -EINVAL for ids this kernel cannot map. */
-int mosix_adopt_creds(const u32 *uids, const u32 *gids);
+/*
+ * Sets uid/euid/suid/fsuid and the gids, and clears the permitted, effective and ambient
+ * capabilities if clear_caps (mcore::image::keeps_caps decides); -EINVAL for ids this kernel
+ * cannot map.
+ */
+int mosix_adopt_creds(const u32 *uids, const u32 *gids, bool clear_caps);
 /* Installs an FPU state in the kernel's layout; -EINVAL if its size or header do not fit. */
 int mosix_adopt_fpu(const void *buf, u32 size);
 /* Drops the helper's rseq registration and registers the migrant's area (ptr 0: none), as
@@ -113,9 +132,8 @@ void mosix_adopt_rseq(u64 ptr, u32 len, u32 sig);
 void mosix_adopt_signals(const u64 *in);
 /* Sets the fs and gs bases. */
 void mosix_adopt_tls(u64 fs, u64 gs);
-/* Installs the register file (21 u64); -EINVAL if its segments are not this kernel's user
- * segments. Only the user-changeable flags are taken. */
-int mosix_adopt_regs(const u64 *regs);
+/* Installs the register file (21 u64) as given (mcore::image::adopt_regs made it). */
+void mosix_set_regs(const u64 *regs);
 /* Sets the blocked signals (SIGKILL and SIGSTOP stay unblocked); returns the old set. */
 u64 mosix_set_blocked(u64 mask);
 /* Closes a descriptor of the current process. */
@@ -274,6 +292,7 @@ enum mosix_layout_item {
 	MOSIX_L_REGS_SP,
 	MOSIX_L_PROC_SAMPLE_SIZE,
 	MOSIX_L_VMA_SIZE,
+	MOSIX_L_TASK_FACTS_SIZE,
 	MOSIX_L_COUNT,
 };
 unsigned long mosix_c_layout(unsigned int item);

@@ -84,28 +84,15 @@ static int mosix_watched_queue(struct mosix_watched *w, int which, enum task_wor
 static struct task_struct *mosix_unload_pass;
 
 /*
- * A delete_module call while processes are away or hosted: if it names this module (and
- * the caller may unload modules), evacuate in the caller's context, then run the call again.
+ * A delete_module call held back by the probe: Rust decides (mosix_unload_requested()) whether
+ * it names this module and may go ahead, and empties the node first; then the call runs again.
  */
 static void mosix_unload_fn(struct callback_head *h)
 {
 	struct pt_regs *regs = current_pt_regs();
-	char name[MODULE_NAME_LEN];
-	long n = strncpy_from_user(name, (const char __user *)regs->di, sizeof(name));
 
 	kfree(h);
-	if (n > 0 && n < (long)sizeof(name) && !strcmp(name, KBUILD_MODNAME) && capable(CAP_SYS_MODULE)) {
-		int i;
-
-		mosix_unload_evacuate();
-		/*
-		 * The processes are home and the guests gone, but the threads and works that
-		 * moved them may still be winding down, each with a module reference: wait (up to
-		 * 10 s) until only this work's own is left, or the call fails with EAGAIN.
-		 */
-		for (i = 0; i < 200 && module_refcount(THIS_MODULE) > 1; i++)
-			msleep(50);
-	}
+	mosix_unload_requested(regs->di);
 	WRITE_ONCE(mosix_unload_pass, current);
 	regs->orig_ax = __NR_delete_module;
 	regs->ax = -ERESTARTNOINTR;
@@ -330,6 +317,11 @@ void mosix_probe_unload(void)
  * thread holding a reference, nothing watched yet) failed with EAGAIN (issue 11). Without
  * the probe (it cannot be registered) such an rmmod still fails that way.
  */
+unsigned int mosix_module_refcount(void)
+{
+	return module_refcount(THIS_MODULE);
+}
+
 bool mosix_module_get_probed(void)
 {
 	if (!try_module_get(THIS_MODULE))

@@ -19,16 +19,6 @@ u64 mosix_current_runtime_ns(void)
 	return rt;
 }
 
-/* Stay-reason bits: keep in step with mosix-core/src/stay.rs. */
-#define MOSIX_STAY_DEV		0x2
-#define MOSIX_STAY_MLOCK	0x20
-#define MOSIX_STAY_CLONE	0x40
-#define MOSIX_STAY_RT		0x80
-#define MOSIX_STAY_IOPL		0x100
-#define MOSIX_STAY_SYSTEM	0x200
-#define MOSIX_STAY_SHARED	0x800
-#define MOSIX_STAY_COMPAT	0x1000
-
 /* The process (thread group leader) with global id pid, with a reference, or NULL. */
 struct task_struct *mosix_get_proc(s32 pid)
 {
@@ -50,55 +40,50 @@ bool mosix_special_mapping(struct vm_area_struct *vma)
 	return name && name[0] == '[';
 }
 
-static u32 mosix_mm_stay(struct mm_struct *mm)
+/* The facts of mm's areas. */
+static void mosix_mm_facts(struct mm_struct *mm, struct mosix_task_facts *f)
 {
 	struct vm_area_struct *vma;
-	u32 bits = 0;
 	VMA_ITERATOR(vmi, mm, 0);
 
 	if (mmap_read_lock_killable(mm))
-		return 0;
+		return;
 	for_each_vma(vmi, vma) {
-		vm_flags_t f = vma->vm_flags;
+		vm_flags_t fl = vma->vm_flags;
 
-		if (f & VM_LOCKED)
-			bits |= MOSIX_STAY_MLOCK;
-		if ((f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) && !mosix_special_mapping(vma))
-			bits |= MOSIX_STAY_DEV;
-		if (f & VM_MAYSHARE)
-			bits |= MOSIX_STAY_SHARED;
+		if (fl & VM_LOCKED)
+			f->vm_locked = 1;
+		if ((fl & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) && !mosix_special_mapping(vma))
+			f->vm_device = 1;
+		if (fl & VM_MAYSHARE)
+			f->vm_shared = 1;
 	}
 	mmap_read_unlock(mm);
-	return bits;
 }
 
-long mosix_proc_stay(s32 pid)
+int mosix_task_facts(s32 pid, struct mosix_task_facts *f)
 {
 	struct task_struct *p = mosix_get_proc(pid);
 	struct mm_struct *mm;
-	u32 bits = 0;
 
+	memset(f, 0, sizeof(*f));
 	if (!p)
 		return -ESRCH;
-	if ((p->flags & PF_KTHREAD) || is_global_init(p))
-		bits |= MOSIX_STAY_SYSTEM;
-	if (get_nr_threads(p) > 1)
-		bits |= MOSIX_STAY_CLONE;
-	if (p->policy == SCHED_FIFO || p->policy == SCHED_RR || p->policy == SCHED_DEADLINE)
-		bits |= MOSIX_STAY_RT;
+	f->kthread = !!(p->flags & PF_KTHREAD);
+	f->init = is_global_init(p);
+	f->threads = get_nr_threads(p);
+	f->policy = p->policy;
 #ifdef CONFIG_X86_IOPL_IOPERM
-	if (p->thread.io_bitmap || p->thread.iopl_emul)
-		bits |= MOSIX_STAY_IOPL;
+	f->io_ports = p->thread.io_bitmap || p->thread.iopl_emul;
 #endif
-	if (test_tsk_thread_flag(p, TIF_ADDR32))
-		bits |= MOSIX_STAY_COMPAT;
+	f->addr32 = test_tsk_thread_flag(p, TIF_ADDR32);
 	mm = get_task_mm(p);
 	if (mm) {
-		bits |= mosix_mm_stay(mm);
+		mosix_mm_facts(mm, f);
 		mmput(mm);
 	}
 	put_task_struct(p);
-	return bits;
+	return 0;
 }
 
 int mosix_proc_ident(s32 pid, s32 *ppid, u64 *start_ns)

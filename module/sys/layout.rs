@@ -41,6 +41,11 @@ pub(crate) fn check_layouts() -> Result {
             "sizeof(struct mosix_vma)",
             size_of::<crate::mcore::image::VmaDesc>(),
         ),
+        LayoutItem(
+            12,
+            "sizeof(struct mosix_task_facts)",
+            size_of::<shim::TaskFacts>(),
+        ),
     ];
     let mut ok = true;
     for LayoutItem(item, name, rust) in items {

@@ -3,6 +3,7 @@
 //! moves and threads.
 
 use crate::sys::{
+    poll_until,
     shim,
     to_count,
     to_result, //
@@ -92,12 +93,44 @@ extern "C" fn mosix_watched_run(token: u64, kind: c_int, which: c_int, nr: c_lon
     }
 }
 
-/// The unload hook (called by the shim's task work on a `delete_module` caller).
+/// A `delete_module` call held back by the probe (called by the shim's task work, in the
+/// caller's context, before the call runs again): if it names this module and the caller may
+/// unload modules, empty the node, then wait (up to 10 s) until the threads and works that
+/// moved the processes have wound down and only this work's own module reference is left
+/// (otherwise the call fails with `EAGAIN`).
 #[no_mangle]
-extern "C" fn mosix_unload_evacuate() {
+extern "C" fn mosix_unload_requested(name_uaddr: u64) {
+    use kernel::{
+        uaccess::{
+            UserPtr,
+            UserSlice, //
+        },
+        ModuleMetadata,
+    };
+    // Longer than any module name (`MODULE_NAME_LEN`, 56): a longer one is cut and differs.
+    let mut buf = [0u8; 64];
+    let Ok(name) = UserSlice::new(UserPtr::from_addr(name_uaddr as usize), buf.len())
+        .reader()
+        .strcpy_into_buf(&mut buf)
+    else {
+        return;
+    };
+    if name.to_bytes() != <crate::LocalModule as ModuleMetadata>::NAME.to_bytes()
+        || !capable_sys_module()
+    {
+        return;
+    }
     if let Some(h) = PROBE_HANDLERS.as_ref() {
         (h.unload)();
     }
+    // SAFETY: No preconditions.
+    poll_until(10_000, 50, || unsafe { shim::mosix_module_refcount() } <= 1);
+}
+
+/// Whether the current task has `CAP_SYS_MODULE`.
+fn capable_sys_module() -> bool {
+    // SAFETY: `capable` has no preconditions; it reads the current task's credentials.
+    unsafe { kernel::bindings::capable(kernel::bindings::CAP_SYS_MODULE as i32) }
 }
 
 /// A module reference held while a balancing move runs (so that `rmmod` cannot start

@@ -8,6 +8,21 @@ use kernel::ffi::{
     c_void, //
 };
 
+/// `struct mosix_task_facts` (its size is in the layout self-check).
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct TaskFacts {
+    pub(crate) kthread: u32,
+    pub(crate) init: u32,
+    pub(crate) threads: u32,
+    pub(crate) policy: u32,
+    pub(crate) io_ports: u32,
+    pub(crate) addr32: u32,
+    pub(crate) vm_locked: u32,
+    pub(crate) vm_device: u32,
+    pub(crate) vm_shared: u32,
+}
+
 extern "C" {
     pub(crate) fn mosix_proc_mkdir(name: *const c_char, parent: *mut c_void) -> *mut c_void;
     pub(crate) fn mosix_proc_file(
@@ -82,10 +97,14 @@ extern "C" {
     ) -> core::ffi::c_int;
     pub(crate) fn mosix_poke(addr: u64, buf: *const u8, len: u32) -> core::ffi::c_int;
     pub(crate) fn mosix_adopt_mm(mm: *const u64);
-    pub(crate) fn mosix_adopt_creds(uids: *const u32, gids: *const u32) -> core::ffi::c_int;
+    pub(crate) fn mosix_adopt_creds(
+        uids: *const u32,
+        gids: *const u32,
+        clear_caps: bool,
+    ) -> core::ffi::c_int;
     pub(crate) fn mosix_adopt_fpu(buf: *const u8, size: u32) -> core::ffi::c_int;
     pub(crate) fn mosix_adopt_tls(fs: u64, gs: u64);
-    pub(crate) fn mosix_adopt_regs(regs: *const u64) -> core::ffi::c_int;
+    pub(crate) fn mosix_set_regs(regs: *const u64);
     pub(crate) fn mosix_set_blocked(mask: u64) -> u64;
     pub(crate) fn mosix_close_fd(fd: core::ffi::c_int) -> core::ffi::c_int;
     pub(crate) fn mosix_current_vdso() -> u64;
@@ -134,10 +153,11 @@ extern "C" {
     pub(crate) fn mosix_sock_unhook(sock: *mut c_void);
 
     pub(crate) fn mosix_current_runtime_ns() -> u64;
-    pub(crate) fn mosix_proc_stay(pid: i32) -> core::ffi::c_long;
+    pub(crate) fn mosix_task_facts(pid: i32, f: *mut TaskFacts) -> core::ffi::c_int;
     pub(crate) fn mosix_may_control(pid: i32) -> core::ffi::c_int;
     pub(crate) fn mosix_proc_rss(pid: i32) -> i64;
     pub(crate) fn mosix_module_hold() -> bool;
+    pub(crate) fn mosix_module_refcount() -> core::ffi::c_uint;
     pub(crate) fn mosix_set_nice(nice: core::ffi::c_int) -> core::ffi::c_int;
     pub(crate) fn mosix_module_release();
     pub(crate) fn mosix_proc_ident(

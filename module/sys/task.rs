@@ -34,12 +34,24 @@ pub(crate) fn current_proc() -> (i32, i32, u64) {
     (pid, ppid, start)
 }
 
-/// The stay-reason bits (`mcore::stay`) that the kernel's state of process `pid` shows (the
-/// user lock is the module's own and not among them). Sleeps.
-pub(crate) fn proc_stay(pid: i32) -> Result<u32> {
-    // SAFETY: Process context (it sleeps on the target's mmap lock); no pointers.
-    let r = unsafe { shim::mosix_proc_stay(pid) };
-    Ok(to_value(r as i64)? as u32)
+/// The facts of process `pid`'s kernel state that decide its stay reasons (`mcore::stay`
+/// decides). Sleeps.
+pub(crate) fn task_facts(pid: i32) -> Result<crate::mcore::stay::TaskFacts> {
+    let mut f = shim::TaskFacts::default();
+    // SAFETY: Process context (it sleeps on the target's mmap lock); `f` is valid for writes
+    // and has the C layout (checked at init).
+    to_result(unsafe { shim::mosix_task_facts(pid, &mut f) })?;
+    Ok(crate::mcore::stay::TaskFacts {
+        kthread: f.kthread != 0,
+        init: f.init != 0,
+        threads: f.threads,
+        policy: f.policy,
+        io_ports: f.io_ports != 0,
+        addr32: f.addr32 != 0,
+        vm_locked: f.vm_locked != 0,
+        vm_device: f.vm_device != 0,
+        vm_shared: f.vm_shared != 0,
+    })
 }
 
 /// Whether the caller may control process `pid` (`EPERM`, `ESRCH` if there is none): root

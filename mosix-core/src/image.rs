@@ -524,6 +524,49 @@ use super::linux::{
     ERESTART_RESTARTBLOCK, //
 };
 
+/// The `eflags` bits a user program may change (as `sigreturn` allows): AC, OF, DF, TF, SF,
+/// ZF, AF, PF, CF and RF. An image cannot set IF, IOPL, NT, VM or anything else.
+pub const USER_EFLAGS: u64 = (1 << 18) // AC
+    | (1 << 11) // OF
+    | (1 << 10) // DF
+    | (1 << 8) // TF
+    | (1 << 7) // SF
+    | (1 << 6) // ZF
+    | (1 << 4) // AF
+    | (1 << 2) // PF
+    | 1 // CF
+    | (1 << 16); // RF
+
+/// Why a register file cannot be adopted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegsError {
+    /// Its code or stack segment differs from the adopting task's (another mode, or a
+    /// segment user code may not load).
+    Segments,
+}
+
+/// The register file the adopting task gets from an image's `image`, given its `current`
+/// one: the image's registers, with the adopting task's segments (which must be the same)
+/// and the flags a user program cannot change.
+pub fn adopt_regs(
+    current: &[u64; reg::COUNT],
+    image: &[u64; reg::COUNT],
+) -> Result<[u64; reg::COUNT], RegsError> {
+    if image[reg::CS] != current[reg::CS] || image[reg::SS] != current[reg::SS] {
+        return Err(RegsError::Segments);
+    }
+    let mut r = *image;
+    r[reg::FLAGS] = (current[reg::FLAGS] & !USER_EFLAGS) | (image[reg::FLAGS] & USER_EFLAGS);
+    Ok(r)
+}
+
+/// Whether a migrant with these ids (uid, euid, suid, fsuid) keeps its capabilities on the
+/// target: only with euid 0, as `setresuid` to a non-root user clears the permitted,
+/// effective and ambient sets.
+pub const fn keeps_caps(uids: &[u32; 4]) -> bool {
+    uids[1] == 0
+}
+
 /// Makes a register file captured on the way out of an interrupted system call resume as
 /// the kernel's signal code would have: a call that returned a restart code is made again
 /// (`ip` back over the 2-byte `syscall`, `ax` = the number). A restart-block call (such as
@@ -561,7 +604,48 @@ pub fn runs(zero: &[bool], out: &mut dyn FnMut(usize, u32, bool)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::vec::Vec;
+
+    #[test]
+    fn user_eflags_are_sigreturns() {
+        assert_eq!(USER_EFLAGS, 0x50dd5);
+    }
+
+    #[test]
+    fn only_euid_0_keeps_capabilities() {
+        assert!(keeps_caps(&[1000, 0, 1000, 1000]));
+        assert!(!keeps_caps(&[0, 1000, 0, 0]));
+        assert!(!keeps_caps(&[1000; 4]));
+    }
+
+    proptest! {
+        /// An adopted register file is the image's but for the flags no user program may
+        /// change (IF, IOPL, NT, VM, ...: those stay the adopter's); other segments refuse it.
+        #[test]
+        fn adopted_registers(cur in any::<[u64; reg::COUNT]>(), img in any::<[u64; reg::COUNT]>(), same in any::<bool>()) {
+            let mut img = img;
+            if same {
+                img[reg::CS] = cur[reg::CS];
+                img[reg::SS] = cur[reg::SS];
+            }
+            let segs_equal = img[reg::CS] == cur[reg::CS] && img[reg::SS] == cur[reg::SS];
+            match adopt_regs(&cur, &img) {
+                Ok(r) => {
+                    prop_assert!(segs_equal);
+                    prop_assert_eq!(r[reg::FLAGS] & !USER_EFLAGS, cur[reg::FLAGS] & !USER_EFLAGS);
+                    prop_assert_eq!(r[reg::FLAGS] & USER_EFLAGS, img[reg::FLAGS] & USER_EFLAGS);
+                    for i in (0..reg::COUNT).filter(|&i| i != reg::FLAGS) {
+                        prop_assert_eq!(r[i], img[i]);
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(!segs_equal);
+                    prop_assert_eq!(e, RegsError::Segments);
+                }
+            }
+        }
+    }
 
     fn header() -> ProcHeader {
         ProcHeader {

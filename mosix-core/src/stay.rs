@@ -69,6 +69,68 @@ pub fn reasons(bits: u32) -> impl Iterator<Item = (u32, &'static str)> {
         .chain(Some((bits & !known, "other")).filter(|(b, _)| *b != 0))
 }
 
+/// `SCHED_FIFO` (Linux's uapi scheduling policy number).
+pub const SCHED_FIFO: u32 = 1;
+/// `SCHED_RR`.
+pub const SCHED_RR: u32 = 2;
+/// `SCHED_DEADLINE`.
+pub const SCHED_DEADLINE: u32 = 6;
+
+/// The facts of a process's kernel state that decide its stay reasons (the module gathers
+/// them; this decides).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct TaskFacts {
+    /// A kernel thread.
+    pub kthread: bool,
+    /// The global init.
+    pub init: bool,
+    /// Threads in its thread group.
+    pub threads: u32,
+    /// Its scheduling policy (`SCHED_*`).
+    pub policy: u32,
+    /// It has I/O port rights (`ioperm` or `iopl`).
+    pub io_ports: bool,
+    /// A 32-bit (ia32/x32) process.
+    pub addr32: bool,
+    /// Some area is locked in memory (`VM_LOCKED`).
+    pub vm_locked: bool,
+    /// Some area maps device memory (`VM_IO`, `VM_PFNMAP`, `VM_MIXEDMAP`), not counting the
+    /// kernel's own named special mappings (`[vdso]`, `[vvar]`, `[uprobes]`).
+    pub vm_device: bool,
+    /// Some area may be shared (`VM_MAYSHARE`).
+    pub vm_shared: bool,
+}
+
+/// The stay reasons that `f` shows (the user's lock is not among them: it is the module's).
+pub const fn from_facts(f: &TaskFacts) -> u32 {
+    let mut bits = 0;
+    if f.kthread || f.init {
+        bits |= SYSTEM;
+    }
+    if f.threads > 1 {
+        bits |= CLONE;
+    }
+    if matches!(f.policy, SCHED_FIFO | SCHED_RR | SCHED_DEADLINE) {
+        bits |= RT;
+    }
+    if f.io_ports {
+        bits |= IOPL;
+    }
+    if f.addr32 {
+        bits |= COMPAT;
+    }
+    if f.vm_locked {
+        bits |= MLOCK;
+    }
+    if f.vm_device {
+        bits |= DEV;
+    }
+    if f.vm_shared {
+        bits |= SHARED;
+    }
+    bits
+}
+
 /// Whether a process with these reasons may move away from where it runs (home is always
 /// allowed for a process that is away).
 pub const fn movable(bits: u32) -> bool {
@@ -78,7 +140,116 @@ pub const fn movable(bits: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::vec::Vec;
+
+    #[test]
+    fn each_fact_gives_exactly_its_reason() {
+        let none = TaskFacts {
+            threads: 1,
+            ..TaskFacts::default()
+        };
+        assert_eq!(from_facts(&none), 0);
+        let one = |f: TaskFacts| from_facts(&f);
+        assert_eq!(
+            one(TaskFacts {
+                kthread: true,
+                ..none
+            }),
+            SYSTEM
+        );
+        assert_eq!(one(TaskFacts { init: true, ..none }), SYSTEM);
+        assert_eq!(one(TaskFacts { threads: 2, ..none }), CLONE);
+        assert_eq!(one(TaskFacts { threads: 0, ..none }), 0);
+        for (policy, bits) in [
+            (0, 0),
+            (SCHED_FIFO, RT),
+            (SCHED_RR, RT),
+            (3, 0),
+            (5, 0),
+            (SCHED_DEADLINE, RT),
+        ] {
+            assert_eq!(one(TaskFacts { policy, ..none }), bits, "policy {policy}");
+        }
+        assert_eq!(
+            one(TaskFacts {
+                io_ports: true,
+                ..none
+            }),
+            IOPL
+        );
+        assert_eq!(
+            one(TaskFacts {
+                addr32: true,
+                ..none
+            }),
+            COMPAT
+        );
+        assert_eq!(
+            one(TaskFacts {
+                vm_locked: true,
+                ..none
+            }),
+            MLOCK
+        );
+        assert_eq!(
+            one(TaskFacts {
+                vm_device: true,
+                ..none
+            }),
+            DEV
+        );
+        assert_eq!(
+            one(TaskFacts {
+                vm_shared: true,
+                ..none
+            }),
+            SHARED
+        );
+    }
+
+    fn facts() -> impl Strategy<Value = TaskFacts> {
+        (
+            any::<[bool; 7]>(),
+            0u32..4,
+            prop_oneof![0u32..8, any::<u32>()],
+        )
+            .prop_map(|(b, threads, policy)| TaskFacts {
+                kthread: b[0],
+                init: b[1],
+                threads,
+                policy,
+                io_ports: b[2],
+                addr32: b[3],
+                vm_locked: b[4],
+                vm_device: b[5],
+                vm_shared: b[6],
+            })
+    }
+
+    proptest! {
+        /// The reasons of a set of facts are the union of each fact's alone, never the user's
+        /// lock, and none blocks a move when no fact is set.
+        #[test]
+        fn reasons_are_the_union_of_the_facts(f in facts()) {
+            let none = TaskFacts { threads: 1, ..TaskFacts::default() };
+            let parts = [
+                TaskFacts { kthread: f.kthread, ..none },
+                TaskFacts { init: f.init, ..none },
+                TaskFacts { threads: f.threads, ..none },
+                TaskFacts { policy: f.policy, ..none },
+                TaskFacts { io_ports: f.io_ports, ..none },
+                TaskFacts { addr32: f.addr32, ..none },
+                TaskFacts { vm_locked: f.vm_locked, ..none },
+                TaskFacts { vm_device: f.vm_device, ..none },
+                TaskFacts { vm_shared: f.vm_shared, ..none },
+            ];
+            let union = parts.iter().fold(0, |a, p| a | from_facts(p));
+            prop_assert_eq!(from_facts(&f), union);
+            prop_assert_eq!(from_facts(&f) & USER_LOCK, 0);
+            prop_assert_eq!(movable(from_facts(&f)), from_facts(&f) == 0);
+        }
+    }
 
     #[test]
     fn names_follow_weight_and_unknown_bits_are_other() {

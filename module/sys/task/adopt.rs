@@ -42,10 +42,12 @@ pub(crate) fn mm(v: &[u64; 11]) {
     unsafe { shim::mosix_adopt_mm(v.as_ptr()) }
 }
 
-/// Sets the credentials.
+/// Sets the credentials; the capabilities go unless the ids keep them
+/// (`mcore::image::keeps_caps`).
 pub(crate) fn creds(uids: &[u32; 4], gids: &[u32; 4]) -> Result {
+    let clear = !crate::mcore::image::keeps_caps(uids);
     // SAFETY: Both arrays hold the 4 values the shim reads.
-    to_result(unsafe { shim::mosix_adopt_creds(uids.as_ptr(), gids.as_ptr()) })
+    to_result(unsafe { shim::mosix_adopt_creds(uids.as_ptr(), gids.as_ptr(), clear) })
 }
 
 /// Installs the FPU state.
@@ -80,10 +82,21 @@ pub(crate) fn tls(fs: u64, gs: u64) {
     unsafe { shim::mosix_adopt_tls(fs, gs) }
 }
 
-/// Installs the register file.
+/// Installs the register file `r` of an image (`EINVAL` if its segments are not the current
+/// task's; only the flags a user program may change are taken: `mcore::image::adopt_regs`).
 pub(crate) fn regs(r: &[u64; 21]) -> Result {
-    // SAFETY: `r` holds the 21 values the shim reads.
-    to_result(unsafe { shim::mosix_adopt_regs(r.as_ptr()) })
+    let mut cur = [0u8; 168];
+    crate::sys::capture_regs(&mut cur);
+    let mut current = [0u64; 21];
+    for (v, b) in current.iter_mut().zip(cur.chunks_exact(8)) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(b);
+        *v = u64::from_ne_bytes(w);
+    }
+    let new = crate::mcore::image::adopt_regs(&current, r).map_err(|_| EINVAL)?;
+    // SAFETY: `new` holds the 21 values the shim writes to the current task's `pt_regs`.
+    unsafe { shim::mosix_set_regs(new.as_ptr()) };
+    Ok(())
 }
 
 /// Closes descriptor `fd`.
