@@ -109,7 +109,7 @@ impl State {
             stay: false,
             lstay: cluster::flag(Param::Lstay),
         };
-        let Some((me, infos)) = cluster::all_nodes() else {
+        let Some((me, infos)) = crate::gossip::nodes::all_nodes() else {
             return false;
         };
         let r = self.gather(me, &infos, now).map(|(nodes, procs)| {
@@ -358,7 +358,7 @@ pub(crate) fn place(policy: i32, size: u64) -> Result<u32> {
         pr_warn!("/dev/mosix: PLACE rejected: no placement policy {}\n", v);
         return Err(EINVAL);
     };
-    let Some((me, infos)) = cluster::all_nodes() else {
+    let Some((me, infos)) = crate::gossip::nodes::all_nodes() else {
         return Ok(0);
     };
     let mut bins = KVec::with_capacity(infos.len(), GFP_KERNEL)?;

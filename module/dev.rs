@@ -104,7 +104,7 @@ fn set_table(arg: UserPtr) -> Result {
         );
         return Err(EINVAL);
     }
-    cluster::install_table(&mut table, t.mospe)?;
+    crate::procfs::install_table(&mut table, t.mospe)?;
     cluster::set_param(Param::Gateways, i64::from(t.gateways))
 }
 
@@ -166,11 +166,11 @@ impl MiscDevice for MosixDev {
             abi::MOSIX_IOC_SET_PARAM => {
                 need_admin()?;
                 let (a, p) = param_arg(ptr)?;
-                cluster::set_param(p, a.value)?;
+                crate::migrate::set_param(p, a.value)?;
             }
             abi::MOSIX_IOC_NODE_INFO => {
                 let a = NodeInfo::from_bytes(&read_arg::<{ NodeInfo::SIZE }>(ptr)?);
-                let info = cluster::node_info(a.id)?;
+                let info = crate::gossip::nodes::node_info(a.id)?;
                 write_arg(ptr, &info.to_bytes())?;
             }
             abi::MOSIX_IOC_SET_KEY => {

@@ -8,6 +8,9 @@
 //! `mcore::gossip` code; this file only moves bytes and keeps time.
 //!
 //! The thread takes [`cluster::CONFIG`] once per packet, never across a socket call.
+//! [`nodes`] turns the configuration and the view into what this node knows of each node.
+
+pub(crate) mod nodes;
 
 use crate::{
     cluster,
@@ -95,7 +98,7 @@ impl State {
 
     /// Builds a packet under the configuration lock: a push (`to` = `None`) or a reply.
     fn prepare(&mut self, to: Option<usize>) -> Option<Outgoing> {
-        let own = cluster::own_entry();
+        let own = nodes::own_entry();
         let window = usize::try_from(cluster::param(Param::GossipWindow)).unwrap_or(0);
         let hdr = self.header(if to.is_some() { FLAG_REPLY } else { 0 });
         let rnd = sys::random_u64();

@@ -20,6 +20,7 @@
 //! home's deputy, after which the migrant ends there.
 
 use crate::{
+    cluster,
     link::{
         Link,
         IDLE_MS, //
@@ -45,6 +46,7 @@ use crate::{
             wait_status,
             SIGKILL, //
         },
+        params::Param,
         stay,
     },
     procstat,
@@ -707,7 +709,7 @@ fn migrate_claimed(pid: i32, node: i32) -> Result<Figures> {
     let (_, start) = sys::proc_ident(pid)?;
     let away = procstat::whereabouts(pid, start).0;
     let target = match node {
-        -1 => crate::cluster::best_node().ok_or(EAGAIN)?,
+        -1 => crate::gossip::nodes::best_node().ok_or(EAGAIN)?,
         0 => here,
         n if n > 0 => n as u32,
         _ => return Err(EINVAL),
@@ -728,8 +730,74 @@ fn migrate_claimed(pid: i32, node: i32) -> Result<Figures> {
     run_job(pid, Mode::Migrate { node }, link)
 }
 
+/// Writes a parameter: the actions `bring` and `expel` run here, the others are the
+/// configuration's ([`cluster::set_param`]). Bad values are rejected with `EINVAL` and logged.
+pub(crate) fn set_param(p: Param, value: i64) -> Result {
+    match p {
+        Param::Bring | Param::Expel => {
+            if let Err(e) = p.check(value) {
+                pr_warn!("admin/{}: rejected write: {}\n", p.name(), e);
+                return Err(EINVAL);
+            }
+            if p == Param::Bring {
+                bring()
+            } else {
+                expel()
+            }
+        }
+        _ => cluster::set_param(p, value),
+    }
+}
+
+/// `bring`: keeps local processes home from now on (`lstay`), then brings the ones away back.
+fn bring() -> Result {
+    cluster::set_param(Param::Lstay, 1)?;
+    match bring_all() {
+        (0, 0) => pr_info!("bring: no process is away from home; lstay set\n"),
+        (home, 0) => pr_info!("bring: {} process(es) brought home; lstay set\n", home),
+        (home, left) => {
+            pr_warn!(
+                "bring: {} process(es) brought home, {} still away; lstay set\n",
+                home,
+                left
+            );
+            return Err(EAGAIN);
+        }
+    }
+    Ok(())
+}
+
+/// `expel`: takes no new guests (`block`), then sends the ones here home. Fully ordered: an
+/// arriving migrant is counted before the link thread reads `block` (see
+/// `remote::expel_all`), so it is refused or waited for.
+fn expel() -> Result {
+    cluster::set_flag_full(Param::Block);
+    match crate::remote::expel_all() {
+        (0, 0) => pr_info!("expel: no guest is here; block set\n"),
+        (gone, 0) => pr_info!("expel: {} guest(s) sent home; block set\n", gone),
+        (gone, left) => {
+            pr_warn!(
+                "expel: {} guest(s) sent home, {} still here; block set\n",
+                gone,
+                left
+            );
+            return Err(EAGAIN);
+        }
+    }
+    Ok(())
+}
+
+/// Brings every process of this node that is away home and sends every guest home
+/// (`bring` and `expel`: `lstay` and `block` stay set); returns when done (or after their
+/// timeouts, logged).
+pub(crate) fn evacuate(why: &str) {
+    pr_info!("{}: bringing processes home and sending guests home\n", why);
+    let _ = bring();
+    let _ = expel();
+}
+
 /// `rmmod mosix` while processes are away or hosted (the probe's unload hook, in the `rmmod`
 /// process, before its `delete_module` call runs again): evacuate first.
 pub(crate) fn unload_evacuate() {
-    crate::cluster::evacuate("unload requested");
+    evacuate("unload requested");
 }

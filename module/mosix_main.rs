@@ -95,13 +95,30 @@ struct Mosix {
     _probe: sys::Probe,
 }
 
+/// Initialises every area's global lock (each area owns its own; this only calls them).
+///
+/// # Safety
+///
+/// Must be called exactly once, from the module initialiser, before anything uses them.
+unsafe fn init_globals() {
+    // SAFETY: Called once, before first use (function contract), for each of them.
+    unsafe {
+        cluster::init();
+        procfs::init_lock();
+        procstat::init_lock();
+        remote::init_lock();
+        deputy::init_lock();
+        migrate::init_lock();
+    }
+}
+
 impl kernel::Module for Mosix {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         sys::check_layouts()?;
         // First, so that a failed init turns the probe off after whatever turned it on.
         let probe = sys::Probe;
         // SAFETY: Called once, here, before anything uses the global state.
-        unsafe { cluster::init() };
+        unsafe { init_globals() };
         // Before anything can watch a task or hold the probe on.
         sys::register_probe(sys::ProbeHandlers {
             verdict: remote::on_syscall,

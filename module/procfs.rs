@@ -187,6 +187,46 @@ pub(crate) fn lock_tree() -> GlobalGuard<PROC_TREE> {
     PROC_TREE.lock()
 }
 
+/// Installs a validated node table (empty: unconfigure) with this node's id, then rebuilds
+/// `/proc/mosix/nodes`. `mospe` must be 0 or in the table. Lock order: the tree, then
+/// `CONFIG` (inside [`cluster::swap_table`]).
+pub(crate) fn install_table(table: &mut NodeTable, mospe: u32) -> Result {
+    if mospe != 0 && !table.contains(mospe) {
+        pr_warn!(
+            "node table rejected: this node's id {} is not in it\n",
+            mospe
+        );
+        return Err(EINVAL);
+    }
+    // Leaving the cluster (`setpe -off`, or a table without this node's id): every process
+    // of this node comes home and every guest goes home first, as in openMosix.
+    if mospe == 0 && cluster::param(Param::Mospe) != 0 {
+        crate::migrate::evacuate("leaving the cluster");
+    }
+    // The new view, allocated before taking the lock (65535 nodes take about 5 MiB).
+    let n = table.node_count() as usize;
+    let mut view = KVVec::with_capacity(n, GFP_KERNEL)?;
+    view.resize(n, Default::default(), GFP_KERNEL)?;
+    // Serialises configuration changes and gives access to the /proc tree.
+    let mut tree = lock_tree();
+    let (count, ids) = cluster::swap_table(table, view, mospe, |t| (t.node_count(), node_ids(t)));
+    if count == 0 {
+        pr_info!("configuration removed: openMosix is off on this node\n");
+    } else if mospe == 0 {
+        pr_info!(
+            "configuration changed: {} nodes configured, this node's id not set\n",
+            count
+        );
+    } else {
+        pr_info!(
+            "configuration changed: this is node #{} (of {} configured)\n",
+            mospe,
+            count
+        );
+    }
+    rebuild_nodes(&mut tree, ids?)
+}
+
 /// Owns `/proc/mosix` for the module's lifetime.
 pub(crate) struct Registration;
 
@@ -358,7 +398,7 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
             cfg.table.write_map(&mut SeqWriter(seq)).map_err(|_| EIO)?;
         }
         ProcFile::Node(id, f) => {
-            let v = cluster::node_info(id)
+            let v = crate::gossip::nodes::node_info(id)
                 .map(|n| f.get(&n))
                 .unwrap_or(crate::mcore::params::UNKNOWN);
             seq_print!(seq, "{}\n", v);
@@ -425,7 +465,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
     }
     match file {
         ProcFile::Admin(p) => match parse_i64(bytes) {
-            Ok(v) => cluster::set_param(p, v),
+            Ok(v) => crate::migrate::set_param(p, v),
             Err(e) => {
                 pr_warn!("admin/{}: rejected write: {}\n", name, e);
                 Err(EINVAL)
@@ -445,7 +485,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
                 m if m > 0 && table.contains(m as u32) => m as u32,
                 _ => 0,
             };
-            cluster::install_table(&mut table, mospe)
+            install_table(&mut table, mospe)
         }
         ProcFile::Decay(d) => match parse_i64(bytes) {
             Ok(1) => d.apply(),
