@@ -5,16 +5,17 @@
 //! The `mosix-link` kthread listens, checks each `Hello` (cluster key, the claimed id's table
 //! address is the peer's, addressed to this node, same CPU xsave facts) and answers with a
 //! `Welcome`. It serves `Echo` links itself, one at a time, until the peer closes or is idle
-//! for [`IDLE_MS`] (the `LINK_TEST` ioctl and its benchmark use them); it checks `ImageTest`
-//! images itself, and hands each `Migrate` link to a new `mosix-remote` thread
-//! (`remote::start`). [`Link::connect`] is the client side.
+//! for [`IDLE_MS`] (the `LINK_TEST` ioctl and its benchmark use them). `ImageTest` and
+//! `Migrate` links go to the [`Incoming`] handler the service was started with (the
+//! migration's: it checks an image test's image, and starts a `mosix-remote` thread for each
+//! migrant); the transport never calls the mechanism itself. [`Link::connect`] is the client
+//! side.
 //!
 //! [`cluster::CONFIG`] is taken only to read the key and table and to count, never across a
 //! socket call.
 
 use crate::{
     cluster,
-    mcore::image::kind,
     mcore::link::{
         decode_hello,
         decode_welcome,
@@ -294,11 +295,27 @@ impl LinkRx {
     }
 }
 
+/// What the node does with the links it accepts: the link service hands them over and never
+/// calls the mechanism behind them itself.
+pub(crate) trait Incoming: Send + 'static {
+    /// Held from a migrant's handshake until its link is served: it counts the migrant as
+    /// arriving.
+    type Ticket: Send;
+    /// Counts a migrant as arriving, before `block` is read: `expel` sets `block` and then
+    /// reads the count, so it either refuses this one or waits for it (both fully ordered).
+    fn admit_migrant(&self) -> Self::Ticket;
+    /// Receives an image test's image over `link`, checks it and answers.
+    fn image_test(&self, link: &mut Link, buf: &mut [u8]) -> Result;
+    /// Serves a `Migrate` link (the migrant's image follows on it).
+    fn migrate(&self, link: Link, ticket: Self::Ticket) -> Result;
+}
+
 /// Answers a `Hello` on a freshly accepted connection; the link if it is accepted.
-fn handshake(
+fn handshake<I: Incoming>(
+    incoming: &I,
     sock: TcpSocket,
     peer: u32,
-) -> Result<(Link, Purpose, Option<crate::remote::Arriving>)> {
+) -> Result<(Link, Purpose, Option<I::Ticket>)> {
     let mut b = [0u8; HELLO_LEN];
     sock.recv_exact(&mut b, HANDSHAKE_MS)?;
     let claimed = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
@@ -315,9 +332,8 @@ fn handshake(
         return Err(EACCES);
     }
     let purpose = hello.purpose();
-    // A migrant is counted as arriving before `block` is read: `expel` sets `block` and then
-    // reads the count, so it either refuses this one or waits for it (both fully ordered).
-    let arriving = (purpose == Some(Purpose::Migrate)).then(crate::remote::Arriving::new);
+    // A migrant is counted as arriving before `block` is read (see `Incoming::admit_migrant`).
+    let arriving = (purpose == Some(Purpose::Migrate)).then(|| incoming.admit_migrant());
     let status = if hello.to != v.mospe || v.mospe == 0 {
         Status::WrongNode
     } else if hello.cpu != cpu() {
@@ -361,53 +377,37 @@ fn echo(link: &mut Link, buf: &mut [u8]) -> Result {
     }
 }
 
-/// Receives a process image and checks it completely (the migration's own head and page
-/// checks, `ImageCheck`), then answers `ACK` with 0, or with `-EPROTO` and a log line.
-fn receive_image(link: &mut Link, buf: &mut [u8]) -> Result {
-    let verdict = crate::remote::receive_head(link)
-        .and_then(|mut head| head.receive_pages(link, buf, &mut |_, _, _| Ok(())));
-    let status: i32 = match verdict {
-        Ok(()) => 0,
-        Err(e) if e == EPROTO => {
-            pr_warn!("image test: refused the image\n");
-            e.to_errno()
-        }
-        // The link itself failed: nobody to answer.
-        Err(e) => return Err(e),
-    };
-    let mut ack = [0u8; 8];
-    ack[..4].copy_from_slice(&status.to_le_bytes());
-    link.send(kind::ACK, &[&ack], IDLE_MS)
-}
-
 /// What the link thread owns.
-struct State {
+struct State<I: Incoming> {
     listener: TcpSocket,
     buf: KVVec<u8>,
+    incoming: I,
 }
 
 /// The listener kthread.
-fn serve(state: &mut State) {
+fn serve<I: Incoming>(state: &mut State<I>) {
     while !sys::should_stop() {
         match state.listener.accept(ACCEPT_WAIT_MS) {
-            Ok(Some((sock, peer))) => match handshake(sock, peer) {
+            Ok(Some((sock, peer))) => match handshake(&state.incoming, sock, peer) {
                 // Ends when the peer closes or idles; either way the link is done.
                 Ok((mut link, Purpose::Echo, _)) => {
                     let _ = echo(&mut link, &mut state.buf);
                 }
                 Ok((mut link, Purpose::ImageTest, _)) => {
-                    if let Err(e) = receive_image(&mut link, &mut state.buf) {
+                    if let Err(e) = state.incoming.image_test(&mut link, &mut state.buf) {
                         pr_info!("image test: link closed ({:?})\n", e);
                     }
                 }
-                Ok((link, Purpose::Migrate, arriving)) => {
-                    if let Err(e) = crate::remote::start(link, arriving) {
+                Ok((link, Purpose::Migrate, Some(ticket))) => {
+                    if let Err(e) = state.incoming.migrate(link, ticket) {
                         pr_warn!(
                             "migration: cannot start a remote thread: error {}\n",
                             e.to_errno()
                         );
                     }
                 }
+                // Never: a `Migrate` handshake always admits its migrant.
+                Ok((_, Purpose::Migrate, None)) => {}
                 Err(_) => {}
             },
             Ok(None) => {}
@@ -418,13 +418,14 @@ fn serve(state: &mut State) {
 
 /// The running link service; stops its thread and closes the listener on drop (the
 /// thread's `accept` wakes every 200 ms, an echo link within its idle time).
-pub(crate) struct Service {
-    _thread: sys::Thread<State>,
+pub(crate) struct Service<I: Incoming> {
+    _thread: sys::Thread<State<I>>,
 }
 
-impl Service {
-    /// Binds TCP port [`PORT`] and starts the thread.
-    pub(crate) fn start() -> Result<Service> {
+impl<I: Incoming> Service<I> {
+    /// Binds TCP port [`PORT`] and starts the thread, which hands what it accepts to
+    /// `incoming`.
+    pub(crate) fn start(incoming: I) -> Result<Self> {
         let listener = TcpSocket::listen(PORT, 16).inspect_err(|e| {
             pr_err!(
                 "cannot listen on TCP port {} for links: error {}\n",
@@ -434,8 +435,13 @@ impl Service {
         })?;
         let mut buf = KVVec::new();
         buf.resize(MAX_PAYLOAD as usize, 0, GFP_KERNEL)?;
+        let state = State {
+            listener,
+            buf,
+            incoming,
+        };
         Ok(Service {
-            _thread: sys::Thread::start(c"mosix-link", State { listener, buf }, serve)?,
+            _thread: sys::Thread::start(c"mosix-link", state, serve)?,
         })
     }
 }

@@ -65,15 +65,15 @@ pub(crate) struct Sampler {
 }
 
 impl Sampler {
-    /// Starts the sampler kthread.
-    pub(crate) fn start() -> Result<Sampler> {
+    /// Starts the sampler kthread; `on_scan` gets the sampled pids after each scan of the processes.
+    pub(crate) fn start(on_scan: fn(&[i32]) -> Result) -> Result<Sampler> {
         Ok(Sampler {
             _thread: sys::Thread::start(
                 c"mosix-load",
                 Averages {
                     avg: RunqAverage::new(),
                     even: RunqAverage::new(),
-                    stepper: Stepper::new(),
+                    stepper: Stepper::new(on_scan),
                 },
                 sampler,
             )?,

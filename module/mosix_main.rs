@@ -87,7 +87,7 @@ module! {
 struct Mosix {
     _balance: balance::Balancer,
     _proc: procfs::Registration,
-    _link: link::Service,
+    _link: link::Service<remote::Arrivals>,
     _gossip: gossip::Service,
     _load: load::Sampler,
     _procs: procstat::Registration,
@@ -131,9 +131,9 @@ impl kernel::Module for Mosix {
             GFP_KERNEL,
         )?;
         let procs = procstat::Registration;
-        let load = load::Sampler::start()?;
+        let load = load::Sampler::start(procfs::sync_pids)?;
         let gossip = gossip::Service::start()?;
-        let link = link::Service::start()?;
+        let link = link::Service::start(remote::Arrivals)?;
         let proc = procfs::Registration::new()?;
         let balance = balance::Balancer::start()?;
         pr_info!(

@@ -71,17 +71,22 @@ pub(crate) struct Stepper {
     last_decay_ns: u64,
     /// Whether a failure has been logged (logged once until a step succeeds).
     failing: bool,
+    /// Called after each scan, outside [`PROCS`], with the pids sampled (`/proc/mosix/pid/`
+    /// follows them).
+    on_scan: fn(&[i32]) -> Result,
 }
 
 impl Stepper {
-    /// A stepper whose first step counts from now.
-    pub(crate) fn new() -> Self {
+    /// A stepper whose first step counts from now; `on_scan` gets the sampled pids after
+    /// each scan.
+    pub(crate) fn new(on_scan: fn(&[i32]) -> Result) -> Self {
         let now = sys::now_ns();
         Stepper {
             samples: KVVec::new(),
             last_ns: now,
             last_decay_ns: now,
             failing: false,
+            on_scan,
         }
     }
 
@@ -123,8 +128,8 @@ impl Stepper {
         }
     }
 
-    /// Makes `/proc/mosix/pid/` follow the table (outside [`PROCS`]: removing a directory waits
-    /// for its readers, which take it).
+    /// Hands the sampled pids to `on_scan` (outside [`PROCS`]: `/proc/mosix/pid/` follows them,
+    /// and removing a directory waits for its readers, which take it).
     fn sync_proc(&mut self) -> Result {
         let mut pids = KVVec::with_capacity(self.samples.len(), GFP_KERNEL)?;
         with_table(|t| {
@@ -134,7 +139,7 @@ impl Stepper {
             }
             Ok::<(), Error>(())
         })?;
-        crate::procfs::sync_pids(&pids)
+        (self.on_scan)(&pids)
     }
 
     fn step(&mut self, scan_ns: u64, rates: Rates) -> Result {

@@ -127,6 +127,44 @@ impl Drop for Arriving {
     }
 }
 
+/// The migration's side of the link service: migrants arriving, image tests.
+pub(crate) struct Arrivals;
+
+impl crate::link::Incoming for Arrivals {
+    type Ticket = Arriving;
+
+    fn admit_migrant(&self) -> Arriving {
+        Arriving::new()
+    }
+
+    fn image_test(&self, link: &mut Link, buf: &mut [u8]) -> Result {
+        receive_image(link, buf)
+    }
+
+    fn migrate(&self, link: Link, ticket: Arriving) -> Result {
+        start(link, Some(ticket))
+    }
+}
+
+/// Receives a process image and checks it completely (the migration's own head and page
+/// checks, `ImageCheck`), then answers `ACK` with 0, or with `-EPROTO` and a log line.
+fn receive_image(link: &mut Link, buf: &mut [u8]) -> Result {
+    let verdict = receive_head(link)
+        .and_then(|mut head| head.receive_pages(link, buf, &mut |_, _, _| Ok(())));
+    let status: i32 = match verdict {
+        Ok(()) => 0,
+        Err(e) if e == EPROTO => {
+            pr_warn!("image test: refused the image\n");
+            e.to_errno()
+        }
+        // The link itself failed: nobody to answer.
+        Err(e) => return Err(e),
+    };
+    let mut ack = [0u8; 8];
+    ack[..4].copy_from_slice(&status.to_le_bytes());
+    link.send(kind::ACK, &[&ack], IDLE_MS)
+}
+
 /// The wait status of a process ended by `SIGKILL`.
 const KILLED: i32 = wait_status::killed(SIGKILL);
 
