@@ -7,7 +7,7 @@
 //! memory, the other nodes' gossiped loads and memory (corrected for its own moves that their
 //! figures cannot show yet), and the processes running here: their decayed CPU share
 //! (`procstat`), age, resident size, stay reasons and locks (a guest's lock and hint as its
-//! home last said). A process of this node moves with `migrate::migrate`; a guest is sent home
+//! home last said). A process of this node moves with `migration::migrate`; a guest is sent home
 //! by its watcher (as `expel` does).
 //!
 //! # Locking
@@ -43,9 +43,11 @@ use crate::{
         procstat::Hint,
         stay,
     },
-    migrate,
+    migration::{
+        self,
+        guest, //
+    },
     procstat,
-    remote,
     sys, //
 };
 use kernel::{
@@ -194,7 +196,7 @@ impl State {
     /// The processes running here that the balancer may consider: the busiest (with memory
     /// short: the biggest) first.
     fn procs(&self, now: i64, short: bool) -> Result<KVec<Proc>> {
-        let guests = remote::guest_list(MAX_PROCS);
+        let guests = guest::guest_list(MAX_PROCS);
         let now_ns = sys::now_ns();
         // (pid, start, cpu, hint) of the processes running here, from the statistics table.
         let mut here: KVec<(i32, u64, u32, Hint)> = KVec::new();
@@ -287,7 +289,7 @@ impl State {
         let ok = if home != 0 {
             self.send_home(m.pid)
         } else {
-            match migrate::migrate(m.pid, i32::try_from(m.to).unwrap_or(-1)) {
+            match migration::migrate(m.pid, i32::try_from(m.to).unwrap_or(-1)) {
                 Ok(f) => {
                     self.learn(f.bytes, f.total_ns);
                     true
@@ -318,12 +320,12 @@ impl State {
 
     /// Sends guest `pid` home and waits until it has left.
     fn send_home(&self, pid: i32) -> bool {
-        if !remote::send_guest_home(pid) {
+        if !guest::send_guest_home(pid) {
             return false;
         }
         let t0 = sys::now_ms();
         while sys::now_ms() - t0 < GUEST_WAIT_MS && !sys::should_stop() {
-            if !remote::guest_list(usize::MAX).iter().any(|g| g.pid == pid) {
+            if !guest::guest_list(usize::MAX).iter().any(|g| g.pid == pid) {
                 return true;
             }
             sys::sleep_ms(20);

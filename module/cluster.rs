@@ -153,7 +153,7 @@ pub(crate) fn set_param(p: Param, value: i64) -> Result {
 }
 
 /// Sets boolean parameter `p` with a fully ordered store (`block` before `expel` reads who is
-/// arriving: see `remote::expel_all`).
+/// arriving: see `guest::expel_all`).
 pub(crate) fn set_flag_full(p: Param) {
     atomic(p).xchg(1, Full);
 }

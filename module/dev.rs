@@ -166,7 +166,7 @@ impl MiscDevice for MosixDev {
             abi::MOSIX_IOC_SET_PARAM => {
                 need_admin()?;
                 let (a, p) = param_arg(ptr)?;
-                crate::migrate::set_param(p, a.value)?;
+                crate::migration::set_param(p, a.value)?;
             }
             abi::MOSIX_IOC_NODE_INFO => {
                 let a = NodeInfo::from_bytes(&read_arg::<{ NodeInfo::SIZE }>(ptr)?);
@@ -201,14 +201,14 @@ impl MiscDevice for MosixDev {
             }
             abi::MOSIX_IOC_IMAGE_TEST => {
                 let mut a = ImageTestArg::from_bytes(&read_arg::<{ ImageTestArg::SIZE }>(ptr)?);
-                let f = crate::migrate::image_test(a.pid, a.node)?;
+                let f = crate::migration::image_test(a.pid, a.node)?;
                 (a.pages, a.zero_pages, a.bytes, a.capture_ns, a.total_ns) =
                     (f.pages, f.zero_pages, f.bytes, f.capture_ns, f.total_ns);
                 write_arg(ptr, &a.to_bytes())?;
             }
             abi::MOSIX_IOC_MIGRATE => {
                 let a = MigrateArg::from_bytes(&read_arg::<{ MigrateArg::SIZE }>(ptr)?);
-                crate::migrate::migrate(a.pid, a.node)?;
+                crate::migration::migrate(a.pid, a.node)?;
             }
             abi::MOSIX_IOC_PROC_SET => {
                 let a = ProcArg::from_bytes(&read_arg::<{ ProcArg::SIZE }>(ptr)?);
@@ -232,7 +232,7 @@ impl MiscDevice for MosixDev {
             abi::MOSIX_IOC_ADOPT_INFO => {
                 need_admin()?;
                 let mut a = AdoptArg::from_bytes(&read_arg::<{ AdoptArg::SIZE }>(ptr)?);
-                let (vdso, comm) = crate::remote::info(a.token)?;
+                let (vdso, comm) = crate::migration::guest::info(a.token)?;
                 let mut lo = [0u8; 8];
                 let mut hi = [0u8; 8];
                 lo.copy_from_slice(&comm[..8]);
@@ -244,7 +244,7 @@ impl MiscDevice for MosixDev {
             abi::MOSIX_IOC_ADOPT => {
                 let a = AdoptArg::from_bytes(&read_arg::<{ AdoptArg::SIZE }>(ptr)?);
                 // On success this returns into the migrant's code, with its `ax`.
-                return crate::remote::adopt(a.token, a.fd);
+                return crate::migration::guest::adopt(a.token, a.fd);
             }
             _ => return Err(ENOTTY),
         }

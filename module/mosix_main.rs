@@ -6,16 +6,14 @@
 
 mod balance;
 mod cluster;
-mod deputy;
 mod dev;
 mod gossip;
 mod link;
 mod load;
-mod migrate;
+mod migration;
 mod net;
 mod procfs;
 mod procstat;
-mod remote;
 mod sys;
 
 /// Logic shared with the user-space tools (`mosix-core/src`), compiled into the module.
@@ -87,7 +85,7 @@ module! {
 struct Mosix {
     _balance: balance::Balancer,
     _proc: procfs::Registration,
-    _link: link::Service<remote::Arrivals>,
+    _link: link::Service<migration::guest::Arrivals>,
     _gossip: gossip::Service,
     _load: load::Sampler,
     _procs: procstat::Registration,
@@ -106,9 +104,9 @@ unsafe fn init_globals() {
         cluster::init();
         procfs::init_lock();
         procstat::init_lock();
-        remote::init_lock();
-        deputy::init_lock();
-        migrate::init_lock();
+        migration::guest::init_lock();
+        migration::home::init_lock();
+        migration::init_lock();
     }
 }
 
@@ -121,10 +119,10 @@ impl kernel::Module for Mosix {
         unsafe { init_globals() };
         // Before anything can watch a task or hold the probe on.
         sys::register_probe(sys::ProbeHandlers {
-            verdict: remote::on_syscall,
-            migrant_work: remote::forward,
-            deputy_work: deputy::deputy_work,
-            unload: migrate::unload_evacuate,
+            verdict: migration::guest::on_syscall,
+            migrant_work: migration::guest::forward,
+            deputy_work: migration::home::deputy_work,
+            unload: migration::unload_evacuate,
         });
         let dev = KBox::pin_init(
             MiscDeviceRegistration::register(MiscDeviceOptions { name: c"mosix" }),
@@ -133,7 +131,7 @@ impl kernel::Module for Mosix {
         let procs = procstat::Registration;
         let load = load::Sampler::start(procfs::sync_pids)?;
         let gossip = gossip::Service::start()?;
-        let link = link::Service::start(remote::Arrivals)?;
+        let link = link::Service::start(migration::guest::Arrivals)?;
         let proc = procfs::Registration::new()?;
         let balance = balance::Balancer::start()?;
         pr_info!(

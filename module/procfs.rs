@@ -201,7 +201,7 @@ pub(crate) fn install_table(table: &mut NodeTable, mospe: u32) -> Result {
     // Leaving the cluster (`setpe -off`, or a table without this node's id): every process
     // of this node comes home and every guest goes home first, as in openMosix.
     if mospe == 0 && cluster::param(Param::Mospe) != 0 {
-        crate::migrate::evacuate("leaving the cluster");
+        crate::migration::evacuate("leaving the cluster");
     }
     // The new view, allocated before taking the lock (65535 nodes take about 5 MiB).
     let n = table.node_count() as usize;
@@ -465,7 +465,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
     }
     match file {
         ProcFile::Admin(p) => match parse_i64(bytes) {
-            Ok(v) => crate::migrate::set_param(p, v),
+            Ok(v) => crate::migration::set_param(p, v),
             Err(e) => {
                 pr_warn!("admin/{}: rejected write: {}\n", name, e);
                 Err(EINVAL)
@@ -518,7 +518,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
         ProcFile::Pid(pid, PidField::Goto) => match parse_i64(bytes) {
             // Returns once the process runs there (or why it cannot).
             Ok(v) if (-1..=i64::from(i32::MAX)).contains(&v) => {
-                crate::migrate::migrate(pid, v as i32).map(|_| ())
+                crate::migration::migrate(pid, v as i32).map(|_| ())
             }
             Ok(_) | Err(_) => {
                 pr_warn!(

@@ -10,17 +10,16 @@
 //!
 //! Three jobs use it ([`Mode`]). The image test sends the image to a target that only checks it; the
 //! process keeps running at home. A migration sends it to a target that rebuilds the process
-//! (`remote.rs`); once the target answers, the home task becomes the deputy: it stays in the
+//! (`guest.rs`); once the target answers, the home task becomes the deputy: it stays in the
 //! job, in its own context, with every signal blocked, until the remote process ends and its
 //! wait status comes home, and then exits with it, so the parent's `wait()` sees what it
 //! would have seen. If the link breaks the deputy ends the process (status: killed by
 //! SIGKILL) with a log line; a fatal signal at home ends the deputy and closes the link.
 //! While it waits, the deputy runs the migrant's forwarded system calls and passes signals on
-//! (`deputy.rs`). On a target, the third job sends a migrant home: the same capture, to the
+//! (`home.rs`). On a target, the third job sends a migrant home: the same capture, to the
 //! home's deputy, after which the migrant ends there.
 
 use crate::{
-    cluster,
     link::{
         Link,
         IDLE_MS, //
@@ -39,17 +38,13 @@ use crate::{
             VMA_SPECIAL, //
         },
         link::{
-            Purpose,
             MAX_PAYLOAD, //
         },
         linux::{
             wait_status,
             SIGKILL, //
         },
-        params::Param,
-        stay,
     },
-    procstat,
     sys, //
 };
 use kernel::{
@@ -72,8 +67,10 @@ use kernel::{
 /// Longest wait for a capture (the process must come back to user mode and its image cross
 /// the link).
 pub(crate) const CAPTURE_TIMEOUT_MS: u32 = 120_000;
+
 /// Largest FPU state accepted (AMX tiles included, with room).
 const FPU_MAX: usize = 32 * 1024;
+
 /// Size of the register file (`struct pt_regs`, checked at init).
 const REGS_LEN: usize = 21 * 8;
 
@@ -94,7 +91,7 @@ pub(crate) struct Figures {
 
 /// What a job does with the image.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// Send it to a target that checks it.
     ImageTest,
     /// Send it to node `node`, which rebuilds the process; then be its deputy.
@@ -393,13 +390,13 @@ fn capture_and_send_masked(
 pub(crate) fn come_home(link: &mut Link, pid: i32, node: u32) -> Result {
     // Heartbeats may still be on the way: skip frames until the image begins.
     let mut head = loop {
-        match crate::remote::receive_head(link) {
+        match crate::migration::guest::receive_head(link) {
             Ok(p) => break p,
             Err(e) if e == EPROTO => continue,
             Err(e) => return Err(e),
         }
     };
-    if let Err(e) = crate::remote::rebuild_current(&mut head, link, None) {
+    if let Err(e) = crate::migration::guest::rebuild_current(&mut head, link, None) {
         pr_warn!(
             "process {}: could not come home from node {} (error {}): ending it\n",
             pid,
@@ -446,7 +443,7 @@ impl sys::Job for Job {
             // pid), so this task is not the migrant: it is not ended. The link is gone with the
             // job: home ends the process.
             if let Mode::SendHome { token } = mode {
-                crate::remote::set_gone_home(token);
+                crate::migration::guest::set_gone_home(token);
             }
             return None;
         }
@@ -463,7 +460,7 @@ impl sys::Job for Job {
                 Ok(()) => pr_info!("migration: process {} ended as it was to go home: its status went home\n", sys::current_proc().0),
                 Err(e) => pr_warn!("migration: process {} ended as it was to go home; its status did not reach home (error {})\n", sys::current_proc().0, e.to_errno()),
             }
-            crate::remote::set_gone_home(token);
+            crate::migration::guest::set_gone_home(token);
             out.record(&Err(ESRCH));
             return None;
         }
@@ -495,8 +492,8 @@ impl sys::Job for Job {
                     );
                 }
                 // The caller goes on once the deputy is in place.
-                match crate::deputy::start(link, pid, node, || work.complete()) {
-                    crate::deputy::Outcome::Exit(status) => Some(status),
+                match crate::migration::home::start(link, pid, node, || work.complete()) {
+                    crate::migration::home::Outcome::Exit(status) => Some(status),
                     _ => None,
                 }
             }
@@ -509,7 +506,7 @@ impl sys::Job for Job {
                         e.to_errno()
                     );
                 }
-                crate::remote::set_gone_home(token);
+                crate::migration::guest::set_gone_home(token);
                 Some(if r.is_ok() {
                     0
                 } else {
@@ -522,7 +519,7 @@ impl sys::Job for Job {
 }
 
 /// Queues `mode`'s job on process `pid` over `link` and waits until it has answered.
-fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
+pub(crate) fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
     let t0 = sys::now_ns();
     let out = Arc::new(JobResult::new(), GFP_KERNEL)?;
     let job = KBox::new(
@@ -538,27 +535,6 @@ fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
     let mut f = out.outcome()?;
     f.total_ns = sys::now_ns().saturating_sub(t0);
     Ok(f)
-}
-
-/// Checks that the caller may move process `pid` and that nothing keeps it home.
-fn check_movable(pid: i32) -> Result {
-    sys::may_control(pid)?;
-    let bits = procstat::cantmove(pid)?;
-    if !stay::movable(bits) {
-        for (bit, name) in stay::reasons(bits) {
-            pr_info!("process {} cannot move: {} ({:#x})\n", pid, name, bit);
-        }
-        return Err(EBUSY);
-    }
-    Ok(())
-}
-
-/// The image test: sends process `pid`'s image to node `node`, which checks it and answers;
-/// the process keeps running here.
-pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
-    check_movable(pid)?;
-    let link = Link::connect(node, Purpose::ImageTest)?;
-    run_job(pid, Mode::ImageTest, link)
 }
 
 /// On the target: sends migrant `token` home over `link` (its job captures it and ends it
@@ -587,217 +563,4 @@ pub(crate) fn send_home(link: Link, token: u64) -> core::result::Result<(), (Err
         }
         Err((e, job)) => Err((e, Some(KBox::into_inner(job).link))),
     }
-}
-
-/// `bring`: brings every process of this node that is away home; returns once they are (or
-/// after the capture timeout): how many went home, how many are still away.
-///
-/// The request is repeated until each is home: a process the balancer or `migrate` is moving
-/// on meanwhile (home, then to another node) gets a new deputy, which has not seen the first
-/// request (a deputy asked already ignores the repeats). Processes sent away after the call
-/// began are not waited for.
-pub(crate) fn bring_all() -> (usize, usize) {
-    let mut left = procstat::with_table(|t| {
-        let mut v = KVec::new();
-        for e in t.iter().filter(|e| e.node != 0) {
-            let _ = v.push((e.pid, e.start_ns), GFP_KERNEL);
-        }
-        v
-    });
-    let first = left.len();
-    sys::poll_until(CAPTURE_TIMEOUT_MS, 50, || {
-        // Home, or ended.
-        left.retain(|&mut (pid, start)| procstat::whereabouts(pid, start).0 != 0);
-        for &(pid, _) in left.iter() {
-            crate::deputy::request_home(pid);
-        }
-        left.is_empty()
-    });
-    (first - left.len(), left.len())
-}
-
-/// Brings process `pid` home; returns once it runs here again.
-fn bring_home(pid: i32, start: u64) -> Result {
-    if !crate::deputy::request_home(pid) {
-        return Err(ESRCH);
-    }
-    // The deputy looks at its requests every 200 ms; the image then crosses the link.
-    let mut gone = false;
-    let home = sys::poll_until(CAPTURE_TIMEOUT_MS, 20, || {
-        gone = sys::proc_ident(pid).is_err();
-        gone || procstat::whereabouts(pid, start).0 == 0
-    });
-    match (home, gone) {
-        (_, true) => Err(ESRCH),
-        (true, false) => Ok(()),
-        (false, false) if sys::fatal_signal() => Err(EINTR),
-        (false, false) => Err(ETIMEDOUT),
-    }
-}
-
-kernel::sync::global_lock! {
-    // SAFETY: Initialised by `init_lock` in the module initialiser before first use.
-    unsafe(uninit) static MOVING: Mutex<KVec<i32>> = KVec::new();
-}
-
-/// Initialises the lock of the processes being moved.
-///
-/// # Safety
-///
-/// Must be called exactly once, from the module initialiser, before [`migrate`].
-pub(crate) unsafe fn init_lock() {
-    // SAFETY: Called once before first use (function contract).
-    unsafe { MOVING.init() };
-}
-
-/// A process being moved by [`migrate`]: one move of a process at a time (the balancer's and
-/// the user's requests do not race); a second request meanwhile gets `EAGAIN`.
-struct Moving(i32);
-
-impl Moving {
-    fn claim(pid: i32) -> Result<Moving> {
-        let mut m = MOVING.lock();
-        if m.contains(&pid) {
-            return Err(EAGAIN);
-        }
-        m.push(pid, GFP_KERNEL)?;
-        Ok(Moving(pid))
-    }
-}
-
-impl Drop for Moving {
-    fn drop(&mut self) {
-        MOVING.lock().retain(|p| *p != self.0);
-    }
-}
-
-/// Migrates process `pid` to node `node` (0 = home, -1 = the best node); returns once it runs
-/// there. A process that is away goes home first, then on. A process already being moved
-/// gets `EAGAIN`.
-pub(crate) fn migrate(pid: i32, node: i32) -> Result<Figures> {
-    let r = migrate_claimed(pid, node);
-    match r {
-        // Called by a process (`migrate`, a `goto` write) whose socket calls a signal or a
-        // queued task work cut short (the balancer may be moving the caller itself): the
-        // call starts again once that has run, as if nothing had happened.
-        Err(e) if (e == EINTR || e == ERESTARTSYS) && sys::signal_pending() => Err(ERESTARTNOINTR),
-        Err(e) => {
-            pr_info!(
-                "migrate: process {} did not move to {} (error {})\n",
-                pid,
-                node,
-                e.to_errno()
-            );
-            Err(e)
-        }
-        Ok(f) => Ok(f),
-    }
-}
-
-fn migrate_claimed(pid: i32, node: i32) -> Result<Figures> {
-    let _moving = Moving::claim(pid)?;
-    let here = crate::cluster::link_view(0).mospe;
-    if let Some(home) = crate::remote::guest_home(pid) {
-        // A guest here goes only home from here (its home moves it on): `EREMOTE` for any
-        // other target.
-        if node != 0 && u32::try_from(node) != Ok(home) {
-            return Err(EREMOTE);
-        }
-        sys::may_control(pid)?;
-        return crate::remote::send_guest_home_wait(pid).map(|()| Figures::default());
-    }
-    let (_, start) = sys::proc_ident(pid)?;
-    let away = procstat::whereabouts(pid, start).0;
-    let target = match node {
-        -1 => crate::gossip::nodes::best_node().ok_or(EAGAIN)?,
-        0 => here,
-        n if n > 0 => n as u32,
-        _ => return Err(EINVAL),
-    };
-    if away != 0 && away == target {
-        return Ok(Figures::default());
-    }
-    if away != 0 {
-        sys::may_control(pid)?;
-        bring_home(pid, start)?;
-    }
-    let node = target;
-    if node == here || node == 0 {
-        return Ok(Figures::default());
-    }
-    check_movable(pid)?;
-    let link = Link::connect(node, Purpose::Migrate)?;
-    run_job(pid, Mode::Migrate { node }, link)
-}
-
-/// Writes a parameter: the actions `bring` and `expel` run here, the others are the
-/// configuration's ([`cluster::set_param`]). Bad values are rejected with `EINVAL` and logged.
-pub(crate) fn set_param(p: Param, value: i64) -> Result {
-    match p {
-        Param::Bring | Param::Expel => {
-            if let Err(e) = p.check(value) {
-                pr_warn!("admin/{}: rejected write: {}\n", p.name(), e);
-                return Err(EINVAL);
-            }
-            if p == Param::Bring {
-                bring()
-            } else {
-                expel()
-            }
-        }
-        _ => cluster::set_param(p, value),
-    }
-}
-
-/// `bring`: keeps local processes home from now on (`lstay`), then brings the ones away back.
-fn bring() -> Result {
-    cluster::set_param(Param::Lstay, 1)?;
-    match bring_all() {
-        (0, 0) => pr_info!("bring: no process is away from home; lstay set\n"),
-        (home, 0) => pr_info!("bring: {} process(es) brought home; lstay set\n", home),
-        (home, left) => {
-            pr_warn!(
-                "bring: {} process(es) brought home, {} still away; lstay set\n",
-                home,
-                left
-            );
-            return Err(EAGAIN);
-        }
-    }
-    Ok(())
-}
-
-/// `expel`: takes no new guests (`block`), then sends the ones here home. Fully ordered: an
-/// arriving migrant is counted before the link thread reads `block` (see
-/// `remote::expel_all`), so it is refused or waited for.
-fn expel() -> Result {
-    cluster::set_flag_full(Param::Block);
-    match crate::remote::expel_all() {
-        (0, 0) => pr_info!("expel: no guest is here; block set\n"),
-        (gone, 0) => pr_info!("expel: {} guest(s) sent home; block set\n", gone),
-        (gone, left) => {
-            pr_warn!(
-                "expel: {} guest(s) sent home, {} still here; block set\n",
-                gone,
-                left
-            );
-            return Err(EAGAIN);
-        }
-    }
-    Ok(())
-}
-
-/// Brings every process of this node that is away home and sends every guest home
-/// (`bring` and `expel`: `lstay` and `block` stay set); returns when done (or after their
-/// timeouts, logged).
-pub(crate) fn evacuate(why: &str) {
-    pr_info!("{}: bringing processes home and sending guests home\n", why);
-    let _ = bring();
-    let _ = expel();
-}
-
-/// `rmmod mosix` while processes are away or hosted (the probe's unload hook, in the `rmmod`
-/// process, before its `delete_module` call runs again): evacuate first.
-pub(crate) fn unload_evacuate() {
-    evacuate("unload requested");
 }

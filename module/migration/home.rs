@@ -18,6 +18,14 @@
 //! when the remote process gives up waiting (the cancel work). Senders share the link's
 //! sending half under a lock.
 
+mod call;
+mod serve;
+mod watch;
+
+use call::*;
+pub(crate) use serve::*;
+use watch::*;
+
 use crate::{
     link::{
         Link,
@@ -80,6 +88,7 @@ use kernel::{
 
 /// `Deputy::state`: waiting for a request (in the kernel).
 const IDLE: u32 = 0;
+
 /// Running a forwarded call in user mode.
 const NATIVE: u32 = 1;
 
@@ -310,6 +319,7 @@ struct Slot {
 }
 
 const SLOTS: usize = 256;
+
 static SLOT_TABLE: [Slot; SLOTS] = [const {
     Slot {
         pid: Atomic::new(0),
@@ -474,294 +484,5 @@ impl<F: FnOnce()> OnceGuard<F> {
 impl<F: FnOnce()> Drop for OnceGuard<F> {
     fn drop(&mut self) {
         self.run();
-    }
-}
-
-/// The deputy's loop, in its own context: waits for what the watcher hands over and acts.
-fn serve(d: &Deputy) -> Outcome {
-    loop {
-        // A pump or cancel work queued meanwhile runs after this one; it must not cut the
-        // link's socket calls short.
-        sys::clear_notify_signal();
-        let seen = d.ev.seq();
-        if let Err(e) = d.pump() {
-            d.lose(true, e);
-        }
-        if sys::fatal_signal() {
-            return end(d, Outcome::Fatal);
-        }
-        ask_home_if_requested(d);
-        forward_signals(d);
-        let mut inbox = d.inbox.lock();
-        if let Some(rx) = inbox.image.take() {
-            drop(inbox);
-            return come_home(d, rx);
-        }
-        if let Some(status) = inbox.exit {
-            drop(inbox);
-            return end(d, Outcome::Exit(status));
-        }
-        if inbox.lost {
-            drop(inbox);
-            return end(d, Outcome::Exit(KILLED));
-        }
-        if inbox.request {
-            inbox.request = false;
-            if d.cancelled() {
-                // Stopped before it began (its `CANCEL` came with it): it did nothing; the
-                // remote's kernel makes it again after the signal's handler (or the process
-                // makes it at home).
-                drop(inbox);
-                d.reply(-ERESTARTNOINTR, [0; 6], &[]);
-                continue;
-            }
-            match start_call(d, &inbox.frame) {
-                Ok(()) => {
-                    // A `CANCEL` read by the watcher from here on queues the cancel work; one
-                    // read before did not (it saw no call running): queue it now. Fully
-                    // ordered on both sides: one of them sees the other.
-                    d.state.xchg(NATIVE, Full);
-                    if d.cancelled() {
-                        let _ = sys::watch_queue(d.token, WorkKind::Cancel);
-                    }
-                    return Outcome::Native;
-                }
-                Err(ret) => {
-                    drop(inbox);
-                    d.reply(ret, [0; 6], &[]);
-                    continue;
-                }
-            }
-        }
-        drop(inbox);
-        d.ev.wait(seen, 200, false);
-    }
-}
-
-/// Passes on a request (from `migrate` or `bring`) to bring the process home, once: the remote
-/// sends the process when no call is outstanding, and stops one that blocks here (it is made
-/// again at home). Called by the deputy while it waits and by its watcher while a call runs.
-fn ask_home_if_requested(d: &Deputy) {
-    let mut t = d.task.lock();
-    if !t.asked_home && t.slot.is_some_and(|s| s.request.xchg(-1, Acquire) == 0) {
-        t.asked_home = true;
-        let _ = d.send(kind::GO_HOME, &[]);
-    }
-}
-
-/// Sets up the call of request `frame`: its input buffers in the scratch area, the registers
-/// at the stub. `Err(ret)`: answer at once with `ret`.
-fn start_call(d: &Deputy, frame: &[u8]) -> core::result::Result<(), i64> {
-    let errno = sys::errno_ret;
-    let Ok((req, plan, data)) = Request::decode(frame) else {
-        pr_warn!(
-            "process {}: refused a forwarded call it cannot carry\n",
-            d.pid
-        );
-        return Err(errno(ENOSYS));
-    };
-    let offs = layout(&plan).ok_or(errno(E2BIG))?;
-    let mut t = d.task.lock();
-    if t.stub == 0 {
-        let code = sys::map_any(PAGE, PROT_READ | PROT_EXEC).map_err(errno)?;
-        rebuild::poke(code, &stub()).map_err(errno)?;
-        t.scratch = sys::map_any(SCRATCH, PROT_READ | PROT_WRITE).map_err(errno)?;
-        t.stub = code;
-    }
-    let mut args = req.args;
-    let mut at = 0usize;
-    for i in 0..6 {
-        if plan.dirs[i] == crate::mcore::forward::Dir::None {
-            continue;
-        }
-        let addr = t.scratch + offs[i];
-        if plan.dirs[i].sent() {
-            let n = plan.lens[i] as usize;
-            let bytes = data.get(at..at + n).ok_or(errno(EPROTO))?;
-            at += n;
-            UserSlice::new(UserPtr::from_addr(addr as usize), n)
-                .writer()
-                .write_slice(bytes)
-                .map_err(errno)?;
-        }
-        args[i] = addr;
-    }
-    t.nr = req.nr as i64;
-    t.plan = plan;
-    t.offs = offs;
-    sys::call_start(t.stub, req.nr as i64, &args);
-    Ok(())
-}
-
-/// The call's result is back (in the deputy's context): reply with it and its outputs.
-fn finish_call(d: &Deputy) {
-    let ret = sys::call_handed_back();
-    let (plan, offs, scratch) = {
-        let t = d.task.lock();
-        (t.plan, t.offs, t.scratch)
-    };
-    d.state.store(IDLE, Release);
-    let mut lens = reply_lens(&plan, ret);
-    let mut out = KVVec::new();
-    for i in 0..6 {
-        let n = lens[i] as usize;
-        if n == 0 {
-            continue;
-        }
-        let from = out.len();
-        let ok = out.resize(from + n, 0u8, GFP_KERNEL).is_ok()
-            && UserSlice::new(UserPtr::from_addr((scratch + offs[i]) as usize), n)
-                .reader()
-                .read_slice(&mut out[from..])
-                .is_ok();
-        if !ok {
-            out.truncate(from);
-            lens[i] = 0;
-        }
-    }
-    d.reply(ret, lens, &out);
-}
-
-/// The process comes home: its image follows on `rx`.
-fn come_home(d: &Deputy, rx: LinkRx) -> Outcome {
-    let Some(tx) = d.tx.lock().take() else {
-        return end(d, Outcome::Exit(KILLED));
-    };
-    let mut link = Link::join(tx, rx);
-    match crate::migrate::come_home(&mut link, d.pid, d.node) {
-        Ok(()) => end(d, Outcome::Home),
-        Err(_) => end(d, Outcome::Exit(KILLED)),
-    }
-}
-
-/// Sends the signals pending here to where the process runs (in the deputy's context: while
-/// it waits, and in the pump work while a call blocks).
-/// Once the process is on its way home they stay pending here. A signal is taken off only
-/// under the sending half's lock, where `homeward` cannot change: none is taken and then not
-/// sent.
-fn forward_signals(d: &Deputy) {
-    let mut tx = d.tx.lock();
-    let Some(tx) = (*tx).as_mut() else { return };
-    while !d.homeward.load(Acquire) {
-        let sig = sys::take_signal();
-        if sig <= 0 {
-            break;
-        }
-        let _ = tx.send(kind::SIGNAL, &[&sig.to_le_bytes()], IDLE_MS);
-    }
-}
-
-/// A work of deputy `token`, in its context (the probe's [`sys::ProbeHandlers`]): `Some` wait
-/// status with which the process must end.
-pub(crate) fn deputy_work(token: u64, which: WorkKind) -> Option<i32> {
-    if sys::current_gone() {
-        return None;
-    }
-    let d = find(token)?;
-    match which {
-        WorkKind::Call if d.native() => {
-            sys::clear_notify_signal();
-            finish_call(&d);
-            match serve(&d) {
-                Outcome::Exit(status) => Some(status),
-                _ => None,
-            }
-        }
-        WorkKind::Call => None,
-        WorkKind::Pump => {
-            forward_signals(&d);
-            None
-        }
-        WorkKind::Cancel => {
-            if d.native() && d.cancelled() {
-                let (nr, stub) = {
-                    let t = d.task.lock();
-                    (t.nr, t.stub)
-                };
-                // On the way to the stub (the call not begun), or back from the call.
-                if !sys::call_skip_unstarted(stub) {
-                    sys::call_no_restart(nr);
-                }
-            }
-            None
-        }
-    }
-}
-
-/// The `mosix-dwatch` thread of one deputy: reads the link while the deputy's call blocks, beats every second, passes on signals
-/// that arrive here, and ends the deputy's shared part if its task dies mid-call.
-fn watch_link(d: &Deputy) {
-    let mut beat = 0i64;
-    loop {
-        let seen = d.ev.seq();
-        if d.done.load(Acquire) {
-            return;
-        }
-        match sys::watch_state(d.token) {
-            // The deputy ended (it forgot its task itself).
-            Err(_) => return,
-            Ok(s) if s & sys::WS_DEAD != 0 => {
-                // Killed here while a call blocked: the process ends (its remote copy with it).
-                pr_info!(
-                    "process {}: ended at home while away on node {}\n",
-                    d.pid,
-                    d.node
-                );
-                end_shared(d);
-                return;
-            }
-            Ok(s) if s & sys::WS_SIGNALS != 0 => {
-                if d.native() {
-                    let _ = sys::watch_queue(d.token, WorkKind::Pump);
-                } else {
-                    d.ev.signal();
-                }
-            }
-            Ok(_) => {}
-        }
-        let now = sys::now_ms();
-        if now - beat >= 1000 {
-            beat = now;
-            // With the owner's settings: a lock set here reaches the remote's balancer.
-            let _ = d.send(
-                kind::HEARTBEAT,
-                &[&crate::procstat::carried(d.pid).encode().to_le_bytes()],
-            );
-        }
-        // While the deputy waits for a request it reads the link itself; the watcher reads
-        // only while a call runs (and otherwise sleeps: no wake-up per frame).
-        let native = d.native();
-        if native {
-            ask_home_if_requested(d);
-        }
-        if let Err(e) = if native { d.pump() } else { Ok(()) } {
-            if !d.done.load(Acquire) {
-                d.lose(true, e);
-            }
-            return;
-        }
-        {
-            let ib = d.inbox.lock();
-            // The remote is done, or the image follows (the deputy reads it).
-            if ib.exit.is_some() || ib.image.is_some() || ib.lost {
-                return;
-            }
-        }
-        let silent = sys::now_ms() - d.heard.load(Relaxed);
-        if silent > crate::cluster::param(Param::LinkTimeout) {
-            pr_warn!(
-                "process {}: node {} silent for {} ms: ending the process\n",
-                d.pid,
-                d.node,
-                silent
-            );
-            d.lose(false, ETIMEDOUT);
-            return;
-        }
-        if native {
-            d.ev.wait(seen, 100, false);
-        } else {
-            sys::sleep_ms(100);
-        }
     }
 }
