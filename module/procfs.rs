@@ -20,6 +20,12 @@
 //! `pid/` follows the process table: directories are made and removed after each decay step
 //! ([`sync_pids`]), so a process gets its directory within a second of its start.
 
+mod nodes;
+mod pid;
+
+pub(crate) use nodes::*;
+pub(crate) use pid::*;
+
 use crate::{
     cluster,
     mcore::procstat::{
@@ -53,10 +59,6 @@ use kernel::{
     ffi::c_ulong, prelude::*, seq_file::SeqFile, seq_print, str::CString, sync::GlobalGuard,
 };
 
-/// Most node directories listed under `/proc/mosix/nodes` (the table may name 65535 nodes;
-/// `mosctl` and the ioctl reach every one).
-const MAX_PROC_NODES: usize = 1024;
-
 /// Largest write a file accepts (`MOSIX_PROC_WRITE_MAX` in `shim/mosix_shim.h`).
 const WRITE_MAX: usize = 16384;
 
@@ -70,48 +72,6 @@ enum ProcFile {
     Procs,
     Decay(DecayFile),
     Pid(i32, PidField),
-}
-
-/// The files of `/proc/mosix/pid/<pid>/`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum PidField {
-    /// Where the process runs: 0 = home.
-    Where,
-    /// The user's lock (writable, 0/1).
-    Lock,
-    /// Number of migrations.
-    Nmigs,
-    /// Why it cannot migrate: one reason per line, `name 0xBIT`.
-    Cantmove,
-    /// Writable: migrate it to this node (0 = home, -1 = the best node); reads where it is.
-    Goto,
-}
-
-impl PidField {
-    const ALL: [PidField; 5] = [
-        PidField::Where,
-        PidField::Lock,
-        PidField::Nmigs,
-        PidField::Cantmove,
-        PidField::Goto,
-    ];
-
-    const fn name(self) -> &'static CStr {
-        match self {
-            PidField::Where => c"where",
-            PidField::Lock => c"lock",
-            PidField::Nmigs => c"nmigs",
-            PidField::Cantmove => c"cantmove",
-            PidField::Goto => c"goto",
-        }
-    }
-
-    const fn mode(self) -> u16 {
-        match self {
-            PidField::Lock | PidField::Goto => 0o666,
-            _ => 0o444,
-        }
-    }
 }
 
 impl ProcFile {
@@ -187,46 +147,6 @@ pub(crate) fn lock_tree() -> GlobalGuard<PROC_TREE> {
     PROC_TREE.lock()
 }
 
-/// Installs a validated node table (empty: unconfigure) with this node's id, then rebuilds
-/// `/proc/mosix/nodes`. `mospe` must be 0 or in the table. Lock order: the tree, then
-/// `CONFIG` (inside [`cluster::swap_table`]).
-pub(crate) fn install_table(table: &mut NodeTable, mospe: u32) -> Result {
-    if mospe != 0 && !table.contains(mospe) {
-        pr_warn!(
-            "node table rejected: this node's id {} is not in it\n",
-            mospe
-        );
-        return Err(EINVAL);
-    }
-    // Leaving the cluster (`setpe -off`, or a table without this node's id): every process
-    // of this node comes home and every guest goes home first, as in openMosix.
-    if mospe == 0 && cluster::param(Param::Mospe) != 0 {
-        crate::migration::evacuate("leaving the cluster");
-    }
-    // The new view, allocated before taking the lock (65535 nodes take about 5 MiB).
-    let n = table.node_count() as usize;
-    let mut view = KVVec::with_capacity(n, GFP_KERNEL)?;
-    view.resize(n, Default::default(), GFP_KERNEL)?;
-    // Serialises configuration changes and gives access to the /proc tree.
-    let mut tree = lock_tree();
-    let (count, ids) = cluster::swap_table(table, view, mospe, |t| (t.node_count(), node_ids(t)));
-    if count == 0 {
-        pr_info!("configuration removed: openMosix is off on this node\n");
-    } else if mospe == 0 {
-        pr_info!(
-            "configuration changed: {} nodes configured, this node's id not set\n",
-            count
-        );
-    } else {
-        pr_info!(
-            "configuration changed: this is node #{} (of {} configured)\n",
-            mospe,
-            count
-        );
-    }
-    rebuild_nodes(&mut tree, ids?)
-}
-
 /// Owns `/proc/mosix` for the module's lifetime.
 pub(crate) struct Registration;
 
@@ -276,97 +196,6 @@ impl Drop for Registration {
         let tree = PROC_TREE.lock().take();
         drop(tree);
     }
-}
-
-/// The node ids to list under `/proc/mosix/nodes` (at most [`MAX_PROC_NODES`]).
-pub(crate) fn node_ids(table: &NodeTable) -> Result<KVec<u32>> {
-    let mut ids = KVec::new();
-    for id in table.ids() {
-        if ids.len() >= MAX_PROC_NODES {
-            pr_info!(
-                "/proc/mosix/nodes lists the first {} nodes only\n",
-                MAX_PROC_NODES
-            );
-            break;
-        }
-        ids.push(id, GFP_KERNEL)?;
-    }
-    Ok(ids)
-}
-
-/// Replaces `/proc/mosix/nodes` with one directory per id. Call with the tree lock held and
-/// without [`cluster::CONFIG`] (removal waits for readers, which take it).
-pub(crate) fn rebuild_nodes(tree: &mut GlobalGuard<PROC_TREE>, ids: KVec<u32>) -> Result {
-    let Some(tree) = tree.as_mut() else {
-        // The module is going away.
-        return Ok(());
-    };
-    tree.nodes = None;
-    let nodes = ProcEntry::mkdir(c"nodes", Some(&tree.root))?;
-    for id in ids {
-        let name = CString::try_from_fmt(fmt!("{}", id))?;
-        let dir = nodes.subdir(&name)?;
-        for f in NodeField::ALL {
-            let fname = CString::try_from_fmt(fmt!("{}", f.name()))?;
-            dir.file(&fname, 0o444, ProcFile::Node(id, f).cookie())?;
-        }
-    }
-    // INVARIANT: `nodes` is a child of `tree.root`.
-    tree.nodes = Some(nodes);
-    Ok(())
-}
-
-/// Makes `/proc/mosix/pid/<pid>/` follow `pids` (sorted): removes the directories of processes
-/// that are gone, makes those of new ones. Call without [`procstat::PROCS`] or
-/// [`cluster::CONFIG`] held (removal waits for readers, which take them).
-pub(crate) fn sync_pids(pids: &[i32]) -> Result {
-    let mut guard = PROC_TREE.lock();
-    let Some(tree) = guard.as_mut() else {
-        // The module is going away.
-        return Ok(());
-    };
-    // Allocated before the old list is taken: a failure leaves every directory in place.
-    let mut new = KVVec::with_capacity(pids.len(), GFP_KERNEL)?;
-    let old = core::mem::replace(&mut tree.pid_dirs, KVVec::new());
-    let mut old = old.into_iter().peekable();
-    // A directory that cannot be made now is tried again at the next scan; the others are
-    // kept and made (one failure must not take every process's directory away).
-    let mut result = Ok(());
-    for &pid in pids {
-        // Directories of pids below this one are gone (dropped, so removed, here).
-        while old.next_if(|(p, _)| *p < pid).is_some() {}
-        let entry = match old.next_if(|(p, _)| *p == pid) {
-            Some(e) => e,
-            None => match pid_dir(&tree.pids, pid) {
-                Ok(dir) => (pid, dir),
-                Err(e) => {
-                    result = Err(e);
-                    continue;
-                }
-            },
-        };
-        // `pids` is sorted and `new` has room for all of them.
-        new.push(entry, GFP_KERNEL)?;
-    }
-    // INVARIANT: every kept or new directory is a child of `tree.pids`, in pid order.
-    tree.pid_dirs = new;
-    result
-}
-
-/// Makes `/proc/mosix/pid/<pid>/` with its files under `pids`.
-fn pid_dir(pids: &ProcEntry, pid: i32) -> Result<ProcEntry> {
-    let name = CString::try_from_fmt(fmt!("{}", pid))?;
-    let dir = ProcEntry::mkdir(&name, Some(pids))?;
-    for f in PidField::ALL {
-        dir.file(f.name(), f.mode(), ProcFile::Pid(pid, f).cookie())?;
-    }
-    Ok(dir)
-}
-
-/// Process `pid`'s settings (as it has them or will inherit them), parent id and start time.
-fn pid_settings(pid: i32) -> Result<(Settings, i32, u64)> {
-    let (ppid, start) = sys::proc_ident(pid)?;
-    Ok((procstat::settings(pid, start, ppid), ppid, start))
 }
 
 /// Writes formatted text into a seq_file.
