@@ -25,7 +25,6 @@ use crate::{
 use capture::{
     run_job,
     Figures,
-    Mode,
     CAPTURE_TIMEOUT_MS, //
 };
 use kernel::prelude::*;
@@ -48,7 +47,7 @@ fn check_movable(pid: i32) -> Result {
 pub(crate) fn image_test(pid: i32, node: u32) -> Result<Figures> {
     check_movable(pid)?;
     let link = Link::connect(node, Purpose::ImageTest)?;
-    run_job(pid, Mode::ImageTest, link)
+    run_job(pid, capture::ImageTest, link)
 }
 
 /// `bring`: brings every process of this node that is away home; returns once they are (or
@@ -189,7 +188,7 @@ fn migrate_claimed(pid: i32, node: i32) -> Result<Figures> {
     }
     check_movable(pid)?;
     let link = Link::connect(node, Purpose::Migrate)?;
-    run_job(pid, Mode::Migrate { node }, link)
+    run_job(pid, home::MigrateTo(node), link)
 }
 
 /// Writes a parameter: the actions `bring` and `expel` run here, the others are the

@@ -40,10 +40,6 @@ use crate::{
         link::{
             MAX_PAYLOAD, //
         },
-        linux::{
-            wait_status,
-            SIGKILL, //
-        },
     },
     sys, //
 };
@@ -100,9 +96,36 @@ pub(crate) enum Mode {
     SendHome { token: u64 },
 }
 
+/// What a capture job does around the capture: the part that belongs to where the image goes
+/// (the image test here, a migration in `home`, going home in `guest`).
+pub(crate) trait Then: Copy + Send + 'static {
+    /// What the capture sends.
+    fn mode(self) -> Mode;
+    /// The job did not capture: the task may not be taken, or it was ending and its wait
+    /// status went home instead.
+    fn not_taken(self) {}
+    /// After the capture (its result `r`, recorded already), with the link: `Some` wait status
+    /// to end the process with.
+    fn after(self, link: Link, r: &Result<Figures>, work: &sys::WorkHandle) -> Option<i32>;
+}
+
+/// The image test: the target only checks the image; the process keeps running here.
+#[derive(Clone, Copy)]
+pub(crate) struct ImageTest;
+
+impl Then for ImageTest {
+    fn mode(self) -> Mode {
+        Mode::ImageTest
+    }
+
+    fn after(self, _link: Link, _r: &Result<Figures>, _work: &sys::WorkHandle) -> Option<i32> {
+        None
+    }
+}
+
 /// A capture job: what it does and the link it does it over. The task work owns it.
-struct Job {
-    mode: Mode,
+struct Job<T: Then> {
+    then: T,
     link: Link,
     /// Where the job leaves its result for the caller.
     out: Arc<JobResult>,
@@ -385,41 +408,16 @@ fn capture_and_send_masked(
     Ok(f)
 }
 
-/// Brings the process home over `link`, on which its image follows: rebuilds this task
-/// from it, and answers. On success the task returns to user mode as the process.
-pub(crate) fn come_home(link: &mut Link, pid: i32, node: u32) -> Result {
-    // Heartbeats may still be on the way: skip frames until the image begins.
-    let mut head = loop {
-        match crate::migration::guest::receive_head(link) {
-            Ok(p) => break p,
-            Err(e) if e == EPROTO => continue,
-            Err(e) => return Err(e),
-        }
-    };
-    if let Err(e) = crate::migration::guest::rebuild_current(&mut head, link, None) {
-        pr_warn!(
-            "process {}: could not come home from node {} (error {}): ending it\n",
-            pid,
-            node,
-            e.to_errno()
-        );
-        return Err(e);
-    }
-    let mut ack = [0u8; 8];
-    ack[4..].copy_from_slice(&pid.to_le_bytes());
-    let _ = link.send(kind::ACK, &[&ack], IDLE_MS);
-    Ok(())
-}
-
-impl sys::Job for Job {
+impl<T: Then> sys::Job for Job<T> {
     /// Runs the job in the process's own context. Everything it holds (the link, the result's
     /// share) is dropped when this returns, before the process ends with the status it gives.
     fn run(job: KBox<Self>, work: &sys::WorkHandle) -> Option<i32> {
         let Job {
-            mode,
+            then,
             mut link,
             out,
         } = KBox::into_inner(job);
+        let mode = then.mode();
         // Queued while another work of this task ran (a forwarded call that sends the process
         // home), the job would find its own notification pending and its socket calls cut short.
         sys::clear_notify_signal();
@@ -442,9 +440,7 @@ impl sys::Job for Job {
             // A send-home job is queued on the migrant's own task (by its watch entry, not its
             // pid), so this task is not the migrant: it is not ended. The link is gone with the
             // job: home ends the process.
-            if let Mode::SendHome { token } = mode {
-                crate::migration::guest::set_gone_home(token);
-            }
+            then.not_taken();
             return None;
         }
         // A guest that began to end here just after its job was queued runs the job in its exit
@@ -454,13 +450,13 @@ impl sys::Job for Job {
         // here; the remote thread then stays silent. Before, the job failed, home was left
         // waiting for an image and ended the process with SIGKILL (issue 11: a job of
         // t-balance's that had computed its result ended with another status).
-        if let (Mode::SendHome { token }, true) = (mode, sys::current_ending()) {
+        if let (Mode::SendHome { .. }, true) = (mode, sys::current_ending()) {
             let status = sys::current_exit_status();
             match link.send_last(kind::EXIT, &[&status.to_le_bytes()]) {
                 Ok(()) => pr_info!("migration: process {} ended as it was to go home: its status went home\n", sys::current_proc().0),
                 Err(e) => pr_warn!("migration: process {} ended as it was to go home; its status did not reach home (error {})\n", sys::current_proc().0, e.to_errno()),
             }
-            crate::migration::guest::set_gone_home(token);
+            then.not_taken();
             out.record(&Err(ESRCH));
             return None;
         }
@@ -478,53 +474,17 @@ impl sys::Job for Job {
             );
         }
         out.record(&r);
-        match (mode, &r) {
-            (Mode::Migrate { node }, Ok(_)) => {
-                let pid = sys::current_proc().0;
-                if let Ok(f) = &r {
-                    pr_info!(
-                        "process {}: image of {} pages ({} zero) sent to node {} in {} ms\n",
-                        pid,
-                        f.pages + f.zero_pages,
-                        f.zero_pages,
-                        node,
-                        f.capture_ns / 1_000_000
-                    );
-                }
-                // The caller goes on once the deputy is in place.
-                match crate::migration::home::start(link, pid, node, || work.complete()) {
-                    crate::migration::home::Outcome::Exit(status) => Some(status),
-                    _ => None,
-                }
-            }
-            (Mode::SendHome { token }, r) => {
-                // Home has the process now (or it is lost): it ends here.
-                if let Err(e) = r {
-                    pr_warn!(
-                        "migration: could not send process {} home (error {})\n",
-                        sys::current_proc().0,
-                        e.to_errno()
-                    );
-                }
-                crate::migration::guest::set_gone_home(token);
-                Some(if r.is_ok() {
-                    0
-                } else {
-                    wait_status::killed(SIGKILL)
-                })
-            }
-            _ => None,
-        }
+        then.after(link, &r, work)
     }
 }
 
-/// Queues `mode`'s job on process `pid` over `link` and waits until it has answered.
-pub(crate) fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
+/// Queues a capture job (`then`) on process `pid` over `link` and waits until it has answered.
+pub(crate) fn run_job<T: Then>(pid: i32, then: T, link: Link) -> Result<Figures> {
     let t0 = sys::now_ns();
     let out = Arc::new(JobResult::new(), GFP_KERNEL)?;
     let job = KBox::new(
         Job {
-            mode,
+            then,
             link,
             out: out.clone(),
         },
@@ -537,24 +497,21 @@ pub(crate) fn run_job(pid: i32, mode: Mode, link: Link) -> Result<Figures> {
     Ok(f)
 }
 
-/// On the target: sends migrant `token` home over `link` (its job captures it and ends it
-/// here). Gives the link back if the job cannot be queued (the migrant is ending, stopped, or
-/// no longer watched).
-pub(crate) fn send_home(link: Link, token: u64) -> core::result::Result<(), (Error, Option<Link>)> {
+/// Queues a capture job (`then`) on the task of migrant `token` over `link`, and does not
+/// wait for it. Gives the link back if the job cannot be queued (the migrant is ending,
+/// stopped, or no longer watched).
+pub(crate) fn queue_on_migrant<T: Then>(
+    token: u64,
+    then: T,
+    link: Link,
+) -> core::result::Result<(), (Error, Option<Link>)> {
     let Ok(out) = Arc::new(JobResult::new(), GFP_KERNEL) else {
         return Err((ENOMEM, Some(link)));
     };
-    let Ok(b) = KBox::<Job>::new_uninit(GFP_KERNEL) else {
+    let Ok(b) = KBox::<Job<T>>::new_uninit(GFP_KERNEL) else {
         return Err((ENOMEM, Some(link)));
     };
-    let job = KBox::write(
-        b,
-        Job {
-            mode: Mode::SendHome { token },
-            link,
-            out,
-        },
-    );
+    let job = KBox::write(b, Job { then, link, out });
     match sys::Work::queue(sys::Target::Watched(token), job) {
         // Nobody waits for it: drop our reference, the job goes on.
         Ok(w) => {

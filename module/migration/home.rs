@@ -26,6 +26,11 @@ use call::*;
 pub(crate) use serve::*;
 use watch::*;
 
+use crate::migration::capture::{
+    self,
+    Figures, //
+};
+
 use crate::{
     link::{
         Link,
@@ -412,6 +417,37 @@ fn end(d: &Deputy, o: Outcome) -> Outcome {
 /// deputy is in place (its system-call probe registered), or when it could not be: whoever
 /// waits for the migration (`migrate`, the balancer) goes on then, so that what it does next
 /// (`rmmod`, another move) finds the deputy.
+/// A migration's capture job ([`capture::Then`]): the image goes to node `.0`, which rebuilds
+/// the process; the task then becomes its deputy.
+#[derive(Clone, Copy)]
+pub(crate) struct MigrateTo(pub(crate) u32);
+
+impl capture::Then for MigrateTo {
+    fn mode(self) -> capture::Mode {
+        capture::Mode::Migrate { node: self.0 }
+    }
+
+    fn after(self, link: Link, r: &Result<Figures>, work: &sys::WorkHandle) -> Option<i32> {
+        let Ok(f) = r else {
+            return None;
+        };
+        let (pid, node) = (sys::current_proc().0, self.0);
+        pr_info!(
+            "process {}: image of {} pages ({} zero) sent to node {} in {} ms\n",
+            pid,
+            f.pages + f.zero_pages,
+            f.zero_pages,
+            node,
+            f.capture_ns / 1_000_000
+        );
+        // The caller goes on once the deputy is in place.
+        match start(link, pid, node, || work.complete()) {
+            Outcome::Exit(status) => Some(status),
+            _ => None,
+        }
+    }
+}
+
 pub(crate) fn start(link: Link, pid: i32, node: u32, ready: impl FnOnce()) -> Outcome {
     let mut ready = OnceGuard(Some(ready));
     let token = sys::random_u64() | 1;

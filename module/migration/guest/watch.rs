@@ -2,6 +2,43 @@
 //! The `mosix-rwatch` thread: the link's reader while the migrant runs, and sending it home.
 
 use super::*;
+use crate::migration::capture::{
+    self,
+    Figures, //
+};
+
+/// A send-home capture job ([`capture::Then`]) on migrant `.0`: the image goes home to its
+/// deputy; the migrant then ends here.
+#[derive(Clone, Copy)]
+pub(super) struct SendHome(u64);
+
+impl capture::Then for SendHome {
+    fn mode(self) -> capture::Mode {
+        capture::Mode::SendHome { token: self.0 }
+    }
+
+    fn not_taken(self) {
+        set_gone_home(self.0);
+    }
+
+    fn after(self, link: Link, r: &Result<Figures>, _work: &sys::WorkHandle) -> Option<i32> {
+        // Home has the process now (or it is lost): it ends here.
+        if let Err(e) = r {
+            pr_warn!(
+                "migration: could not send process {} home (error {})\n",
+                sys::current_proc().0,
+                e.to_errno()
+            );
+        }
+        set_gone_home(self.0);
+        drop(link);
+        Some(if r.is_ok() {
+            0
+        } else {
+            wait_status::killed(SIGKILL)
+        })
+    }
+}
 
 /// What became of a try to send a migrant home (see [`hand_home`]).
 pub(super) enum Handing {
@@ -31,7 +68,7 @@ pub(super) fn hand_home(chan: &Chan, token: u64) -> Handing {
             return Handing::Lost(ENOTCONN);
         }
     };
-    match crate::migration::capture::send_home(Link::join(tx, rx), token) {
+    match capture::queue_on_migrant(token, SendHome(token), Link::join(tx, rx)) {
         Ok(()) => Handing::Handed,
         Err((e, Some(link))) => {
             let (tx, rx) = link.split();

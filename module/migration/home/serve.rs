@@ -3,6 +3,7 @@
 //! home, passing signals on, and the works the probe queues on the deputy.
 
 use super::*;
+use crate::migration::guest;
 
 /// The deputy's loop, in its own context: waits for what the watcher hands over and acts.
 pub(super) fn serve(d: &Deputy) -> Outcome {
@@ -82,7 +83,7 @@ pub(super) fn come_home(d: &Deputy, rx: LinkRx) -> Outcome {
         return end(d, Outcome::Exit(KILLED));
     };
     let mut link = Link::join(tx, rx);
-    match crate::migration::capture::come_home(&mut link, d.pid, d.node) {
+    match rebuild_home(&mut link, d.pid, d.node) {
         Ok(()) => end(d, Outcome::Home),
         Err(_) => end(d, Outcome::Exit(KILLED)),
     }
@@ -140,4 +141,30 @@ pub(crate) fn deputy_work(token: u64, which: WorkKind) -> Option<i32> {
             None
         }
     }
+}
+
+/// Brings the process home over `link`, on which its image follows: rebuilds this task
+/// from it, and answers. On success the task returns to user mode as the process.
+fn rebuild_home(link: &mut Link, pid: i32, node: u32) -> Result {
+    // Heartbeats may still be on the way: skip frames until the image begins.
+    let mut head = loop {
+        match guest::receive_head(link) {
+            Ok(p) => break p,
+            Err(e) if e == EPROTO => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    if let Err(e) = guest::rebuild_current(&mut head, link, None) {
+        pr_warn!(
+            "process {}: could not come home from node {} (error {}): ending it\n",
+            pid,
+            node,
+            e.to_errno()
+        );
+        return Err(e);
+    }
+    let mut ack = [0u8; 8];
+    ack[4..].copy_from_slice(&pid.to_le_bytes());
+    let _ = link.send(kind::ACK, &[&ack], IDLE_MS);
+    Ok(())
 }
