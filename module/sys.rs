@@ -55,3 +55,21 @@ pub(crate) fn to_value(r: i64) -> Result<u64> {
 pub(crate) fn errno_ret(e: Error) -> i64 {
     i64::from(e.to_errno())
 }
+
+#[kunit_tests(mosix_errno)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_keep_the_numbers() {
+        assert!(to_result(0).is_ok());
+        assert!(to_result(-(kernel::bindings::ENOENT as i32)) == Err(ENOENT));
+        assert!(to_count(7) == Ok(7));
+        assert!(to_count(-(kernel::bindings::EAGAIN as i32)) == Err(EAGAIN));
+        assert!(to_value(1 << 40) == Ok(1 << 40));
+        assert!(to_value(-i64::from(kernel::bindings::ESRCH)) == Err(ESRCH));
+        // No errno below i32::MIN: EINVAL.
+        assert!(to_value(i64::MIN) == Err(EINVAL));
+        assert_eq!(errno_ret(EINTR), -i64::from(kernel::bindings::EINTR));
+    }
+}

@@ -78,3 +78,24 @@ impl Drop for Event {
         unsafe { shim::mosix_event_free(self.e.as_ptr()) }
     }
 }
+
+#[kunit_tests(mosix_event)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_moves_the_sequence_and_ends_a_wait() {
+        let e = Event::new();
+        assert!(e.is_ok());
+        let Ok(e) = e else { return };
+        let seen = e.seq();
+        // Nothing happened: the wait runs out.
+        assert!(e.wait(seen, 10, false) == Waited::Timeout);
+        e.signal();
+        assert_eq!(e.seq(), seen.wrapping_add(1));
+        // A wait for what was seen before the signal returns at once.
+        assert!(e.wait(seen, 10_000, false) == Waited::Moved);
+        // And one for the new value runs out again.
+        assert!(e.wait(e.seq(), 10, false) == Waited::Timeout);
+    }
+}

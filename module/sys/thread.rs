@@ -155,3 +155,44 @@ unsafe extern "C" fn detached<F: FnOnce() + Send + 'static>(data: *mut c_void) -
     // does not return, and objtool knows it).
     unsafe { bindings::__module_put_and_kthread_exit(this.as_ptr(), 0) }
 }
+
+#[kunit_tests(mosix_thread)]
+mod tests {
+    use super::*;
+    use kernel::sync::atomic::{
+        Atomic,
+        Relaxed, //
+    };
+
+    static DROPS: Atomic<u32> = Atomic::new(0);
+    static RUNS: Atomic<u32> = Atomic::new(0);
+
+    /// A thread state that counts its drops.
+    struct Counted;
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn run(_c: &mut Counted) {
+        RUNS.fetch_add(1, Relaxed);
+        while !should_stop() {
+            crate::sys::sleep_ms(1);
+        }
+    }
+
+    #[test]
+    fn the_state_is_dropped_once_after_the_thread_stops() {
+        let before = DROPS.load(Relaxed);
+        let t = Thread::start(c"mosix-kunit", Counted, run);
+        assert!(t.is_ok());
+        // Let it start (a thread stopped before it runs never calls its function).
+        crate::sys::poll_until(5_000, 1, || RUNS.load(Relaxed) > 0);
+        assert_eq!(DROPS.load(Relaxed), before);
+        drop(t);
+        assert_eq!(DROPS.load(Relaxed), before + 1);
+        assert_eq!(RUNS.load(Relaxed), 1);
+    }
+}
