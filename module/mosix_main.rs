@@ -31,6 +31,7 @@ pub mod mcore {
     pub mod map;
     pub mod params;
     pub mod placement;
+    pub mod procfile;
     pub mod procstat;
     pub mod sort;
     pub mod stay;

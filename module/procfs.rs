@@ -42,13 +42,15 @@ use crate::{
             NodeField,
             Param, //
         },
+        procfile::{
+            DecayFile,
+            PidField,
+            ProcFile, //
+        },
         stay,
         text::parse_i64,
     },
-    procstat::{
-        self,
-        DecayFile, //
-    },
+    procstat,
     sys::{
         self,
         ProcEntry, //
@@ -61,58 +63,6 @@ use kernel::{
 
 /// Largest write a file accepts (`MOSIX_PROC_WRITE_MAX` in `shim/mosix_shim.h`).
 const WRITE_MAX: usize = 16384;
-
-/// What a `/proc/mosix` file is, encoded in its cookie: bits 0-3 kind, 4-11 index, 12-27 id.
-#[derive(Clone, Copy)]
-enum ProcFile {
-    Admin(Param),
-    Config,
-    Node(u32, NodeField),
-    Stats,
-    Procs,
-    Decay(DecayFile),
-    Pid(i32, PidField),
-}
-
-impl ProcFile {
-    fn cookie(self) -> usize {
-        match self {
-            ProcFile::Admin(p) => 1 | (p.index() << 4),
-            ProcFile::Config => 2,
-            ProcFile::Node(id, f) => {
-                let fi = NodeField::ALL.iter().position(|x| *x == f).unwrap_or(0);
-                3 | (fi << 4) | ((id as usize) << 12)
-            }
-            ProcFile::Stats => 4,
-            ProcFile::Procs => 5,
-            ProcFile::Decay(d) => {
-                6 | (DecayFile::ALL.iter().position(|x| *x == d).unwrap_or(0) << 4)
-            }
-            ProcFile::Pid(pid, f) => {
-                let fi = PidField::ALL.iter().position(|x| *x == f).unwrap_or(0);
-                7 | (fi << 4) | ((pid as u32 as usize) << 12)
-            }
-        }
-    }
-
-    fn from_cookie(c: usize) -> Option<ProcFile> {
-        let index = (c >> 4) & 0xff;
-        match c & 0xf {
-            1 => Param::from_u32(index as u32).map(ProcFile::Admin),
-            2 => Some(ProcFile::Config),
-            3 => NodeField::ALL
-                .get(index)
-                .map(|f| ProcFile::Node((c >> 12) as u32, *f)),
-            4 => Some(ProcFile::Stats),
-            5 => Some(ProcFile::Procs),
-            6 => DecayFile::ALL.get(index).map(|d| ProcFile::Decay(*d)),
-            7 => PidField::ALL
-                .get(index)
-                .map(|f| ProcFile::Pid((c >> 12) as u32 as i32, *f)),
-            _ => None,
-        }
-    }
-}
 
 /// The `/proc/mosix` tree.
 ///
@@ -253,7 +203,7 @@ fn show(seq: &SeqFile, file: ProcFile) -> Result {
                 );
             }
         }),
-        ProcFile::Decay(d) => seq_print!(seq, "{}\n", d.read()),
+        ProcFile::Decay(d) => seq_print!(seq, "{}\n", procstat::decay_read(d)),
         ProcFile::Pid(pid, f) => match f {
             PidField::Where | PidField::Nmigs | PidField::Goto => {
                 let (_, start) = sys::proc_ident(pid)?;
@@ -317,7 +267,7 @@ fn write(file: ProcFile, bytes: &[u8], total: usize) -> Result {
             install_table(&mut table, mospe)
         }
         ProcFile::Decay(d) => match parse_i64(bytes) {
-            Ok(1) => d.apply(),
+            Ok(1) => procstat::decay_apply(d),
             Ok(_) | Err(_) => {
                 pr_warn!(
                     "decay/{}: rejected write: write 1 to apply it to the writing process\n",

@@ -12,6 +12,7 @@ use crate::{
     cluster,
     mcore::{
         params::Param,
+        procfile::DecayFile,
         procstat::{
             self,
             Carried,
@@ -161,69 +162,37 @@ impl Stepper {
     }
 }
 
-/// What a write to a `/proc/mosix/decay/` file does to the writing process.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DecayFile {
-    /// `slow`: slow decay (the default).
-    Slow,
-    /// `fast`: fast decay.
-    Fast,
-    /// `nodecay`: no decay.
-    NoDecay,
-    /// `clear`: forget the figures so far.
-    Clear,
+/// The decay mode a `/proc/mosix/decay/` file sets (`clear` sets none).
+fn decay_mode(f: DecayFile) -> Option<DecayMode> {
+    match f {
+        DecayFile::Slow => Some(DecayMode::Slow),
+        DecayFile::Fast => Some(DecayMode::Fast),
+        DecayFile::NoDecay => Some(DecayMode::None),
+        DecayFile::Clear => None,
+    }
 }
 
-impl DecayFile {
-    /// Every file.
-    pub(crate) const ALL: [DecayFile; 4] = [
-        DecayFile::Slow,
-        DecayFile::Fast,
-        DecayFile::NoDecay,
-        DecayFile::Clear,
-    ];
+/// What reading a decay file tells the reader: 1 if the reader's process is in its mode.
+pub(crate) fn decay_read(f: DecayFile) -> u8 {
+    let (pid, ppid, start) = sys::current_proc();
+    u8::from(decay_mode(f) == Some(settings(pid, start, ppid).mode))
+}
 
-    /// The file name.
-    pub(crate) const fn name(self) -> &'static str {
-        match self {
-            DecayFile::Slow => "slow",
-            DecayFile::Fast => "fast",
-            DecayFile::NoDecay => "nodecay",
-            DecayFile::Clear => "clear",
-        }
-    }
-
-    fn mode(self) -> Option<DecayMode> {
-        match self {
-            DecayFile::Slow => Some(DecayMode::Slow),
-            DecayFile::Fast => Some(DecayMode::Fast),
-            DecayFile::NoDecay => Some(DecayMode::None),
-            DecayFile::Clear => None,
-        }
-    }
-
-    /// What reading the file tells the reader: 1 if the reader's process is in this mode.
-    pub(crate) fn read(self) -> u8 {
-        let (pid, ppid, start) = sys::current_proc();
-        u8::from(self.mode() == Some(settings(pid, start, ppid).mode))
-    }
-
-    /// Applies the file to the writing process (and, through inheritance, the children it
-    /// forks from now on).
-    pub(crate) fn apply(self) -> Result {
-        let (pid, ppid, start) = sys::current_proc();
-        let clear = (self == DecayFile::Clear).then(sys::current_runtime_ns);
-        change(
-            pid,
-            start,
-            ppid,
-            &Change {
-                mode: self.mode(),
-                clear,
-                ..Change::default()
-            },
-        )
-    }
+/// Applies a decay file to the writing process (and, through inheritance, the children it
+/// forks from now on).
+pub(crate) fn decay_apply(f: DecayFile) -> Result {
+    let (pid, ppid, start) = sys::current_proc();
+    let clear = (f == DecayFile::Clear).then(sys::current_runtime_ns);
+    change(
+        pid,
+        start,
+        ppid,
+        &Change {
+            mode: decay_mode(f),
+            clear,
+            ..Change::default()
+        },
+    )
 }
 
 /// The settings (decay mode, lock) of a process, as it has them or will inherit them.

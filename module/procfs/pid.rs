@@ -3,48 +3,6 @@
 
 use super::*;
 
-/// The files of `/proc/mosix/pid/<pid>/`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum PidField {
-    /// Where the process runs: 0 = home.
-    Where,
-    /// The user's lock (writable, 0/1).
-    Lock,
-    /// Number of migrations.
-    Nmigs,
-    /// Why it cannot migrate: one reason per line, `name 0xBIT`.
-    Cantmove,
-    /// Writable: migrate it to this node (0 = home, -1 = the best node); reads where it is.
-    Goto,
-}
-
-impl PidField {
-    pub(super) const ALL: [PidField; 5] = [
-        PidField::Where,
-        PidField::Lock,
-        PidField::Nmigs,
-        PidField::Cantmove,
-        PidField::Goto,
-    ];
-
-    pub(super) const fn name(self) -> &'static CStr {
-        match self {
-            PidField::Where => c"where",
-            PidField::Lock => c"lock",
-            PidField::Nmigs => c"nmigs",
-            PidField::Cantmove => c"cantmove",
-            PidField::Goto => c"goto",
-        }
-    }
-
-    pub(super) const fn mode(self) -> u16 {
-        match self {
-            PidField::Lock | PidField::Goto => 0o666,
-            _ => 0o444,
-        }
-    }
-}
-
 /// Makes `/proc/mosix/pid/<pid>/` follow `pids` (sorted): removes the directories of processes
 /// that are gone, makes those of new ones. Call without [`procstat::PROCS`] or
 /// [`cluster::CONFIG`] held (removal waits for readers, which take them).

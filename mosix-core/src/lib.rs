@@ -25,6 +25,7 @@ pub mod mac;
 pub mod map;
 pub mod params;
 pub mod placement;
+pub mod procfile;
 pub mod procstat;
 pub mod sort;
 pub mod stay;
