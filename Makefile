@@ -107,6 +107,7 @@ test-host: setup
 
 # The lint gate holds on both kernels (their rustc and clippy differ: 1.85 for stock).
 test-lint: kernel stock-kernel
+	@$(ROOT)/scripts/check-unsafe.sh
 	@$(ROOT)/scripts/make-module.sh --clippy
 	@$(ROOT)/scripts/debian13.sh module --clippy $(STOCK)/mosix.ko
 

@@ -100,15 +100,18 @@ struct Mosix {
 ///
 /// Must be called exactly once, from the module initialiser, before anything uses them.
 unsafe fn init_globals() {
-    // SAFETY: Called once, before first use (function contract), for each of them.
-    unsafe {
-        cluster::init();
-        procfs::init_lock();
-        procstat::init_lock();
-        migration::guest::init_lock();
-        migration::home::init_lock();
-        migration::init_lock();
-    }
+    // SAFETY: Called once, before first use (function contract); so are the others.
+    unsafe { cluster::init() };
+    // SAFETY: As above.
+    unsafe { procfs::init_lock() };
+    // SAFETY: As above.
+    unsafe { procstat::init_lock() };
+    // SAFETY: As above.
+    unsafe { migration::guest::init_lock() };
+    // SAFETY: As above.
+    unsafe { migration::home::init_lock() };
+    // SAFETY: As above.
+    unsafe { migration::init_lock() };
 }
 
 impl kernel::Module for Mosix {

@@ -67,3 +67,17 @@ pub(crate) fn check_layouts() -> Result {
     }
     Ok(())
 }
+
+// The image's register file is `struct pt_regs` as 21 words (`mcore::image::reg`): the
+// indices the core uses must be the bindings' field offsets (checked when the module builds;
+// `cs` and `ss` are unions with FRED's fields in the bindings: the size pins the last).
+const _: () = {
+    use crate::mcore::image::reg;
+    type R = bindings::pt_regs;
+    assert!(size_of::<R>() == reg::COUNT * 8);
+    assert!(offset_of!(R, ax) == reg::AX * 8);
+    assert!(offset_of!(R, orig_ax) == reg::ORIG_AX * 8);
+    assert!(offset_of!(R, ip) == reg::IP * 8);
+    assert!(offset_of!(R, flags) == reg::FLAGS * 8);
+    assert!(offset_of!(R, sp) == reg::SP * 8);
+};
