@@ -33,6 +33,7 @@ pub mod mcore {
     pub mod placement;
     pub mod procfile;
     pub mod procstat;
+    pub mod session;
     pub mod sort;
     pub mod stay;
     pub mod syscalls;

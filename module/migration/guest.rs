@@ -59,6 +59,10 @@ use crate::{
             SIGKILL, //
         },
         procstat::Carried,
+        session::{
+            GuestCall,
+            GuestEvent, //
+        },
     },
     sys::{
         self,
@@ -159,18 +163,6 @@ impl crate::link::Incoming for Arrivals {
 /// The wait status of a process ended by `SIGKILL`.
 const KILLED: i32 = wait_status::killed(SIGKILL);
 
-/// `Chan::state`: no call outstanding.
-const IDLE: u32 = 0;
-
-/// A forwarded call waits for its reply.
-const CALL: u32 = 1;
-
-/// The migrant is to go home (no call may start).
-const HOMEWARD: u32 = 2;
-
-/// Its capture job is queued: it goes home when its current work ends.
-const HANDED: u32 = 3;
-
 /// What a migrant and its watcher share: the link's halves, the reply to the outstanding
 /// call, and where the process is in its calls. Whoever is awake reads the link ([`Chan::pump`]):
 /// the watcher, or the migrant waiting for its reply, woken by the link's arrival event.
@@ -214,7 +206,7 @@ impl Chan {
                 tx <- new_mutex!(Some(tx)),
                 rx <- new_mutex!(Some((rx, buf))),
                 reply <- new_mutex!((false, rbuf)),
-                state: Atomic::new(IDLE),
+                state: Atomic::new(GuestCall::Idle as u32),
                 lost: Atomic::new(false),
                 asked: Atomic::new(false),
                 heard: Atomic::new(sys::now_ms()),
@@ -241,8 +233,22 @@ impl Chan {
         }
     }
 
-    fn set_state(&self, s: u32) {
-        self.state.store(s, Release);
+    /// Where the migrant is in its calls.
+    fn call_state(&self) -> GuestCall {
+        // Only the values of `GuestCall` are ever stored.
+        GuestCall::from_u32(self.state.load(Acquire)).unwrap_or(GuestCall::Idle)
+    }
+
+    /// Makes transition `e` if the state is `from` (`mcore::session`); whether it did.
+    fn step(&self, from: GuestCall, e: GuestEvent) -> bool {
+        match from.on(e) {
+            Some(to) => self.state.cmpxchg(from as u32, to as u32, Acquire).is_ok(),
+            None => false,
+        }
+    }
+
+    fn set_state(&self, s: GuestCall) {
+        self.state.store(s as u32, Release);
         self.ev.signal();
     }
 

@@ -63,6 +63,7 @@ use crate::{
         },
         params::Param,
         procstat::Change,
+        session::DeputyCall,
     },
     procstat,
     sys::{
@@ -90,12 +91,6 @@ use kernel::{
         UserSlice, //
     },
 };
-
-/// `Deputy::state`: waiting for a request (in the kernel).
-const IDLE: u32 = 0;
-
-/// Running a forwarded call in user mode.
-const NATIVE: u32 = 1;
 
 /// The wait status of a process ended by `SIGKILL` (the link to it is lost).
 const KILLED: i32 = wait_status::killed(SIGKILL);
@@ -200,7 +195,7 @@ impl Deputy {
                 task <- new_mutex!(task),
                 ev,
                 heard: Atomic::new(sys::now_ms()),
-                state: Atomic::new(IDLE),
+                state: Atomic::new(DeputyCall::Idle as u32),
                 seq: Atomic::new(0),
                 cancel_for: Atomic::new(0),
                 done: Atomic::new(false),
@@ -223,7 +218,7 @@ impl Deputy {
     }
 
     fn native(&self) -> bool {
-        self.state.load(Acquire) == NATIVE
+        self.state.load(Acquire) == DeputyCall::Native as u32
     }
 
     /// Reads and dispatches every frame that has arrived: requests, the exit status and the

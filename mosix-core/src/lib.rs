@@ -27,6 +27,7 @@ pub mod params;
 pub mod placement;
 pub mod procfile;
 pub mod procstat;
+pub mod session;
 pub mod sort;
 pub mod stay;
 pub mod syscalls;

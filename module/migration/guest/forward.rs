@@ -53,13 +53,13 @@ pub(crate) fn forward(token: u64, nr: i64) {
 /// capture job is queued (it runs when this work returns).
 pub(super) fn go_home(chan: &Chan, nr: i64) {
     sys::call_result(nr, -ERESTARTNOINTR);
-    if chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_err() && chan.state.load(Acquire) != HOMEWARD
-    {
+    if !chan.step(GuestCall::Idle, GuestEvent::GoHome) && chan.call_state() != GuestCall::Homeward {
         return;
     }
     loop {
         let seen = chan.ev.seq();
-        if chan.state.load(Acquire) == HANDED || chan.lost.load(Acquire) || sys::fatal_signal() {
+        if chan.call_state() == GuestCall::Handed || chan.lost.load(Acquire) || sys::fatal_signal()
+        {
             return;
         }
         chan.ev.wait(seen, 1000, false);
@@ -120,7 +120,7 @@ pub(super) fn forward_call(
     }
     // Asked home (or on its way): the call is made there. A process that makes one call
     // after another would otherwise keep its watcher from ever finding it idle.
-    if chan.asked.load(Acquire) || chan.state.cmpxchg(IDLE, CALL, Acquire).is_err() {
+    if chan.asked.load(Acquire) || !chan.step(GuestCall::Idle, GuestEvent::CallStarts) {
         return Err(EXDEV);
     }
     let req = Request {
@@ -133,7 +133,7 @@ pub(super) fn forward_call(
     let sent = chan.send(kind::REQUEST, &[&req.encode(), &data]);
     sys::set_blocked(old);
     if sent.is_err() {
-        chan.set_state(IDLE);
+        chan.set_state(GuestCall::Idle);
         return Ok(sys::errno_ret(EIO));
     }
     let (mut cancelled, mut for_home) = (false, false);
@@ -186,7 +186,7 @@ pub(super) fn forward_call(
         }
         chan.ev.wait(seen, 1000, !cancelled);
     };
-    chan.set_state(IDLE);
+    chan.set_state(GuestCall::Idle);
     // Stopped at home only for the move home, before it did anything, with no signal here to
     // explain it: the process makes the call again at home.
     if for_home

@@ -118,7 +118,7 @@ pub(super) fn watch_link(token: u64) {
         }
         // While a call waits for its reply the migrant reads the link itself; the watcher
         // stays out of its way (and asleep: no wake-up per frame).
-        let calling = chan.state.load(Acquire) == CALL;
+        let calling = chan.call_state() == GuestCall::Call;
         let mut why = if calling { None } else { chan.pump().err() };
         // Going home, once no call is outstanding (the process itself may have asked).
         let asked = chan.asked.load(Acquire);
@@ -136,15 +136,12 @@ pub(super) fn watch_link(token: u64) {
                 chan.state.load(Acquire)
             );
         }
-        let going = if asked && chan.state.cmpxchg(IDLE, HOMEWARD, Acquire).is_ok() {
-            true
-        } else {
-            chan.state.load(Acquire) == HOMEWARD
-        };
+        let going = (asked && chan.step(GuestCall::Idle, GuestEvent::GoHome))
+            || chan.call_state() == GuestCall::Homeward;
         if going && why.is_none() {
             match hand_home(&chan, token) {
                 Handing::Handed => {
-                    chan.set_state(HANDED);
+                    chan.set_state(GuestCall::Handed);
                     return;
                 }
                 // Still on its way home (HOMEWARD): no call starts meanwhile.
@@ -187,7 +184,7 @@ pub(super) fn watch_link(token: u64) {
             let _ = sys::kill(pid, SIGKILL);
             home_alive = false;
             chan.lose();
-            chan.set_state(IDLE);
+            chan.set_state(GuestCall::Idle);
             continue;
         }
         if calling {

@@ -54,7 +54,7 @@ pub(super) fn finish_call(d: &Deputy) {
         let t = d.task.lock();
         (t.plan, t.offs, t.scratch)
     };
-    d.state.store(IDLE, Release);
+    d.state.store(DeputyCall::Idle as u32, Release);
     let mut lens = reply_lens(&plan, ret);
     let mut out = KVVec::new();
     for i in 0..6 {

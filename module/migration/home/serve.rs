@@ -48,7 +48,7 @@ pub(super) fn serve(d: &Deputy) -> Outcome {
                     // A `CANCEL` read by the watcher from here on queues the cancel work; one
                     // read before did not (it saw no call running): queue it now. Fully
                     // ordered on both sides: one of them sees the other.
-                    d.state.xchg(NATIVE, Full);
+                    d.state.xchg(DeputyCall::Native as u32, Full);
                     if d.cancelled() {
                         let _ = sys::watch_queue(d.token, WorkKind::Cancel);
                     }
