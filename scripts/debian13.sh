@@ -108,6 +108,11 @@ build_module() {
   done
   [ -n "$out" ] || die "module: say where mosix.ko goes"
   make_kernel
+  # One module build at a time in the root: two (a CI run and a lint run by hand, say) would
+  # share its build directory and mix their sources. The lock goes when this script ends.
+  mkdir -p "$R/build"
+  exec 9> "$R/build/.module.lock"
+  flock 9
   # The module's sources, copied in (the root sees nothing of the host).
   mkdir -p "$R/build/mosix"
   rsync -a --delete --include='/Kbuild' --include='/module/***' --include='/mosix-core/' \
