@@ -5,8 +5,9 @@
 //! The migrant's side ([`GuestCall`], on the target): a call is forwarded only from `Idle`;
 //! going home starts only from `Idle` (so never in the middle of a call) and ends with the
 //! capture job queued (`Handed`); losing home puts it back to `Idle` whatever it was doing.
-//! The deputy's side ([`DeputyCall`], at home): `Native` while a forwarded call runs in user
-//! mode through the stub, `Idle` while the deputy waits in the kernel.
+//! The deputy's side ([`DeputyCall`], at home) has two states and no condition on them: it
+//! becomes `Native` when it sets a forwarded call up to run in user mode through the stub, and
+//! `Idle` again when the stub hands the result back.
 
 /// The migrant's side of its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,35 +74,6 @@ pub enum DeputyCall {
     Native = 1,
 }
 
-/// What happens to the deputy's side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeputyEvent {
-    /// A request is set up to run natively (registers at the stub).
-    CallSetUp,
-    /// The stub handed the result back.
-    CallDone,
-}
-
-impl DeputyCall {
-    /// The state stored as `v`.
-    pub const fn from_u32(v: u32) -> Option<DeputyCall> {
-        match v {
-            0 => Some(DeputyCall::Idle),
-            1 => Some(DeputyCall::Native),
-            _ => None,
-        }
-    }
-
-    /// The state after `e`, or `None` if `e` cannot happen now.
-    pub const fn on(self, e: DeputyEvent) -> Option<DeputyCall> {
-        match (self, e) {
-            (DeputyCall::Idle, DeputyEvent::CallSetUp) => Some(DeputyCall::Native),
-            (DeputyCall::Native, DeputyEvent::CallDone) => Some(DeputyCall::Idle),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,20 +101,6 @@ mod tests {
             assert_eq!(GuestCall::from_u32(s as u32), Some(s));
         }
         assert_eq!(GuestCall::from_u32(4), None);
-        for s in [DeputyCall::Idle, DeputyCall::Native] {
-            assert_eq!(DeputyCall::from_u32(s as u32), Some(s));
-        }
-        assert_eq!(DeputyCall::from_u32(2), None);
-    }
-
-    #[test]
-    fn the_deputy_alternates() {
-        let s = DeputyCall::Idle;
-        assert_eq!(s.on(DeputyEvent::CallDone), None);
-        let s = s.on(DeputyEvent::CallSetUp).unwrap();
-        assert_eq!(s, DeputyCall::Native);
-        assert_eq!(s.on(DeputyEvent::CallSetUp), None);
-        assert_eq!(s.on(DeputyEvent::CallDone), Some(DeputyCall::Idle));
     }
 
     proptest! {
